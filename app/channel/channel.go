@@ -1,0 +1,125 @@
+// Package channel defines what a chat connector is: something that delivers a
+// text message to a private or group target on one platform. Each platform's
+// connector lives in its own sub-package and is registered by app.
+package channel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Target kinds.
+const (
+	Private = "private" // QQAP's "QQ": a person
+	Group   = "group"   // QQAP's "group": a group chat
+)
+
+// Message is one text to deliver.
+type Message struct {
+	ID      int64  // outbox id, useful for logs and platform-side de-duplication
+	Kind    string // Private or Group
+	To      string // the platform's id for the person or group
+	Content string
+}
+
+// Channel delivers messages. Send must honour ctx (the dispatcher cancels it on
+// shutdown and on its own per-attempt timeout) and classify failures: an error
+// wrapped by Permanent is never retried; any other error is retried with backoff.
+type Channel interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// TargetValidator is implemented by channels that can reject a malformed target
+// (say, a QQ number with letters) before the message is queued.
+type TargetValidator interface {
+	ValidateTarget(kind, to string) error
+}
+
+// Tester is implemented by channels that can check their URL and credentials
+// with a harmless call ("测试连接" in the GUI).
+type Tester interface {
+	Test(ctx context.Context) error
+}
+
+// Contact is one entry of a platform's directory (friend, group, chat group, user).
+type Contact struct {
+	Kind string `json:"kind"` // Private or Group
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Directory is implemented by channels whose platform can list friends and groups.
+type Directory interface {
+	Contacts(ctx context.Context) ([]Contact, error)
+}
+
+// Config is what a connector is built from: the channel's name and its config keys.
+type Config struct {
+	Name   string
+	Type   string
+	Values map[string]string
+}
+
+// Deps are the shared things a connector may use.
+type Deps struct {
+	HTTP *http.Client
+	Now  func() time.Time
+}
+
+// Factory builds a connector from its configuration; it returns a *Error with a
+// Chinese message when a required key is missing or malformed.
+type Factory func(cfg Config, deps Deps) (Channel, error)
+
+// Type describes one connector type for the registry, README and GUI forms.
+type Type struct {
+	Name          string   // config "type", e.g. "onebot"
+	Title         string   // shown to admins, e.g. "QQ (OneBot v11)"
+	Keys          []string // config keys, in form order
+	SecretKeys    []string // keys masked in export and logs
+	Required      []string // keys that must not be empty
+	RatePerMinute int      // platform default when the channel's rate_per_minute is 0; 0 = unlimited
+	New           Factory
+}
+
+// Error is a delivery failure with a message an office admin can act on.
+type Error struct {
+	Permanent bool
+	Msg       string // Chinese, shown in the log tab and the status API
+	Err       error  // detail for the log file
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Permanentf returns a failure that must not be retried (bad token, unknown recipient...).
+func Permanentf(err error, format string, args ...any) error {
+	return &Error{Permanent: true, Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+// Transientf returns a failure worth retrying (timeout, 5xx, rate limited...).
+func Transientf(err error, format string, args ...any) error {
+	return &Error{Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+// IsPermanent tells whether err must not be retried.
+func IsPermanent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Permanent
+}
+
+// Describe is the text stored as last_error: the Chinese message, and the detail.
+func Describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

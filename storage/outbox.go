@@ -1,0 +1,305 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Message statuses.
+const (
+	StatusQueued    = "queued"
+	StatusSending   = "sending"
+	StatusDelivered = "delivered"
+	StatusFailed    = "failed"
+)
+
+// NewMessage is a send to be queued.
+type NewMessage struct {
+	Channel    string
+	TargetKind string // "private" or "group"
+	Target     string
+	Content    string
+	APIUser    string
+	IdemKey    string // empty: no idempotency
+}
+
+// Enqueued tells the caller which row holds its message.
+type Enqueued struct {
+	ID       int64
+	Existing bool // the Idempotency-Key was seen before; ID is the earlier message
+}
+
+// Message is one outbox row.
+type Message struct {
+	ID            int64
+	Channel       string
+	TargetKind    string
+	Target        string
+	Content       string
+	Status        string
+	Attempts      int
+	LastError     string
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
+	DeliveredAt   time.Time // zero until delivered
+	APIUser       string
+}
+
+// Enqueue commits a batch of messages in one transaction. Batching is what
+// lets many concurrent sends share one fsync (group commit).
+func (db *DB) Enqueue(ctx context.Context, msgs []NewMessage) ([]Enqueued, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := db.now().UnixMilli()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO outbox (channel, target_kind, target, content, status, next_attempt_at, created_at, api_user, idem_key)
+		VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`)
+	if err != nil {
+		return nil, err
+	}
+	defer ins.Close()
+	out := make([]Enqueued, len(msgs))
+	for i, m := range msgs {
+		var idem any
+		if m.IdemKey != "" {
+			idem = m.IdemKey
+		}
+		err := ins.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, idem).Scan(&out[i].ID)
+		if errors.Is(err, sql.ErrNoRows) && m.IdemKey != "" {
+			out[i].Existing = true
+			err = tx.QueryRowContext(ctx, `SELECT id FROM outbox WHERE api_user = ? AND idem_key = ?`, m.APIUser, m.IdemKey).Scan(&out[i].ID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, tx.Commit()
+}
+
+const messageCols = `id, channel, target_kind, target, content, status, attempts, last_error, next_attempt_at, created_at, delivered_at, api_user`
+
+func scanMessage(s interface{ Scan(...any) error }) (Message, error) {
+	var m Message
+	var next, created int64
+	var delivered sql.NullInt64
+	if err := s.Scan(&m.ID, &m.Channel, &m.TargetKind, &m.Target, &m.Content, &m.Status, &m.Attempts, &m.LastError, &next, &created, &delivered, &m.APIUser); err != nil {
+		return m, err
+	}
+	m.NextAttemptAt, m.CreatedAt = time.UnixMilli(next), time.UnixMilli(created)
+	if delivered.Valid {
+		m.DeliveredAt = time.UnixMilli(delivered.Int64)
+	}
+	return m, nil
+}
+
+// Message returns one outbox row.
+func (db *DB) Message(ctx context.Context, id int64) (Message, error) {
+	m, err := scanMessage(db.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM outbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, ErrNotFound
+	}
+	return m, err
+}
+
+// PendingMessages returns up to limit undelivered messages, oldest first.
+// Rows still marked "sending" were in flight when the process stopped and are
+// pending again.
+func (db *DB) PendingMessages(ctx context.Context, afterID int64, limit int) ([]Message, error) {
+	return queryAll(ctx, db.r, `SELECT `+messageCols+` FROM outbox WHERE status IN ('queued', 'sending') AND id > ? ORDER BY id LIMIT ?`, scanMessage, afterID, limit)
+}
+
+// MessageFilter selects rows for the log view.
+type MessageFilter struct {
+	Status string // empty: any
+	Limit  int
+}
+
+// Messages lists outbox rows, newest first.
+func (db *DB) Messages(ctx context.Context, f MessageFilter) ([]Message, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 200
+	}
+	q := `SELECT ` + messageCols + ` FROM outbox`
+	var args []any
+	if f.Status != "" {
+		q += ` WHERE status = ?`
+		args = append(args, f.Status)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	return queryAll(ctx, db.r, q, scanMessage, args...)
+}
+
+// MarkSending records the start of an attempt for each id.
+func (db *DB) MarkSending(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, id := range ids {
+		if _, err := st.ExecContext(ctx, id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Outcome is the result of one delivery attempt.
+type Outcome struct {
+	ID            int64
+	Status        string // delivered, queued (retry later) or failed
+	LastError     string
+	NextAttemptAt time.Time
+}
+
+// RecordOutcomes stores a batch of attempt results in one transaction.
+func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ?,
+		delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := db.now().UnixMilli()
+	for _, o := range outs {
+		if _, err := st.ExecContext(ctx, o.Status, o.LastError, o.NextAttemptAt.UnixMilli(), o.Status, now, o.ID); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// RetryMessage puts a failed message back in the queue with a fresh retry window.
+func (db *DB) RetryMessage(ctx context.Context, id int64) error {
+	now := db.now().UnixMilli()
+	return db.execOne(ctx, `UPDATE outbox SET status = 'queued', next_attempt_at = ?, created_at = ? WHERE id = ? AND status = 'failed'`, now, now, id)
+}
+
+// CancelMessage marks a queued or failed message as failed with a note, so it is never sent.
+func (db *DB) CancelMessage(ctx context.Context, id int64, note string) error {
+	return db.execOne(ctx, `UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND status IN ('queued', 'failed')`, note, id)
+}
+
+func (db *DB) execOne(ctx context.Context, q string, args ...any) error {
+	res, err := db.w.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// StatusCounts counts outbox rows created since the given time, by status.
+func (db *DB) StatusCounts(ctx context.Context, since time.Time) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE created_at >= ? GROUP BY status`, since.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		m[s] = n
+	}
+	return m, rows.Err()
+}
+
+// --- request log ---
+
+// RequestLog is one API request, with secrets already redacted by the caller.
+type RequestLog struct {
+	ID         int64
+	At         time.Time
+	Remote     string
+	Method     string
+	Path       string
+	APIUser    string
+	Action     string
+	Keyword    string
+	Errcode    int
+	Errmsg     string
+	DurationUS int64
+}
+
+// InsertRequestLogs appends a batch of request log rows.
+func (db *DB) InsertRequestLogs(ctx context.Context, logs []RequestLog) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO request_log (at, remote, method, path, api_user, action, keyword, errcode, errmsg, duration_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, l := range logs {
+		if _, err := st.ExecContext(ctx, l.At.UnixMilli(), l.Remote, l.Method, l.Path, l.APIUser, l.Action, l.Keyword, l.Errcode, l.Errmsg, l.DurationUS); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// RequestLogs lists the newest request log rows; keyword filters by a substring of path, user or keyword.
+func (db *DB) RequestLogs(ctx context.Context, contains string, limit int) ([]RequestLog, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	q := `SELECT id, at, remote, method, path, api_user, action, keyword, errcode, errmsg, duration_us FROM request_log`
+	var args []any
+	if contains != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(contains) + "%"
+		q += ` WHERE path LIKE ? ESCAPE '\' OR api_user LIKE ? ESCAPE '\' OR keyword LIKE ? ESCAPE '\'`
+		args = append(args, like, like, like)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	return queryAll(ctx, db.r, q, func(s interface{ Scan(...any) error }) (RequestLog, error) {
+		var l RequestLog
+		var at int64
+		err := s.Scan(&l.ID, &at, &l.Remote, &l.Method, &l.Path, &l.APIUser, &l.Action, &l.Keyword, &l.Errcode, &l.Errmsg, &l.DurationUS)
+		l.At = time.UnixMilli(at)
+		return l, err
+	}, args...)
+}
+
+// PruneRequestLog deletes request log rows older than before and returns how many.
+func (db *DB) PruneRequestLog(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM request_log WHERE at < ?`, before.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,161 @@
+// Package storage keeps BotGate's own state in one SQLite file: settings, API
+// users, data sources, channels, templates, the outbox and the request log. It is
+// the only package that writes SQL for that state.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the state database. Writes go through a single connection (SQLite has
+// one writer anyway; a pool would only trade SQLITE_BUSY for waiting), reads
+// through a small read-only pool.
+type DB struct {
+	w    *sql.DB
+	r    *sql.DB
+	path string
+	now  func() time.Time
+}
+
+// ErrNotFound is returned by lookups of a single row that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// pragmas are set in the DSN so that every pooled connection gets them.
+// synchronous(FULL) makes a committed outbox row survive power loss, not just a
+// crash of the process.
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+
+// Open opens (creating if needed) the state database at path and applies any
+// pending migrations.
+func Open(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("创建数据目录 %s 失败: %w", filepath.Dir(abs), err)
+	}
+	w, err := sql.Open("sqlite", abs+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{w: w, path: abs, now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("打开状态数据库 %s 失败: %w", abs, err)
+	}
+	r, err := sql.Open("sqlite", abs+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(2)
+	db.r = r
+	return db, nil
+}
+
+// Path is the absolute path of the state database file.
+func (db *DB) Path() string { return db.path }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// migrate applies the embedded migrations in order; each file and its version
+// row commit in one transaction, so a migration is never half-applied.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: bad name", base)
+		}
+		if err := db.applyMigration(ctx, v, name); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, version int, name string) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := migrationFS.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)`, version, filepath.Base(name), db.now().Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Revision is a counter bumped by every configuration write.
+func (db *DB) Revision(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT n FROM revision WHERE id = 1`).Scan(&n)
+	return n, err
+}
+
+func bumpRevision(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE revision SET n = n + 1 WHERE id = 1`)
+	return err
+}
+
+// update runs fn in a write transaction that also bumps the config revision.
+func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := bumpRevision(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
