@@ -94,6 +94,25 @@ func Do(ctx context.Context, client *http.Client, r Request, out any) error {
 	return nil
 }
 
+// StatusError is the detail of a failure reported by Do for an HTTP error
+// status; connectors use HTTPStatus to word their own message for it.
+type StatusError struct {
+	Code int
+	Text string // status line and the start of the body
+}
+
+func (e *StatusError) Error() string { return e.Text }
+
+// HTTPStatus returns the HTTP status code behind err when Do failed because of
+// one, else 0.
+func HTTPStatus(err error) int {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
 func httpErr(resp *http.Response, raw []byte) error {
-	return errors.New(resp.Status + ": " + strings.TrimSpace(string(raw[:min(len(raw), 300)])))
+	return &StatusError{Code: resp.StatusCode, Text: resp.Status + ": " + strings.TrimSpace(string(raw[:min(len(raw), 300)]))}
 }

@@ -35,6 +35,8 @@ type Connector struct {
 var (
 	_ channel.Channel         = (*Connector)(nil)
 	_ channel.TargetValidator = (*Connector)(nil)
+	_ channel.Tester          = (*Connector)(nil)
+	_ channel.Directory       = (*Connector)(nil)
 )
 
 // New builds the connector from the channel's config keys.
@@ -55,6 +57,7 @@ type reply struct {
 	Retcode int             `json:"retcode"`
 	Data    json.RawMessage `json:"data"`
 	Msg     string          `json:"msg"`
+	Message string          `json:"message"` // NapCat/LLBot spell it this way
 	Wording string          `json:"wording"`
 }
 
@@ -92,21 +95,111 @@ func (c *Connector) call(ctx context.Context, action string, body any) (json.Raw
 	}
 	var r reply
 	if err := channel.Do(ctx, c.client, channel.Request{URL: c.base + "/" + action, Header: h, JSON: body, Platform: "OneBot"}, &r); err != nil {
-		return nil, err
+		return nil, c.httpError(action, err)
 	}
 	switch {
 	case r.Retcode == 0 || r.Retcode == 1: // 1 = accepted asynchronously
 		return r.Data, nil
 	case r.Retcode == 100 || r.Retcode == 102 || r.Retcode == 104:
 		// Bad parameters, invalid data or bad credentials: retrying will not help.
-		return nil, channel.Permanentf(fmt.Errorf("retcode %d: %s %s", r.Retcode, r.Msg, r.Wording), "OneBot 拒绝发送（retcode %d%s），请检查接收者和通道设置", r.Retcode, detail(r))
+		return nil, channel.Permanentf(fmt.Errorf("retcode %d: %s %s %s", r.Retcode, r.Msg, r.Message, r.Wording), "OneBot 拒绝发送（retcode %d%s），请检查接收者和通道设置", r.Retcode, detail(r))
+	case unknownTarget(r):
+		// NapCat and LLBot answer a stranger or a group the bot left with a
+		// generic retcode and a wording such as "好友不存在".
+		return nil, channel.Permanentf(fmt.Errorf("retcode %d: %s %s %s", r.Retcode, r.Msg, r.Message, r.Wording), "OneBot 找不到接收者（retcode %d%s），请确认对方是机器人 QQ 的好友或机器人在该群中", r.Retcode, detail(r))
 	default:
-		return nil, channel.Transientf(fmt.Errorf("retcode %d: %s %s", r.Retcode, r.Msg, r.Wording), "OneBot 发送失败（retcode %d%s），稍后重试", r.Retcode, detail(r))
+		return nil, channel.Transientf(fmt.Errorf("retcode %d: %s %s %s", r.Retcode, r.Msg, r.Message, r.Wording), "OneBot 发送失败（retcode %d%s），稍后重试", r.Retcode, detail(r))
 	}
+}
+
+// httpError words Do's failure for OneBot: the spec answers 401 when the
+// access_token is missing and 403 when it is wrong, and 404 for an unknown API
+// (usually a url pointing at the wrong port or at the WebSocket server).
+func (c *Connector) httpError(action string, err error) error {
+	switch channel.HTTPStatus(err) {
+	case http.StatusUnauthorized:
+		return channel.Permanentf(err, "OneBot 要求 access_token（HTTP 401），请在通道设置中填写与 NapCat/LLBot HTTP 服务相同的 access_token")
+	case http.StatusForbidden:
+		return channel.Permanentf(err, "OneBot 拒绝了 access_token（HTTP 403），请检查通道设置中的 access_token 是否与 NapCat/LLBot 中的一致")
+	case http.StatusNotFound:
+		return channel.Permanentf(err, "OneBot 没有接口 /%s（HTTP 404），请确认 url 指向 NapCat/LLBot 的 HTTP 服务（默认端口 3000）", action)
+	}
+	return err
+}
+
+func unknownTarget(r reply) bool {
+	s := strings.ToLower(r.Msg + " " + r.Message + " " + r.Wording)
+	for _, w := range []string{"不存在", "找不到", "not found", "not exist", "不是好友"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Test calls get_login_info: harmless, and it proves the url, the access_token
+// and that the QQ account is logged in.
+func (c *Connector) Test(ctx context.Context) error {
+	data, err := c.call(ctx, "get_login_info", map[string]any{})
+	if err != nil {
+		return err
+	}
+	var info struct {
+		UserID channel.Flex `json:"user_id"`
+	}
+	if json.Unmarshal(data, &info) != nil || info.UserID == "" {
+		return channel.Permanentf(fmt.Errorf("get_login_info data: %.200s", data), "OneBot 已响应，但没有返回登录的 QQ 号，请确认 NapCat/LLBot 已登录")
+	}
+	return nil
+}
+
+// Contacts lists friends (get_friend_list) and groups (get_group_list).
+func (c *Connector) Contacts(ctx context.Context) ([]channel.Contact, error) {
+	var friends []struct {
+		UserID   channel.Flex `json:"user_id"`
+		Nickname string       `json:"nickname"`
+		Remark   string       `json:"remark"`
+	}
+	var groups []struct {
+		GroupID   channel.Flex `json:"group_id"`
+		GroupName string       `json:"group_name"`
+	}
+	if err := c.list(ctx, "get_friend_list", &friends); err != nil {
+		return nil, err
+	}
+	if err := c.list(ctx, "get_group_list", &groups); err != nil {
+		return nil, err
+	}
+	out := make([]channel.Contact, 0, len(friends)+len(groups))
+	for _, f := range friends {
+		name := f.Remark
+		if name == "" {
+			name = f.Nickname
+		}
+		out = append(out, channel.Contact{Kind: channel.Private, ID: string(f.UserID), Name: name})
+	}
+	for _, g := range groups {
+		out = append(out, channel.Contact{Kind: channel.Group, ID: string(g.GroupID), Name: g.GroupName})
+	}
+	return out, nil
+}
+
+func (c *Connector) list(ctx context.Context, action string, out any) error {
+	data, err := c.call(ctx, action, map[string]any{})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return channel.Transientf(fmt.Errorf("%s: %w", action, err), "OneBot 的 %s 返回了无法识别的数据", action)
+	}
+	return nil
 }
 
 func detail(r reply) string {
 	s := strings.TrimSpace(r.Wording)
+	if s == "" {
+		s = strings.TrimSpace(r.Message)
+	}
 	if s == "" {
 		s = strings.TrimSpace(r.Msg)
 	}
