@@ -1,0 +1,203 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"botgate/app"
+	"botgate/app/auth"
+	"botgate/storage"
+)
+
+// nativeHandler is a /api/v1 handler: it returns an error, which one adapter
+// turns into the status and JSON body.
+type nativeHandler func(w http.ResponseWriter, r *http.Request, c app.Caller) error
+
+// native authenticates (HTTP Basic, or Bearer in token mode) and adapts errors.
+func (s *Server) native(h nativeHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e := entryOf(r)
+		cr := auth.Credentials{Remote: remoteHost(r)}
+		if user, pass, ok := r.BasicAuth(); ok {
+			cr.User, cr.Password = user, pass
+		} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			cr.Password = strings.TrimSpace(tok)
+		}
+		e.user = cr.User
+		err := func() error {
+			c, err := s.b.Authenticate(r.Context(), cr)
+			if err != nil {
+				return err
+			}
+			return h(w, r, c)
+		}()
+		if err == nil {
+			return
+		}
+		ae := app.ErrorOf(err)
+		if ae.Code == app.CodeInternal || ae.Err != nil {
+			s.log.Warn("api request failed", "path", r.URL.Path, "errcode", ae.Code, "err", err)
+		}
+		e.code, e.msg = ae.Code, ae.Msg
+		status := StatusOf(ae.Code)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="BotGate", charset="UTF-8"`)
+		}
+		writeJSON(w, status, errorBody(ae.Code, ae.Msg))
+	})
+}
+
+// decodeJSON reads a JSON body into v with clear errors.
+func decodeJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return app.Errorf(app.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
+		}
+		return app.Errorf(app.CodeBadRequest, "读取请求内容失败")
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return app.Errorf(app.CodeBadRequest, "字段 %s 的类型不对，应为 %s", te.Field, te.Type)
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field") {
+			return app.Errorf(app.CodeBadRequest, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return app.Errorf(app.CodeBadRequest, "请求内容不是有效的 JSON：%s", jsonProblem(err))
+	}
+	return nil
+}
+
+// messageRequest is the body of POST /api/v1/messages: either to + type, or
+// the QQAP pair qq + group.
+type messageRequest struct {
+	Channel string `json:"channel"`
+	To      string `json:"to"`
+	Type    string `json:"type"` // private (default) or group
+	QQ      string `json:"qq"`
+	Group   string `json:"group"`
+	Content string `json:"content"`
+}
+
+// messageView is the status of one message, as DESIGN.md names it.
+type messageView struct {
+	ID          int64   `json:"id"`
+	Channel     string  `json:"channel"`
+	To          string  `json:"to"`
+	ToType      string  `json:"to_type"`
+	Status      string  `json:"status"`
+	Attempts    int     `json:"attempts"`
+	LastError   string  `json:"last_error"`
+	CreatedAt   string  `json:"created_at"`
+	DeliveredAt *string `json:"delivered_at"`
+}
+
+func viewOf(m storage.Message) messageView {
+	v := messageView{ID: m.ID, Channel: m.Channel, To: m.Target, ToType: m.TargetKind, Status: m.Status,
+		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt.Local().Format(time.RFC3339Nano)}
+	if !m.DeliveredAt.IsZero() {
+		d := m.DeliveredAt.Local().Format(time.RFC3339Nano)
+		v.DeliveredAt = &d
+	}
+	return v
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c app.Caller) error {
+	e := entryOf(r)
+	e.action = "send"
+	var req messageRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	sr := app.SendRequest{Channel: req.Channel, QQ: req.QQ, Group: req.Group, Content: req.Content, IdemKey: r.Header.Get("Idempotency-Key")}
+	if len(sr.IdemKey) > 200 {
+		return app.Errorf(app.CodeBadRequest, "Idempotency-Key 太长（最多 200 个字符）")
+	}
+	if req.To != "" {
+		switch req.Type {
+		case "", "private":
+			sr.QQ, sr.Group = req.To, ""
+		case "group":
+			sr.QQ, sr.Group = "", req.To
+		default:
+			return app.Errorf(app.CodeBadRequest, "type 应为 private（好友）或 group（群）")
+		}
+	}
+	en, err := s.b.Send(r.Context(), c, sr)
+	if err != nil {
+		return err
+	}
+	m, err := s.b.Message(r.Context(), c, en.ID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusAccepted
+	if en.Existing {
+		status = http.StatusOK // a retried request with the same Idempotency-Key: the earlier message
+	}
+	writeJSON(w, status, viewOf(m))
+	return nil
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, c app.Caller) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return app.Errorf(app.CodeNoMessage, "消息编号 %q 无效", r.PathValue("id"))
+	}
+	m, err := s.b.Message(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewOf(m))
+	return nil
+}
+
+// runRequest is the body of POST /api/v1/templates/{keyword}/run.
+type runRequest struct {
+	Args    []string `json:"args"`
+	QQ      string   `json:"qq"`
+	Group   string   `json:"group"`
+	Content string   `json:"content"`
+}
+
+func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request, c app.Caller) error {
+	e := entryOf(r)
+	e.action, e.keyword = "keyword", r.PathValue("keyword")
+	var req runRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if len(req.Args) > 9 {
+		return app.Errorf(app.CodeBadRequest, "args 最多 9 个参数（对应 {{1}}..{{9}}）")
+	}
+	vars := app.Vars{"qq": req.QQ, "group": req.Group, "user": c.Name, "content": req.Content}
+	vars.SetArgs(req.Args)
+	res, err := s.b.RunKeyword(r.Context(), c, e.keyword, vars)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"kind": res.Kind}
+	if res.Kind == app.KindQuery {
+		cols := res.Columns
+		if cols == nil {
+			cols = []string{}
+		}
+		body["columns"], body["data"], body["truncated"] = cols, encodeRows(res.Columns, res.Rows), res.Truncated
+	} else {
+		body["affected"] = res.Affected
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}

@@ -1,0 +1,291 @@
+package apiserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"botgate/app"
+	"botgate/app/auth"
+)
+
+// QQAPRequest is a decoded QQAP call. Parameter names are case-insensitive.
+type QQAPRequest struct {
+	Token, User        string
+	QQ, Group, Content string
+	Keyword, Channel   string
+	Args               []string
+}
+
+// DecodeQQAP reads a QQAP request from the query string and, for POST, the
+// body (JSON as in the seed, or form-encoded). Body values win over the query.
+func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return QQAPRequest{}, app.Errorf(app.CodeBadRequest, "请求参数格式错误：地址中有无法解析的 %% 编码")
+	}
+	vals := lowerKeys(params)
+	var args []string
+	if r.Method == http.MethodPost {
+		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return QQAPRequest{}, app.Errorf(app.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
+			}
+			return QQAPRequest{}, app.Errorf(app.CodeBadRequest, "读取请求内容失败")
+		}
+		if len(bytes.TrimSpace(body)) > 0 {
+			bv, bargs, err := decodeBody(r.Header.Get("Content-Type"), body)
+			if err != nil {
+				return QQAPRequest{}, err
+			}
+			for k, v := range bv {
+				vals[k] = v
+			}
+			args = bargs
+		}
+	}
+	if args == nil {
+		if raw, ok := params["data"]; ok || vals["data"] != "" {
+			args, err = formArgs(raw)
+			if err != nil {
+				return QQAPRequest{}, err
+			}
+		}
+	}
+	q := QQAPRequest{
+		Token: vals["access_token"], User: vals["user"], QQ: vals["qq"], Group: vals["group"],
+		Content: vals["content"], Keyword: strings.TrimSpace(vals["keyword"]), Channel: vals["channel"], Args: args,
+	}
+	for _, s := range append([]string{q.Token, q.User, q.QQ, q.Group, q.Content, q.Keyword, q.Channel}, q.Args...) {
+		if !utf8.ValidString(s) {
+			return QQAPRequest{}, app.Errorf(app.CodeBadEncoding, "请求中有无效的字符编码，请使用 UTF-8")
+		}
+	}
+	return q, nil
+}
+
+func lowerKeys(v url.Values) map[string]string {
+	m := make(map[string]string, len(v))
+	for k, vs := range v {
+		if len(vs) > 0 {
+			m[strings.ToLower(k)] = vs[0]
+		}
+	}
+	return m
+}
+
+// decodeBody handles JSON and form bodies; an unknown or missing content type
+// is sniffed, because ERP scripts often send JSON as text/plain.
+func decodeBody(ctype string, body []byte) (map[string]string, []string, error) {
+	mt, _, _ := mime.ParseMediaType(ctype)
+	// A form body never starts with "{", so a JSON-looking body is JSON whatever
+	// the header says (curl -d sends the seed's JSON as form-urlencoded).
+	isJSON := strings.Contains(mt, "json") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))
+	if !isJSON {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, app.Errorf(app.CodeBadRequest, "表单内容格式错误：有无法解析的 %% 编码")
+		}
+		args, err := formArgs(form["data"])
+		if err != nil {
+			return nil, nil, err
+		}
+		m := lowerKeys(form)
+		return m, args, nil
+	}
+	if !utf8.Valid(body) {
+		return nil, nil, app.Errorf(app.CodeBadEncoding, "请求内容不是有效的 UTF-8 编码")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, nil, app.Errorf(app.CodeBadRequest, "请求内容不是有效的 JSON 对象：%s", jsonProblem(err))
+	}
+	if dec.More() {
+		return nil, nil, app.Errorf(app.CodeBadRequest, "请求内容只能是一个 JSON 对象")
+	}
+	m := map[string]string{}
+	var args []string
+	for k, v := range raw {
+		lk := strings.ToLower(k)
+		if lk == "data" {
+			a, err := jsonArgs(v)
+			if err != nil {
+				return nil, nil, err
+			}
+			args = a
+			continue
+		}
+		s, ok := scalar(v)
+		if !ok {
+			return nil, nil, app.Errorf(app.CodeBadRequest, "参数 %s 必须是文本或数字", k)
+		}
+		m[lk] = s
+	}
+	return m, args, nil
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "第 " + strconv.Itoa(int(se.Offset)) + " 个字节附近有语法错误"
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "应为 JSON 对象 {...}"
+	}
+	return "内容不完整"
+}
+
+// scalar converts a JSON value to the text a template binds.
+func scalar(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case nil:
+		return "", true
+	case bool:
+		if x {
+			return "true", true
+		}
+		return "false", true
+	}
+	return "", false
+}
+
+// jsonArgs reads the seed's data: [{"content": "admin"}, ...]; plain values
+// (["admin", 350310976]) are accepted too.
+func jsonArgs(v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, app.Errorf(app.CodeBadRequest, `data 必须是数组，例如 [{"content":"admin"}]`)
+	}
+	if len(list) > 9 {
+		return nil, app.Errorf(app.CodeBadRequest, "data 最多 9 个参数（对应 {{1}}..{{9}}）")
+	}
+	args := make([]string, 0, len(list))
+	for i, item := range list {
+		if obj, ok := item.(map[string]any); ok {
+			var found bool
+			for k, c := range obj {
+				if strings.EqualFold(k, "content") {
+					item, found = c, true
+				}
+			}
+			if !found {
+				return nil, app.Errorf(app.CodeBadRequest, "data 第 %d 项缺少 content", i+1)
+			}
+		}
+		s, ok := scalar(item)
+		if !ok {
+			return nil, app.Errorf(app.CodeBadRequest, "data 第 %d 项的 content 必须是文本或数字", i+1)
+		}
+		args = append(args, s)
+	}
+	return args, nil
+}
+
+// formArgs reads data from a query string or form: one JSON array, or each
+// data=... value as one argument.
+func formArgs(raw []string) ([]string, error) {
+	if len(raw) == 1 && strings.HasPrefix(strings.TrimSpace(raw[0]), "[") {
+		dec := json.NewDecoder(strings.NewReader(raw[0]))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, app.Errorf(app.CodeBadRequest, "data 不是有效的 JSON 数组")
+		}
+		return jsonArgs(v)
+	}
+	if len(raw) > 9 {
+		return nil, app.Errorf(app.CodeBadRequest, "data 最多 9 个参数（对应 {{1}}..{{9}}）")
+	}
+	return raw, nil
+}
+
+// qqap serves GET / and POST /: send when content is given, run the keyword
+// when keyword is given. The reply is always HTTP 200 with an errcode.
+func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
+	e := entryOf(r)
+	fail := func(err error, extra ...any) {
+		ae := app.ErrorOf(err)
+		if ae.Code == app.CodeInternal || ae.Err != nil {
+			s.log.Warn("qqap request failed", "errcode", ae.Code, "err", err)
+		}
+		e.code, e.msg = ae.Code, ae.Msg
+		writeEnvelope(w, http.StatusOK, ae.Code, ae.Msg, nil, extra...)
+	}
+	q, err := DecodeQQAP(r)
+	if err != nil {
+		fail(err)
+		return
+	}
+	e.user, e.keyword = q.User, q.Keyword
+	if q.Content == "" && q.Keyword == "" {
+		if q.Token == "" && q.User == "" && len(r.URL.RawQuery) == 0 {
+			fail(app.Errorf(app.CodeNothingToDo, "BotGate 正在运行。请求需要 user、Access_token，以及 content（发送消息）或 keyword（查询关键字）"))
+			return
+		}
+		fail(app.Errorf(app.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）或 keyword（查询关键字）"))
+		return
+	}
+	caller, err := s.b.Authenticate(r.Context(), auth.Credentials{User: q.User, Password: q.Token, Remote: remoteHost(r)})
+	if err != nil {
+		fail(err)
+		return
+	}
+	var extra []any
+	if q.Content != "" {
+		e.action = "send"
+		en, err := s.b.Send(r.Context(), caller, app.SendRequest{Channel: q.Channel, QQ: q.QQ, Group: q.Group, Content: q.Content})
+		if err != nil {
+			fail(err)
+			return
+		}
+		extra = append(extra, "msg_id", en.ID)
+	}
+	data := json.RawMessage("[]")
+	if q.Keyword != "" {
+		e.action = strings.TrimPrefix(e.action+"+keyword", "+")
+		vars := app.Vars{"qq": q.QQ, "group": q.Group, "user": caller.Name, "content": q.Content}
+		vars.SetArgs(q.Args)
+		res, err := s.b.RunKeyword(r.Context(), caller, q.Keyword, vars)
+		if err != nil {
+			fail(err, extra...)
+			return
+		}
+		if res.Kind == app.KindQuery {
+			data = encodeRows(res.Columns, res.Rows)
+			if res.Truncated {
+				extra = append(extra, "truncated", true)
+			}
+		} else {
+			extra = append(extra, "affected", res.Affected)
+		}
+	}
+	writeEnvelope(w, http.StatusOK, app.CodeOK, "OK", data, extra...)
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

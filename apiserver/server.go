@@ -1,0 +1,158 @@
+// Package apiserver is BotGate's HTTP face: the QQAP-compatible endpoint at
+// "/", the native /api/v1, and /healthz. Handlers are thin: decode, call app,
+// encode. Every failure is an envelope with a Chinese message, never a panic.
+package apiserver
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"botgate/app"
+	"botgate/app/auth"
+	"botgate/storage"
+)
+
+// MaxBody bounds a request body; QQAP requests are a few hundred bytes.
+const MaxBody = 1 << 20
+
+// Authenticator checks credentials.
+type Authenticator interface {
+	Authenticate(ctx context.Context, c auth.Credentials) (app.Caller, error)
+}
+
+// Sender queues a message durably.
+type Sender interface {
+	Send(ctx context.Context, c app.Caller, r app.SendRequest) (storage.Enqueued, error)
+}
+
+// TemplateRunner runs keyword templates.
+type TemplateRunner interface {
+	RunKeyword(ctx context.Context, c app.Caller, keyword string, vars app.Vars) (*app.KeywordResult, error)
+}
+
+// MessageReader reads a message's delivery status.
+type MessageReader interface {
+	Message(ctx context.Context, c app.Caller, id int64) (storage.Message, error)
+}
+
+// RequestLogger records requests (already redacted).
+type RequestLogger interface {
+	LogRequest(l storage.RequestLog)
+}
+
+// Backend is everything the handlers use; *app.App implements it.
+type Backend interface {
+	Authenticator
+	Sender
+	TemplateRunner
+	MessageReader
+	RequestLogger
+}
+
+var _ Backend = (*app.App)(nil)
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	b       Backend
+	log     *slog.Logger
+	now     func() time.Time
+	version string
+}
+
+// New returns the API handler.
+func New(b Backend, log *slog.Logger, version string) http.Handler {
+	s := &Server{b: b, log: log, now: time.Now, version: version}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("POST /api/v1/messages", s.native(s.postMessage))
+	mux.Handle("GET /api/v1/messages/{id}", s.native(s.getMessage))
+	mux.Handle("POST /api/v1/templates/{keyword}/run", s.native(s.runTemplate))
+	mux.HandleFunc("GET /{$}", s.qqap)
+	mux.HandleFunc("POST /{$}", s.qqap)
+	mux.HandleFunc("/", s.notFound)
+	return s.logged(mux)
+}
+
+// entry is filled by handlers so the log middleware can record the outcome.
+type entry struct {
+	user, action, keyword string
+	code                  int
+	msg                   string
+}
+
+type entryKey struct{}
+
+func entryOf(r *http.Request) *entry {
+	if e, ok := r.Context().Value(entryKey{}).(*entry); ok {
+		return e
+	}
+	return &entry{}
+}
+
+// logged records every request (with secrets redacted) and turns a panic into
+// an error reply instead of a dropped connection.
+func (s *Server) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		e := &entry{}
+		r = r.WithContext(context.WithValue(r.Context(), entryKey{}, e))
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic in handler", "panic", p, "path", r.URL.Path, "stack", string(debug.Stack()))
+				e.code, e.msg = app.CodeInternal, "服务内部错误"
+				writeEnvelope(w, http.StatusOK, app.CodeInternal, "服务内部错误，请查看 BotGate 日志", nil)
+			}
+			if r.URL.Path == "/healthz" {
+				return
+			}
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil {
+				host = r.RemoteAddr
+			}
+			s.b.LogRequest(storage.RequestLog{At: start, Remote: host, Method: r.Method, Path: RedactURL(r.URL),
+				APIUser: e.user, Action: e.action, Keyword: e.keyword, Errcode: e.code, Errmsg: e.msg,
+				DurationUS: s.now().Sub(start).Microseconds()})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// secretParams never reach a log.
+var secretParams = map[string]bool{"access_token": true, "token": true, "password": true, "pwd": true, "secret": true, "key": true, "sign": true}
+
+// RedactURL is the path and query with secret values replaced by ***.
+func RedactURL(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.Path
+	}
+	parts := strings.Split(u.RawQuery, "&")
+	for i, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		if name, err := url.QueryUnescape(k); err == nil && secretParams[strings.ToLower(name)] {
+			parts[i] = k + "=***"
+		} else if err != nil {
+			parts[i] = "***"
+		}
+	}
+	return u.Path + "?" + strings.Join(parts, "&")
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.version})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	e := entryOf(r)
+	e.code, e.msg = app.CodeBadRequest, "未知的地址"
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		writeJSON(w, http.StatusNotFound, errorBody(app.CodeBadRequest, "未知的接口地址 "+r.URL.Path))
+		return
+	}
+	writeEnvelope(w, http.StatusOK, app.CodeBadRequest, "未知的地址 "+r.URL.Path+"，QQAP 接口地址是 /", nil)
+}

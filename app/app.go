@@ -1,0 +1,300 @@
+// Package app is BotGate's core: settings, authorization, templates, the
+// outbox and its dispatcher, channels and data sources. The HTTP handlers
+// (apiserver) and the window (ui) call it; it knows neither.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"botgate/app/auth"
+	"botgate/app/channel"
+	"botgate/app/datasource"
+	"botgate/app/outbox"
+	"botgate/app/sqltmpl"
+	"botgate/storage"
+)
+
+// DefaultSource is the name of the embedded SQLite data file beside the state DB.
+const DefaultSource = "default"
+
+// Options configure an App. Zero values get sensible defaults.
+type Options struct {
+	DBPath     string
+	Listen     string // overrides the saved listen address (command line --listen)
+	Now        func() time.Time
+	Log        *slog.Logger
+	HTTPClient *http.Client   // for connectors
+	Dispatch   outbox.Config  // retry tuning (tests shorten it)
+	Handler    HandlerFactory // builds the HTTP API; wired by main
+}
+
+// HandlerFactory builds the HTTP handler for a running App (apiserver.New).
+type HandlerFactory func(*App) http.Handler
+
+// App is one BotGate instance over one state database.
+type App struct {
+	db    *storage.DB
+	opts  Options
+	log   *slog.Logger
+	auth  *auth.Authenticator
+	queue *outbox.Queue
+	disp  *outbox.Dispatcher
+	reqs  *requestLog
+
+	reloadMu sync.Mutex
+	state    atomic.Pointer[state]
+
+	srvMu  sync.Mutex
+	server *runningServer
+}
+
+// state is an immutable snapshot of the configuration; a reload swaps it.
+type state struct {
+	rev       int64
+	settings  Settings
+	users     map[string]storage.User
+	templates map[string]*compiledTemplate
+	channels  map[string]*liveChannel
+	sources   map[string]*liveSource
+	authSQL   *sqltmpl.Template
+}
+
+type compiledTemplate struct {
+	storage.Template
+	stmt *sqltmpl.Template
+}
+
+type liveChannel struct {
+	cfg     storage.Channel
+	ch      channel.Channel
+	limiter *rate.Limiter
+	err     error // configuration error (Chinese): sends are refused
+}
+
+type liveSource struct {
+	cfg storage.DataSource
+	src datasource.Source
+	err error
+}
+
+// Open opens the state database and loads the configuration.
+func Open(ctx context.Context, opts Options) (*App, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.Dispatch.Now == nil {
+		opts.Dispatch.Now = opts.Now
+	}
+	if opts.Dispatch.Log == nil {
+		opts.Dispatch.Log = opts.Log
+	}
+	db, err := storage.Open(ctx, opts.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{db: db, opts: opts, log: opts.Log, auth: auth.New(opts.Now)}
+	a.reqs = newRequestLog(db, opts.Log)
+	if err := a.Reload(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.disp = outbox.NewDispatcher(db, a.route, opts.Dispatch)
+	a.queue = outbox.NewQueue(db, a.disp.Wake)
+	return a, nil
+}
+
+// Close stops the server if running and releases everything.
+func (a *App) Close() error {
+	a.StopServer()
+	a.queue.Close()
+	a.reqs.close()
+	st := a.state.Load()
+	for _, s := range st.sources {
+		if s.src != nil {
+			s.src.Close()
+		}
+	}
+	return a.db.Close()
+}
+
+// DB exposes the state database to the wiring code (GUI log views, tests).
+func (a *App) DB() *storage.DB { return a.db }
+
+// DataPath is the embedded SQLite data file used by the default data source.
+func (a *App) DataPath() string {
+	return filepath.Join(filepath.Dir(a.db.Path()), "data.db")
+}
+
+// Settings returns the current settings.
+func (a *App) Settings() Settings { return a.state.Load().settings }
+
+// Reload re-reads the configuration when another writer (config import, the
+// GUI, another process) changed it. Unchanged channels and data sources are
+// kept open; removed or changed ones are closed.
+func (a *App) Reload(ctx context.Context) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	rev, err := a.db.Revision(ctx)
+	if err != nil {
+		return err
+	}
+	old := a.state.Load()
+	if old != nil && old.rev == rev {
+		return nil
+	}
+	st, err := a.load(ctx, rev, old)
+	if err != nil {
+		return err
+	}
+	a.state.Store(st)
+	a.auth.Invalidate()
+	if old != nil {
+		for name, s := range old.sources {
+			if ns := st.sources[name]; (ns == nil || ns.src != s.src) && s.src != nil {
+				s.src.Close()
+			}
+		}
+	}
+	return nil
+}
+
+func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
+	if old == nil {
+		old = &state{}
+	}
+	m, err := a.db.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &state{rev: rev, settings: settingsFromMap(m), users: map[string]storage.User{},
+		templates: map[string]*compiledTemplate{}, channels: map[string]*liveChannel{}, sources: map[string]*liveSource{}}
+	users, err := a.db.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		st.users[u.Name] = u
+	}
+	dss, err := a.db.DataSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dss = append([]storage.DataSource{{Name: DefaultSource, Driver: "sqlite", DSN: a.DataPath()}}, dss...)
+	for _, d := range dss {
+		if o := old.sources[d.Name]; o != nil && o.cfg == d && o.err == nil {
+			st.sources[d.Name] = o
+			continue
+		}
+		src, err := a.openSource(ctx, d)
+		st.sources[d.Name] = &liveSource{cfg: d, src: src, err: err}
+		if err != nil {
+			a.log.Warn("data source unavailable", "name", d.Name, "driver", d.Driver, "err", err)
+		}
+	}
+	chans, err := a.db.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range chans {
+		if o := old.channels[c.Name]; o != nil && reflect.DeepEqual(o.cfg, c) {
+			st.channels[c.Name] = o
+			continue
+		}
+		st.channels[c.Name] = a.buildChannel(c)
+	}
+	tps, err := a.db.Templates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tps {
+		stmt, err := sqltmpl.Compile(t.SQL, templateNames)
+		if err != nil {
+			// Saved templates were validated; this only happens after a hand edit.
+			a.log.Warn("template does not compile; it is disabled", "keyword", t.Keyword, "err", err)
+			t.Enabled = false
+		}
+		st.templates[t.Keyword] = &compiledTemplate{Template: t, stmt: stmt}
+	}
+	if st.settings.AuthMode == auth.ModeSQL && st.settings.AuthSQL != "" {
+		st.authSQL, _ = sqltmpl.Compile(st.settings.AuthSQL, authNames)
+	}
+	return st, nil
+}
+
+func (a *App) buildChannel(c storage.Channel) *liveChannel {
+	lc := &liveChannel{cfg: c}
+	t, ok := channelType(c.Type)
+	if !ok {
+		lc.err = fmt.Errorf("未知的通道类型 %q", c.Type)
+		return lc
+	}
+	lc.ch, lc.err = t.New(channel.Config{Name: c.Name, Type: c.Type, Values: maps.Clone(c.Config)},
+		channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now})
+	perMin := c.RatePerMinute
+	if perMin == 0 {
+		perMin = t.RatePerMinute
+	}
+	if perMin > 0 {
+		// Burst of a few lets a short flurry through, then the platform's pace holds.
+		lc.limiter = rate.NewLimiter(rate.Limit(float64(perMin)/60), min(perMin, 5))
+	}
+	return lc
+}
+
+// openSource opens a data source with the driver registered for it; the state
+// database is passed so that no data source may point at it.
+func (a *App) openSource(ctx context.Context, d storage.DataSource) (datasource.Source, error) {
+	return datasource.Open(ctx, d.Driver, d.DSN, a.db.Path())
+}
+
+// route resolves a channel name for the dispatcher.
+func (a *App) route(name string) (outbox.Route, error) {
+	lc := a.state.Load().channels[name]
+	switch {
+	case lc == nil:
+		return outbox.Route{}, channel.Transientf(nil, "通道 %q 不存在，请在“通道”中添加或恢复它", name)
+	case !lc.cfg.Enabled:
+		return outbox.Route{}, channel.Transientf(nil, "通道 %q 已停用，启用后消息会继续发送", name)
+	case lc.err != nil:
+		return outbox.Route{}, channel.Transientf(lc.err, "通道 %q 配置有误，修正后消息会继续发送", name)
+	}
+	r := outbox.Route{Channel: lc.ch}
+	if lc.limiter != nil {
+		r.Limiter = lc.limiter
+	}
+	return r, nil
+}
+
+// watch reloads the configuration when another process changes it.
+func (a *App) watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Reload(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("reloading configuration failed", "err", err)
+			}
+		}
+	}
+}

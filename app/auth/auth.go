@@ -1,0 +1,190 @@
+// Package auth checks API credentials for the four authorization modes. The ERP
+// sends its password on every call, so a verified pair is remembered (under a
+// keyed hash, never in clear) and the slow password hash is paid once.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Modes.
+const (
+	ModeUsers = "users"
+	ModeSQL   = "sql"
+	ModeToken = "token"
+	ModeNone  = "none"
+)
+
+// Cost is the bcrypt cost for stored passwords.
+const Cost = 10
+
+// Errors Verify returns; the caller turns them into errcodes.
+var (
+	ErrMissing = errors.New("credentials missing")
+	ErrBad     = errors.New("credentials wrong")
+)
+
+// ThrottledError says the client or user is locked out for RetryAfter.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string { return fmt.Sprintf("locked out for %s", e.RetryAfter) }
+
+// Hash hashes a password for storage.
+func Hash(password string) (string, error) {
+	if len(password) > 72 {
+		return "", errors.New("密码不能超过 72 个字节")
+	}
+	b, err := bcrypt.GenerateFromPassword([]byte(password), Cost)
+	return string(b), err
+}
+
+// Policy is what Verify needs to know about the current configuration.
+type Policy struct {
+	Mode  string
+	Token string
+	// UserHash returns the stored hash of an enabled user ("" if no such user).
+	UserHash func(name string) string
+	// SQLCheck runs the admin's auth query (sql mode).
+	SQLCheck func(ctx context.Context, user, password string) (bool, error)
+}
+
+// Credentials are what a client presented.
+type Credentials struct {
+	User     string
+	Password string // Access_token, Basic password or Bearer token
+	Remote   string // client address, for throttling
+}
+
+// Authenticator verifies credentials with a cache and a throttle.
+type Authenticator struct {
+	key      []byte
+	ttl      time.Duration
+	now      func() time.Time
+	byAddr   *Throttle
+	byUser   *Throttle
+	slow     chan struct{} // bounds concurrent bcrypt work
+	dummy    []byte
+	mu       sync.Mutex
+	verified map[[32]byte]time.Time
+}
+
+// New builds an Authenticator. now is injectable for tests of lockouts and expiry.
+func New(now func() time.Time) *Authenticator {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("botgate-timing-equaliser"), Cost)
+	return &Authenticator{
+		key:      key,
+		ttl:      10 * time.Minute,
+		now:      now,
+		byAddr:   NewThrottle(20, 5*time.Minute, time.Minute, now),
+		byUser:   NewThrottle(10, 5*time.Minute, time.Minute, now),
+		slow:     make(chan struct{}, 2),
+		dummy:    dummy,
+		verified: map[[32]byte]time.Time{},
+	}
+}
+
+// Invalidate forgets every verified pair; called whenever users, passwords or
+// the auth settings change.
+func (a *Authenticator) Invalidate() {
+	a.mu.Lock()
+	a.verified = map[[32]byte]time.Time{}
+	a.mu.Unlock()
+}
+
+func (a *Authenticator) cacheKey(mode, user, password string) [32]byte {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(mode))
+	m.Write([]byte{0})
+	m.Write([]byte(user))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	var k [32]byte
+	copy(k[:], m.Sum(nil))
+	return k
+}
+
+// Verify checks c under p. It returns nil when the credentials are good.
+func (a *Authenticator) Verify(ctx context.Context, p Policy, c Credentials) error {
+	if p.Mode == ModeNone {
+		return nil
+	}
+	if c.Password == "" || (p.Mode != ModeToken && c.User == "") {
+		return ErrMissing
+	}
+	if locked, d := a.byAddr.Blocked("addr:" + c.Remote); locked {
+		return &ThrottledError{RetryAfter: d}
+	}
+	if locked, d := a.byUser.Blocked("user:" + c.User); locked && p.Mode != ModeToken {
+		return &ThrottledError{RetryAfter: d}
+	}
+	k := a.cacheKey(p.Mode, c.User, c.Password)
+	now := a.now()
+	a.mu.Lock()
+	exp, ok := a.verified[k]
+	a.mu.Unlock()
+	if ok && now.Before(exp) {
+		return nil
+	}
+	good, err := a.check(ctx, p, c)
+	if err != nil {
+		return err
+	}
+	if !good {
+		a.byAddr.Fail("addr:" + c.Remote)
+		if p.Mode != ModeToken {
+			a.byUser.Fail("user:" + c.User)
+		}
+		return ErrBad
+	}
+	a.byAddr.Succeed("addr:" + c.Remote)
+	a.byUser.Succeed("user:" + c.User)
+	a.mu.Lock()
+	if len(a.verified) > 10000 {
+		a.verified = map[[32]byte]time.Time{}
+	}
+	a.verified[k] = now.Add(a.ttl)
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Authenticator) check(ctx context.Context, p Policy, c Credentials) (bool, error) {
+	switch p.Mode {
+	case ModeToken:
+		if p.Token == "" {
+			return false, nil
+		}
+		x, y := sha256.Sum256([]byte(c.Password)), sha256.Sum256([]byte(p.Token))
+		return subtle.ConstantTimeCompare(x[:], y[:]) == 1, nil
+	case ModeSQL:
+		if p.SQLCheck == nil {
+			return false, errors.New("sql auth not configured")
+		}
+		return p.SQLCheck(ctx, c.User, c.Password)
+	default:
+		select {
+		case a.slow <- struct{}{}:
+			defer func() { <-a.slow }()
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		hash := p.UserHash(c.User)
+		if hash == "" {
+			// Same work for a missing user as for a wrong password: no user enumeration by timing.
+			_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(c.Password))
+			return false, nil
+		}
+		return bcrypt.CompareHashAndPassword([]byte(hash), []byte(c.Password)) == nil, nil
+	}
+}

@@ -1,0 +1,68 @@
+package datasource
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"botgate/app/sqltmpl"
+)
+
+// OpenSQLite opens an SQLite data file. forbidden is BotGate's own state
+// database: a data source pointing at it is refused, so no template can read
+// API users or rewrite the outbox.
+func OpenSQLite(ctx context.Context, path, forbidden string) (*SQL, error) {
+	path = strings.TrimPrefix(strings.TrimSpace(path), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i] // options are ours to set, not the DSN's
+	}
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("SQLite 数据源需要一个数据库文件路径")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if sameFile(abs, forbidden) {
+		return nil, fmt.Errorf("数据源不能指向 BotGate 自己的状态数据库 %s", forbidden)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, err
+	}
+	// The path is escaped as a URI so that '?' or '#' in a folder name cannot smuggle options in.
+	base := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	rw, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	rw.SetMaxOpenConns(1)
+	ro, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		rw.Close()
+		return nil, err
+	}
+	ro.SetMaxOpenConns(4)
+	ro.SetMaxIdleConns(4)
+	if err := rw.PingContext(ctx); err != nil {
+		rw.Close()
+		ro.Close()
+		return nil, fmt.Errorf("无法打开 SQLite 文件 %s: %w", abs, err)
+	}
+	return NewSQL(rw, ro, sqltmpl.Question, nil), nil
+}
+
+func sameFile(a, b string) bool {
+	if b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}

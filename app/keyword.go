@@ -1,0 +1,168 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"botgate/app/datasource"
+	"botgate/app/sqltmpl"
+)
+
+// Template kinds.
+const (
+	KindQuery  = "query"  // 交互查询
+	KindInsert = "insert" // 填报表单
+	KindUpdate = "update" // 修改表单
+)
+
+// Vars are a template's placeholder values by canonical name: "qq", "group",
+// "user", "content", "1".."9".
+type Vars map[string]string
+
+// SetArgs sets {{1}}..{{9}} from args (extra arguments are ignored).
+func (v Vars) SetArgs(args []string) {
+	for i, s := range args {
+		if i >= 9 {
+			break
+		}
+		v[string(rune('1'+i))] = s
+	}
+}
+
+// templateNames resolves the placeholders a template may use.
+func templateNames(name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "来源qq", "qq":
+		return "qq", true
+	case "群号", "group":
+		return "group", true
+	case "user":
+		return "user", true
+	case "content":
+		return "content", true
+	}
+	if len(name) == 1 && name[0] >= '1' && name[0] <= '9' {
+		return name, true
+	}
+	return "", false
+}
+
+// authNames resolves the placeholders of the sql auth query.
+func authNames(name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "user":
+		return "user", true
+	case "access_token", "password", "token":
+		return "password", true
+	}
+	return "", false
+}
+
+// Caller is who runs a template or sends: an API user (verified) or a chat sender.
+type Caller struct {
+	Name  string   // API user name ("" for chat senders)
+	Roles []string // from the API user record
+	Chat  bool     // the request came from chat (only "chat" templates answer)
+}
+
+// KeywordResult is a template's outcome.
+type KeywordResult struct {
+	Kind      string
+	Columns   []string
+	Rows      [][]any
+	Truncated bool
+	Affected  int64
+}
+
+// allowed: a template with no roles and no users is open to every authenticated user.
+func (t *compiledTemplate) allowed(c Caller) bool {
+	if len(t.Roles) == 0 && len(t.Users) == 0 {
+		return true
+	}
+	if c.Name != "" && slices.Contains(t.Users, c.Name) {
+		return true
+	}
+	for _, r := range c.Roles {
+		if slices.Contains(t.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// RunKeyword runs the template bound to keyword for caller with vars.
+func (a *App) RunKeyword(ctx context.Context, c Caller, keyword string, vars Vars) (*KeywordResult, error) {
+	st := a.state.Load()
+	t := st.templates[strings.TrimSpace(keyword)]
+	if t == nil || !t.Enabled || t.stmt == nil {
+		return nil, Errorf(CodeNoKeyword, "关键字“%s”不存在或未启用，请在“交互查询”中检查模板", keyword)
+	}
+	if !t.allowed(c) || (c.Chat && !t.Chat) {
+		return nil, &Error{Code: CodeForbidden, Msg: MsgForbidden}
+	}
+	return a.runTemplate(ctx, st, t, vars)
+}
+
+func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, vars Vars) (*KeywordResult, error) {
+	name := t.DataSource
+	if name == "" {
+		name = DefaultSource
+	}
+	ls := st.sources[name]
+	if ls == nil || ls.err != nil || ls.src == nil {
+		e := Errorf(CodeNoSource, "模板“%s”的数据源“%s”不可用，请在“数据源”中检查连接", t.Keyword, name)
+		if ls != nil {
+			e.Err = ls.err
+		}
+		return nil, e
+	}
+	timeout := time.Duration(t.TimeoutMS) * time.Millisecond
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	q, args := t.stmt.SQL(ls.src.Style()), t.stmt.Args(vars)
+	res := &KeywordResult{Kind: t.Kind}
+	var err error
+	if t.Kind == KindQuery {
+		var r *datasource.Result
+		r, err = ls.src.Query(ctx, q, args, t.MaxRows)
+		if err == nil {
+			res.Columns, res.Rows, res.Truncated = r.Columns, r.Rows, r.Truncated
+		}
+	} else {
+		res.Affected, err = ls.src.Exec(ctx, q, args)
+	}
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &Error{Code: CodeQueryTimeout, Msg: "查询超时（超过 " + timeout.String() + "），请稍后再试或请管理员优化模板 SQL", Err: err}
+		}
+		a.log.Warn("template failed", "keyword", t.Keyword, "err", err)
+		return nil, &Error{Code: CodeQueryFailed, Msg: "模板“" + t.Keyword + "”执行出错，请管理员在“交互查询”中试运行该模板查看原因", Err: err}
+	}
+	return res, nil
+}
+
+// checkVerb makes sure a template's statement fits its kind.
+func checkVerb(kind string, stmt *sqltmpl.Template) *Error {
+	ok := false
+	switch kind {
+	case KindQuery:
+		ok = slices.Contains([]string{"SELECT", "WITH", "VALUES"}, stmt.Verb)
+	case KindInsert, KindUpdate:
+		ok = slices.Contains([]string{"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "MERGE"}, stmt.Verb)
+	default:
+		return invalid("kind", "模板类型 %q 无效，应为 query（查询）、insert（填报）或 update（修改）", kind)
+	}
+	if !ok {
+		if kind == KindQuery {
+			return invalid("sql", "查询模板必须是 SELECT 语句（现在是 %s）", stmt.Verb)
+		}
+		return invalid("sql", "填报/修改模板必须是 INSERT、UPDATE 或 DELETE 语句（现在是 %s）", stmt.Verb)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"botgate/app/channel"
+	"botgate/app/outbox"
+	"botgate/storage"
+)
+
+// MaxContentBytes bounds one message; platforms have smaller limits of their own.
+const MaxContentBytes = 20000
+
+// SendRequest is a send in QQAP terms: QQ and group pick the target.
+type SendRequest struct {
+	Channel string // empty: the default channel
+	QQ      string
+	Group   string
+	Content string
+	IdemKey string
+}
+
+// Target applies the QQAP rule: group empty or equal to QQ is a private message
+// to QQ; otherwise a group message to group.
+func (r SendRequest) Target() (kind, to string) {
+	qq, group := strings.TrimSpace(r.QQ), strings.TrimSpace(r.Group)
+	if group == "" || group == qq {
+		return channel.Private, qq
+	}
+	return channel.Group, group
+}
+
+// Send validates r and commits it to the outbox; when it returns, the message is durable.
+func (a *App) Send(ctx context.Context, c Caller, r SendRequest) (storage.Enqueued, error) {
+	if !utf8.ValidString(r.Content) {
+		return storage.Enqueued{}, Errorf(CodeBadEncoding, "消息内容不是有效的 UTF-8 文本")
+	}
+	if strings.TrimSpace(r.Content) == "" {
+		return storage.Enqueued{}, Errorf(CodeNothingToDo, "消息内容为空，没有可发送的内容")
+	}
+	if len(r.Content) > MaxContentBytes {
+		return storage.Enqueued{}, Errorf(CodeTooLong, "消息内容太长（%d 字节），最多 %d 字节，请拆分后发送", len(r.Content), MaxContentBytes)
+	}
+	kind, to := r.Target()
+	if to == "" {
+		return storage.Enqueued{}, Errorf(CodeNoTarget, "缺少接收者：请填写 QQ（好友）或 group（群号）")
+	}
+	st := a.state.Load()
+	name := strings.TrimSpace(r.Channel)
+	if name == "" {
+		name = st.settings.DefaultChannel
+	}
+	if name == "" {
+		return storage.Enqueued{}, Errorf(CodeNoChannel, "没有设置默认通道，请在“通道”中设为默认，或在请求中指定 channel")
+	}
+	lc := st.channels[name]
+	switch {
+	case lc == nil:
+		return storage.Enqueued{}, Errorf(CodeNoChannel, "通道“%s”不存在，请检查通道名称", name)
+	case !lc.cfg.Enabled:
+		return storage.Enqueued{}, Errorf(CodeNoChannel, "通道“%s”已停用，请在“通道”中启用", name)
+	case lc.err != nil:
+		return storage.Enqueued{}, &Error{Code: CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + chineseOf(lc.err), Err: lc.err}
+	}
+	if v, ok := lc.ch.(channel.TargetValidator); ok {
+		if err := v.ValidateTarget(kind, to); err != nil {
+			return storage.Enqueued{}, &Error{Code: CodeBadTarget, Msg: "接收者无效：" + chineseOf(err)}
+		}
+	}
+	e, err := a.queue.Add(ctx, storage.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey})
+	if err != nil {
+		if errors.Is(err, outbox.ErrClosed) {
+			return e, &Error{Code: CodeQueueFailed, Msg: "服务正在停止，消息未保存，请稍后重试", Err: err}
+		}
+		return e, &Error{Code: CodeQueueFailed, Msg: "消息保存失败，未发送，请稍后重试或检查磁盘空间", Err: err}
+	}
+	return e, nil
+}
+
+// chineseOf returns the admin-facing part of a connector error.
+func chineseOf(err error) string {
+	var ce *channel.Error
+	if errors.As(err, &ce) {
+		return ce.Msg
+	}
+	return err.Error()
+}
+
+// Message returns the outbox row id if c may see it (its own messages; admins see all).
+func (a *App) Message(ctx context.Context, c Caller, id int64) (storage.Message, error) {
+	m, err := a.db.Message(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && m.APIUser != c.Name && !isAdmin(c)) {
+		return storage.Message{}, Errorf(CodeNoMessage, "消息 %d 不存在", id)
+	}
+	return m, err
+}
+
+func isAdmin(c Caller) bool {
+	for _, r := range c.Roles {
+		if r == "admin" {
+			return true
+		}
+	}
+	return false
+}
+
+// RetryMessage requeues a failed message (GUI 日志 tab).
+func (a *App) RetryMessage(ctx context.Context, id int64) error {
+	if err := a.db.RetryMessage(ctx, id); err != nil {
+		return Errorf(CodeNoMessage, "消息 %d 不存在或不是失败状态", id)
+	}
+	a.disp.Wake()
+	return nil
+}
+
+// CancelMessage stops a queued or failed message from being sent.
+func (a *App) CancelMessage(ctx context.Context, id int64) error {
+	if err := a.db.CancelMessage(ctx, id, "已由管理员取消"); err != nil {
+		return Errorf(CodeNoMessage, "消息 %d 不存在或已在发送", id)
+	}
+	return nil
+}
