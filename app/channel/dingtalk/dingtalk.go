@@ -1,0 +1,196 @@
+// Package dingtalk posts to a DingTalk (钉钉) custom group robot: text or
+// markdown, optional @ by mobile or @all, and the "加签" security setting
+// (timestamp and an HMAC-SHA256 sign added to the webhook URL). The robot
+// belongs to one group, so the message's target is ignored.
+package dingtalk
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"botgate/app/channel"
+)
+
+// Type registers the connector. DingTalk allows 20 messages a minute per robot
+// (and then mutes it for 10 minutes). The webhook url carries the access_token.
+var Type = channel.Type{
+	Name:          "dingtalk",
+	Title:         "钉钉群机器人",
+	Keys:          []string{"url", "secret", "format", "at_mobiles", "at_all"},
+	SecretKeys:    []string{"url", "secret"},
+	Required:      []string{"url"},
+	RatePerMinute: 20,
+	New:           New,
+}
+
+const platform = "钉钉机器人"
+
+// MaxContent is the content size BotGate accepts (bytes of UTF-8): DingTalk
+// rejects robot messages of about 20000 bytes and more.
+const MaxContent = 20000
+
+// TestText is what Test posts to the group.
+const TestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
+
+// Connector is one custom robot.
+type Connector struct {
+	url, secret, format string
+	atMobiles           []string
+	atAll               bool
+	client              *http.Client
+	now                 func() time.Time
+}
+
+var (
+	_ channel.Channel = (*Connector)(nil)
+	_ channel.Tester  = (*Connector)(nil)
+)
+
+// New builds the connector; url is the robot's webhook
+// (https://oapi.dingtalk.com/robot/send?access_token=…), secret the "SEC…" sign key.
+func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
+	u, err := channel.BaseURL(cfg, "url", platform, "https://oapi.dingtalk.com/robot/send?access_token=…")
+	if err != nil {
+		return nil, err
+	}
+	format := strings.ToLower(strings.TrimSpace(cfg.Values["format"]))
+	switch format {
+	case "":
+		format = "text"
+	case "text", "markdown":
+	default:
+		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("钉钉机器人的 format 只能是 text 或 markdown，不是 %q", format)}
+	}
+	atAll, _ := strconv.ParseBool(strings.TrimSpace(cfg.Values["at_all"]))
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Connector{url: u, secret: strings.TrimSpace(cfg.Values["secret"]), format: format,
+		atMobiles: channel.SplitList(cfg.Values["at_mobiles"]), atAll: atAll, client: deps.HTTP, now: now}, nil
+}
+
+// Sign is DingTalk's signature: base64(HMAC-SHA256(secret, timestamp+"\n"+secret)).
+func Sign(timestampMillis, secret string) string {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte(timestampMillis + "\n" + secret))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// signedURL adds timestamp and sign to the webhook when a secret is set.
+func (c *Connector) signedURL() (string, error) {
+	if c.secret == "" {
+		return c.url, nil
+	}
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return "", channel.Permanentf(err, "钉钉机器人的 url 无效")
+	}
+	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
+	q := u.Query()
+	q.Set("timestamp", ts)
+	q.Set("sign", Sign(ts, c.secret))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+type at struct {
+	AtMobiles []string `json:"atMobiles,omitempty"`
+	IsAtAll   bool     `json:"isAtAll,omitempty"`
+}
+
+type body struct {
+	MsgType  string            `json:"msgtype"`
+	Text     map[string]string `json:"text,omitempty"`
+	Markdown map[string]string `json:"markdown,omitempty"`
+	At       *at               `json:"at,omitempty"`
+}
+
+// Send posts the message to the robot's group; over-long content is refused.
+func (c *Connector) Send(ctx context.Context, m channel.Message) error {
+	if err := channel.CheckEmpty(platform, m.Content); err != nil {
+		return err
+	}
+	if err := channel.CheckSize("钉钉", "机器人消息", m.Content, MaxContent); err != nil {
+		return err
+	}
+	b := body{MsgType: c.format}
+	if c.format == "markdown" {
+		b.Markdown = map[string]string{"title": title(m.Content), "text": m.Content}
+	} else {
+		b.Text = map[string]string{"content": m.Content}
+	}
+	if len(c.atMobiles) > 0 || c.atAll {
+		b.At = &at{AtMobiles: c.atMobiles, IsAtAll: c.atAll}
+	}
+	return c.post(ctx, b)
+}
+
+// title is the markdown message's title shown in the conversation list: its
+// first line without markdown marks.
+func title(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	line = strings.TrimSpace(strings.TrimLeft(line, "#>*- "))
+	if r := []rune(line); len(r) > 30 {
+		line = string(r[:30])
+	}
+	if line == "" {
+		line = "通知"
+	}
+	return line
+}
+
+// Test posts TestText: a webhook has no read-only call, and only a real message
+// proves the access_token, the sign and the robot's keyword setting.
+func (c *Connector) Test(ctx context.Context) error {
+	return c.post(ctx, body{MsgType: "text", Text: map[string]string{"content": TestText}})
+}
+
+func (c *Connector) post(ctx context.Context, b body) error {
+	u, err := c.signedURL()
+	if err != nil {
+		return err
+	}
+	var r struct {
+		ErrCode *int   `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+	}
+	if err := channel.Do(ctx, c.client, channel.Request{URL: u, JSON: b, Platform: platform}, &r); err != nil {
+		return err
+	}
+	if r.ErrCode == nil {
+		return channel.Transientf(nil, "钉钉机器人的响应缺少 errcode，请确认 url 是机器人的 webhook 地址")
+	}
+	return classify(*r.ErrCode, r.ErrMsg)
+}
+
+func classify(code int, msg string) error {
+	detail := fmt.Errorf("errcode %d: %s", code, msg)
+	low := strings.ToLower(msg)
+	switch {
+	case code == 0:
+		return nil
+	case code == 130101 || code == 410100 || strings.Contains(low, "too fast"):
+		return channel.Transientf(detail, "钉钉机器人发送太频繁（%d，每个机器人每分钟最多 20 条，超出后会被限流 10 分钟），稍后重试", code)
+	case code == -1:
+		return channel.Transientf(detail, "钉钉系统繁忙（-1），稍后重试")
+	case code == 310000 && strings.Contains(low, "sign"):
+		return channel.Permanentf(detail, "钉钉机器人签名校验失败（310000），请核对通道的 secret 与机器人“加签”密钥一致，并确认本机时间准确")
+	case code == 310000 && strings.Contains(low, "keyword"):
+		return channel.Permanentf(detail, "消息不含钉钉机器人安全设置中的自定义关键词（310000），请在消息中加入关键词或修改机器人安全设置")
+	case code == 310000 && strings.Contains(low, "ip"):
+		return channel.Permanentf(detail, "本机 IP 不在钉钉机器人的 IP 白名单中（310000），请在机器人安全设置中添加本机出口 IP")
+	case code == 300001 || code == 300005 || code == 400101 || strings.Contains(low, "token is not exist"):
+		return channel.Permanentf(detail, "钉钉机器人的 access_token 无效或机器人已被移除（%d），请重新复制机器人的 webhook 地址", code)
+	default:
+		return channel.Permanentf(detail, "钉钉拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
+	}
+}

@@ -1,0 +1,145 @@
+// Package feishu posts to a Feishu/Lark (飞书) custom group bot: text messages
+// with, when the bot's "签名校验" is on, a timestamp and an HMAC-SHA256 sign in
+// the JSON body. The bot belongs to one group, so the target is ignored.
+package feishu
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"botgate/app/channel"
+)
+
+// Type registers the connector. Feishu allows 100 requests a minute (and 5 a
+// second) per bot. The webhook url carries the bot's token.
+var Type = channel.Type{
+	Name:          "feishu",
+	Title:         "飞书群机器人",
+	Keys:          []string{"url", "secret"},
+	SecretKeys:    []string{"url", "secret"},
+	Required:      []string{"url"},
+	RatePerMinute: 100,
+	New:           New,
+}
+
+const platform = "飞书机器人"
+
+// MaxBody is Feishu's limit on the request body (20 KB).
+const MaxBody = 20 * 1024
+
+// TestText is what Test posts to the group.
+const TestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
+
+// Connector is one custom bot.
+type Connector struct {
+	url, secret string
+	client      *http.Client
+	now         func() time.Time
+}
+
+var (
+	_ channel.Channel = (*Connector)(nil)
+	_ channel.Tester  = (*Connector)(nil)
+)
+
+// New builds the connector; url is the bot's webhook
+// (https://open.feishu.cn/open-apis/bot/v2/hook/…), secret its signing key.
+func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
+	u, err := channel.BaseURL(cfg, "url", platform, "https://open.feishu.cn/open-apis/bot/v2/hook/…")
+	if err != nil {
+		return nil, err
+	}
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Connector{url: u, secret: strings.TrimSpace(cfg.Values["secret"]), client: deps.HTTP, now: now}, nil
+}
+
+// Sign is Feishu's signature: base64(HMAC-SHA256 keyed with
+// timestamp+"\n"+secret, over an empty message).
+func Sign(timestampSeconds, secret string) string {
+	h := hmac.New(sha256.New, []byte(timestampSeconds+"\n"+secret))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+type body struct {
+	Timestamp string            `json:"timestamp,omitempty"`
+	Sign      string            `json:"sign,omitempty"`
+	MsgType   string            `json:"msg_type"`
+	Content   map[string]string `json:"content"`
+}
+
+// Send posts a text message; a body over 20 KB is refused before sending.
+func (c *Connector) Send(ctx context.Context, m channel.Message) error {
+	if err := channel.CheckEmpty(platform, m.Content); err != nil {
+		return err
+	}
+	return c.post(ctx, m.Content)
+}
+
+// Test posts TestText: a webhook has no read-only call, and only a real message
+// proves the token, the sign and the bot's keyword setting.
+func (c *Connector) Test(ctx context.Context) error {
+	return c.post(ctx, TestText)
+}
+
+func (c *Connector) post(ctx context.Context, text string) error {
+	b := body{MsgType: "text", Content: map[string]string{"text": text}}
+	if c.secret != "" {
+		b.Timestamp = strconv.FormatInt(c.now().Unix(), 10)
+		b.Sign = Sign(b.Timestamp, c.secret)
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return channel.Permanentf(err, "消息无法编码")
+	}
+	if len(raw) > MaxBody {
+		return channel.Permanentf(nil, "消息过长：飞书机器人请求最大 20 KB（约 %d 个汉字），当前 %d 字节。请缩短内容或拆成多条发送", MaxBody/3, len(raw))
+	}
+	var r struct {
+		Code          *int   `json:"code"`
+		Msg           string `json:"msg"`
+		StatusCode    *int   `json:"StatusCode"` // older replies
+		StatusMessage string `json:"StatusMessage"`
+	}
+	err = channel.Do(ctx, c.client, channel.Request{URL: c.url, Body: raw, CType: "application/json; charset=utf-8", Platform: platform}, &r)
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.Code != nil:
+		return classify(*r.Code, r.Msg)
+	case r.StatusCode != nil:
+		return classify(*r.StatusCode, r.StatusMessage)
+	}
+	return channel.Transientf(nil, "飞书机器人的响应缺少 code，请确认 url 是机器人的 webhook 地址")
+}
+
+func classify(code int, msg string) error {
+	detail := fmt.Errorf("code %d: %s", code, msg)
+	switch code {
+	case 0:
+		return nil
+	case 11232:
+		return channel.Transientf(detail, "飞书机器人发送太频繁（11232，每分钟最多 100 条、每秒 5 条），稍后重试")
+	case 19021:
+		return channel.Permanentf(detail, "飞书机器人签名校验失败（19021），请核对通道的 secret 与机器人“签名校验”密钥一致，并确认本机时间准确（误差需小于 1 小时）")
+	case 19024:
+		return channel.Permanentf(detail, "消息不含飞书机器人安全设置中的自定义关键词（19024），请在消息中加入关键词或修改机器人安全设置")
+	case 19022:
+		return channel.Permanentf(detail, "本机 IP 不在飞书机器人的 IP 白名单中（19022），请在机器人安全设置中添加本机出口 IP")
+	case 19001:
+		return channel.Permanentf(detail, "飞书机器人 webhook 地址无效或机器人已被移除（19001），请重新复制机器人的 webhook 地址")
+	default:
+		return channel.Permanentf(detail, "飞书拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
+	}
+}

@@ -1,0 +1,98 @@
+package feishu
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"botgate/app/channel"
+	ct "botgate/app/channel/channeltest"
+)
+
+const (
+	ok = `{"code":0,"data":{},"msg":"success"}`
+	// wantSign is base64(HMAC-SHA256 keyed "1700000000\nSECabc123" over ""), computed independently.
+	wantSign = "UqhI0v4zAkSwI4hNYBuHQvnrAqshA0UaeBGHCUMPX70="
+)
+
+func newConn(t *testing.T, srv *ct.Server, secret string) *Connector {
+	t.Helper()
+	deps := srv.Deps()
+	deps.Now = func() time.Time { return time.Unix(1700000000, 0) }
+	c, err := New(channel.Config{Name: "fs", Type: "feishu", Values: map[string]string{
+		"url": srv.URL + "/open-apis/bot/v2/hook/xxxxxxxxxxxxxxxxx", "secret": secret}}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.(*Connector)
+}
+
+func TestSign_MatchesDocumentedAlgorithm(t *testing.T) {
+	if got := Sign("1700000000", "SECabc123"); got != wantSign {
+		t.Errorf("Sign = %s, want %s", got, wantSign)
+	}
+}
+
+func TestSend_BuildsDocumentedRequest(t *testing.T) {
+	tests := []struct {
+		name, secret, wantBody string
+	}{
+		{"unsigned text", "", `{"msg_type":"text","content":{"text":"request example"}}`},
+		{"signed text carries timestamp and sign in the body", "SECabc123",
+			`{"timestamp":"1700000000","sign":"` + wantSign + `","msg_type":"text","content":{"text":"request example"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ct.New(t, ct.Always(ct.JSON(ok)))
+			ct.WantError(t, newConn(t, srv, tt.secret).Send(context.Background(), channel.Message{Kind: channel.Group, To: "x", Content: "request example"}), false, "")
+			c := srv.Only(t)
+			c.Expect(t, http.MethodPost, "/open-apis/bot/v2/hook/xxxxxxxxxxxxxxxxx", "application/json")
+			ct.JSONEq(t, c.Body, tt.wantBody)
+		})
+	}
+}
+
+func TestSend_OlderStatusCodeReply_IsUnderstood(t *testing.T) {
+	srv := ct.New(t, ct.Always(ct.JSON(`{"Extra":null,"StatusCode":0,"StatusMessage":"success"}`)))
+	ct.WantError(t, newConn(t, srv, "").Send(context.Background(), channel.Message{Content: "x"}), false, "")
+}
+
+func TestSend_BodyOver20KB_Refused(t *testing.T) {
+	srv := ct.New(t, ct.Always(ct.JSON(ok)))
+	err := newConn(t, srv, "").Send(context.Background(), channel.Message{Content: strings.Repeat("汉", 7000)})
+	ct.WantError(t, err, true, "20 KB")
+	if len(srv.Calls()) != 0 {
+		t.Error("over-long message was sent")
+	}
+}
+
+func TestSend_ClassifiesFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		reply     ct.Reply
+		permanent bool
+		wantMsg   string
+	}{
+		{"sign mismatch (19021) is permanent", ct.JSON(`{"code":19021,"data":{},"msg":"sign match fail or timestamp is not within one hour from current time"}`), true, "签名校验失败"},
+		{"keyword check (19024) is permanent", ct.JSON(`{"code":19024,"data":{},"msg":"Key Words Not Found"}`), true, "自定义关键词"},
+		{"bad webhook (19001) is permanent", ct.JSON(`{"code":19001,"data":{},"msg":"param invalid: incoming webhook access token invalid"}`), true, "重新复制"},
+		{"rate limited (11232) is retried", ct.JSON(`{"code":11232,"data":{},"msg":"frequency limited psm"}`), false, "每分钟最多 100 条"},
+		{"HTTP 500 is retried", ct.Reply{Status: 500}, false, "HTTP 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ct.New(t, ct.Always(tt.reply))
+			ct.WantError(t, newConn(t, srv, "SECabc123").Send(context.Background(), channel.Message{Content: "hi"}), tt.permanent, tt.wantMsg)
+		})
+	}
+}
+
+func TestTest_PostsVisibleTestText(t *testing.T) {
+	srv := ct.New(t, ct.Always(ct.JSON(ok)))
+	if err := newConn(t, srv, "").Test(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ct.JSONEq(t, srv.Only(t).Body, `{"msg_type":"text","content":{"text":"`+TestText+`"}}`)
+}

@@ -1,0 +1,140 @@
+// Package wecom posts to a WeCom (企业微信) group robot webhook: text (with
+// mentioned_list / mentioned_mobile_list) or markdown. The robot belongs to one
+// group, so the message's target is ignored.
+package wecom
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"botgate/app/channel"
+)
+
+// Type registers the connector. WeCom allows 20 messages a minute per robot.
+// The webhook url carries the robot's key, so it is a secret too.
+var Type = channel.Type{
+	Name:          "wecom",
+	Title:         "企业微信群机器人",
+	Keys:          []string{"url", "format", "mentioned_list", "mentioned_mobile_list"},
+	SecretKeys:    []string{"url"},
+	Required:      []string{"url"},
+	RatePerMinute: 20,
+	New:           New,
+}
+
+const platform = "企业微信机器人"
+
+// Platform size limits (bytes of UTF-8 content).
+const (
+	MaxText     = 2048
+	MaxMarkdown = 4096
+)
+
+// TestText is what Test posts to the group.
+const TestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
+
+// Connector is one group robot.
+type Connector struct {
+	url, format        string
+	mentioned, mobiles []string
+	client             *http.Client
+}
+
+var (
+	_ channel.Channel = (*Connector)(nil)
+	_ channel.Tester  = (*Connector)(nil)
+)
+
+// New builds the connector; url is the robot's full webhook URL
+// (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…).
+func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
+	u, err := channel.BaseURL(cfg, "url", platform, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…")
+	if err != nil {
+		return nil, err
+	}
+	format := strings.ToLower(strings.TrimSpace(cfg.Values["format"]))
+	switch format {
+	case "":
+		format = "text"
+	case "text", "markdown":
+	default:
+		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("企业微信机器人的 format 只能是 text 或 markdown，不是 %q", format)}
+	}
+	return &Connector{url: u, format: format, mentioned: channel.SplitList(cfg.Values["mentioned_list"]),
+		mobiles: channel.SplitList(cfg.Values["mentioned_mobile_list"]), client: deps.HTTP}, nil
+}
+
+type text struct {
+	Content             string   `json:"content"`
+	MentionedList       []string `json:"mentioned_list,omitempty"`
+	MentionedMobileList []string `json:"mentioned_mobile_list,omitempty"`
+}
+
+type markdown struct {
+	Content string `json:"content"`
+}
+
+type body struct {
+	MsgType  string    `json:"msgtype"`
+	Text     *text     `json:"text,omitempty"`
+	Markdown *markdown `json:"markdown,omitempty"`
+}
+
+// Send posts the message to the robot's group. Over-long content is refused
+// (not split): see channel.CheckSize.
+func (c *Connector) Send(ctx context.Context, m channel.Message) error {
+	if err := channel.CheckEmpty(platform, m.Content); err != nil {
+		return err
+	}
+	b := body{MsgType: c.format}
+	if c.format == "markdown" {
+		if err := channel.CheckSize("企业微信", " markdown 消息", m.Content, MaxMarkdown); err != nil {
+			return err
+		}
+		b.Markdown = &markdown{Content: m.Content}
+	} else {
+		if err := channel.CheckSize("企业微信", "文本消息", m.Content, MaxText); err != nil {
+			return err
+		}
+		b.Text = &text{Content: m.Content, MentionedList: c.mentioned, MentionedMobileList: c.mobiles}
+	}
+	return c.post(ctx, b)
+}
+
+// Test posts TestText: a webhook has no read-only call, and a visible message
+// is the only proof that the key is right and the robot still in its group.
+func (c *Connector) Test(ctx context.Context) error {
+	return c.post(ctx, body{MsgType: "text", Text: &text{Content: TestText}})
+}
+
+func (c *Connector) post(ctx context.Context, b body) error {
+	var r struct {
+		ErrCode *int   `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+	}
+	if err := channel.Do(ctx, c.client, channel.Request{URL: c.url, JSON: b, Platform: platform}, &r); err != nil {
+		return err
+	}
+	if r.ErrCode == nil {
+		return channel.Transientf(nil, "企业微信机器人的响应缺少 errcode，请确认 url 是机器人的 webhook 地址")
+	}
+	return classify(*r.ErrCode, r.ErrMsg)
+}
+
+func classify(code int, msg string) error {
+	detail := fmt.Errorf("errcode %d: %s", code, msg)
+	switch code {
+	case 0:
+		return nil
+	case 93000:
+		return channel.Permanentf(detail, "企业微信机器人 webhook 地址无效或机器人已被移出群（93000），请在群设置中重新复制机器人的 webhook 地址")
+	case 45009, 45033, 45047:
+		return channel.Transientf(detail, "企业微信机器人发送太频繁（%d，每个机器人每分钟最多 20 条），稍后重试", code)
+	case -1:
+		return channel.Transientf(detail, "企业微信系统繁忙（-1），稍后重试")
+	default:
+		return channel.Permanentf(detail, "企业微信拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
+	}
+}
