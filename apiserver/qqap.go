@@ -54,12 +54,9 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 			args = bargs
 		}
 	}
-	if args == nil {
-		if raw, ok := params["data"]; ok || vals["data"] != "" {
-			args, err = formArgs(raw)
-			if err != nil {
-				return QQAPRequest{}, err
-			}
+	if raw := valuesOf(params, "data"); args == nil && raw != nil {
+		if args, err = formArgs(raw); err != nil {
+			return QQAPRequest{}, err
 		}
 	}
 	q := QQAPRequest{
@@ -84,6 +81,17 @@ func lowerKeys(v url.Values) map[string]string {
 	return m
 }
 
+// valuesOf returns every value of a case-insensitively named parameter.
+func valuesOf(v url.Values, name string) []string {
+	var out []string
+	for k, vs := range v {
+		if strings.EqualFold(k, name) {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}
+
 // decodeBody handles JSON and form bodies; an unknown or missing content type
 // is sniffed, because ERP scripts often send JSON as text/plain.
 func decodeBody(ctype string, body []byte) (map[string]string, []string, error) {
@@ -96,7 +104,7 @@ func decodeBody(ctype string, body []byte) (map[string]string, []string, error) 
 		if err != nil {
 			return nil, nil, app.Errorf(app.CodeBadRequest, "表单内容格式错误：有无法解析的 %% 编码")
 		}
-		args, err := formArgs(form["data"])
+		args, err := formArgs(valuesOf(form, "data"))
 		if err != nil {
 			return nil, nil, err
 		}

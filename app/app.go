@@ -247,7 +247,7 @@ func (a *App) buildChannel(c storage.Channel) *liveChannel {
 		return lc
 	}
 	lc.ch, lc.err = t.New(channel.Config{Name: c.Name, Type: c.Type, Values: maps.Clone(c.Config)},
-		channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now})
+		channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now, Log: a.log})
 	perMin := c.RatePerMinute
 	if perMin == 0 {
 		perMin = t.RatePerMinute

@@ -46,7 +46,7 @@ func (a *App) StartServer() (string, error) {
 		return "", errors.New("no HTTP handler wired")
 	}
 	addr := a.ListenAddr()
-	if err := ValidateListen(addr); err != nil {
+	if err := validateListen(addr, true); err != nil {
 		return "", err
 	}
 	if a.Settings().AuthMode == auth.ModeNone && !IsLoopback(addr) {

@@ -63,13 +63,17 @@ func (s Settings) toMap() map[string]string {
 }
 
 // ValidateListen checks a listen address ("127.0.0.1:7789", ":7789", "0.0.0.0:7789").
-func ValidateListen(addr string) error {
+func ValidateListen(addr string) error { return validateListen(addr, false) }
+
+// validateListen optionally accepts port 0 (any free port): useful on the
+// command line and in tests, meaningless as a saved setting.
+func validateListen(addr string, allowZero bool) error {
 	host, port, err := net.SplitHostPort(strings.TrimSpace(addr))
 	if err != nil {
 		return invalid("listen", "监听地址 %q 格式不对，应为 IP:端口，例如 127.0.0.1:7789", addr)
 	}
 	p, err := strconv.Atoi(port)
-	if err != nil || p < 1 || p > 65535 {
+	if err != nil || p < 0 || p > 65535 || (p == 0 && !allowZero) {
 		return invalid("listen", "端口 %q 无效，应为 1 到 65535 之间的数字", port)
 	}
 	if host != "" && host != "localhost" && net.ParseIP(host) == nil {

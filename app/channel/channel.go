@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -67,6 +68,7 @@ type Config struct {
 type Deps struct {
 	HTTP *http.Client
 	Now  func() time.Time
+	Log  *slog.Logger // nil: slog.Default()
 }
 
 // Factory builds a connector from its configuration; it returns a *Error with a

@@ -19,8 +19,12 @@ type Connector struct {
 }
 
 // New builds the log channel; it has no config keys.
-func New(cfg channel.Config, _ channel.Deps) (channel.Channel, error) {
-	return &Connector{name: cfg.Name, log: slog.Default()}, nil
+func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Connector{name: cfg.Name, log: log}, nil
 }
 
 // Send records the message.
