@@ -176,15 +176,17 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ?,
-		delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?`)
+	// A delivered message keeps the error of its last failed attempt: with the
+	// attempt count it tells the admin the delivery needed retries, and why.
+	st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = ?1, last_error = CASE WHEN ?1 = 'delivered' THEN last_error ELSE ?2 END,
+		next_attempt_at = ?3, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END WHERE id = ?5`)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	now := db.now().UnixMilli()
 	for _, o := range outs {
-		if _, err := st.ExecContext(ctx, o.Status, o.LastError, o.NextAttemptAt.UnixMilli(), o.Status, now, o.ID); err != nil {
+		if _, err := st.ExecContext(ctx, o.Status, o.LastError, o.NextAttemptAt.UnixMilli(), now, o.ID); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,139 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func usersPolicy(t *testing.T, calls *atomic.Int32) Policy {
+	t.Helper()
+	hash, err := Hash("s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Policy{Mode: ModeUsers, UserHash: func(name string) string {
+		calls.Add(1)
+		if name == "erp" {
+			return hash
+		}
+		return ""
+	}}
+}
+
+func TestVerify_CachesAVerifiedPairSoTheSlowHashRunsOnce(t *testing.T) {
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	a := New(c.now)
+	var calls atomic.Int32
+	p := usersPolicy(t, &calls)
+	cr := Credentials{User: "erp", Password: "s3cret-pass", Remote: "127.0.0.1"}
+	for i := 0; i < 100; i++ {
+		if err := a.Verify(context.Background(), p, cr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("slow check ran %d times, want 1", n)
+	}
+	// A wrong password is never served from the cache.
+	if err := a.Verify(context.Background(), p, Credentials{User: "erp", Password: "s3cret-pasS", Remote: "127.0.0.1"}); !errors.Is(err, ErrBad) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	// Invalidate (a user or password changed) forgets the pair.
+	a.Invalidate()
+	_ = a.Verify(context.Background(), p, cr)
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("after Invalidate slow check ran %d times in all, want 3", n)
+	}
+	// Entries expire.
+	c.t = c.t.Add(11 * time.Minute)
+	_ = a.Verify(context.Background(), p, cr)
+	if n := calls.Load(); n != 4 {
+		t.Fatalf("after expiry slow check ran %d times in all, want 4", n)
+	}
+}
+
+func TestVerify_LocksOutAUserAfterRepeatedFailures(t *testing.T) {
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	a := New(c.now)
+	var calls atomic.Int32
+	p := usersPolicy(t, &calls)
+	bad := Credentials{User: "erp", Password: "guess", Remote: "10.0.0.9"}
+	for i := 0; i < 10; i++ {
+		if err := a.Verify(context.Background(), p, bad); !errors.Is(err, ErrBad) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	good := Credentials{User: "erp", Password: "s3cret-pass", Remote: "127.0.0.1"}
+	var te *ThrottledError
+	if err := a.Verify(context.Background(), p, good); !errors.As(err, &te) || te.RetryAfter <= 0 {
+		t.Fatalf("locked user: %v", err)
+	}
+	c.t = c.t.Add(61 * time.Second)
+	if err := a.Verify(context.Background(), p, good); err != nil {
+		t.Fatalf("after lockout: %v", err)
+	}
+}
+
+func TestVerify_LocksOutAnAddressSprayingUsers(t *testing.T) {
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	a := New(c.now)
+	p := Policy{Mode: ModeToken, Token: "0123456789abcdef"}
+	for i := 0; i < 20; i++ {
+		_ = a.Verify(context.Background(), p, Credentials{Password: "nope", Remote: "192.0.2.1"})
+	}
+	var te *ThrottledError
+	if err := a.Verify(context.Background(), p, Credentials{Password: "0123456789abcdef", Remote: "192.0.2.1"}); !errors.As(err, &te) {
+		t.Fatalf("sprayer not locked out: %v", err)
+	}
+	if err := a.Verify(context.Background(), p, Credentials{Password: "0123456789abcdef", Remote: "127.0.0.1"}); err != nil {
+		t.Fatalf("other address: %v", err)
+	}
+}
+
+func TestVerify_Modes(t *testing.T) {
+	a := New(time.Now)
+	tests := []struct {
+		name string
+		p    Policy
+		c    Credentials
+		want error
+	}{
+		{"none needs nothing", Policy{Mode: ModeNone}, Credentials{}, nil},
+		{"token right", Policy{Mode: ModeToken, Token: "tok-1234567890123"}, Credentials{Password: "tok-1234567890123"}, nil},
+		{"token wrong", Policy{Mode: ModeToken, Token: "tok-1234567890123"}, Credentials{Password: "tok-x"}, ErrBad},
+		{"token unset refuses", Policy{Mode: ModeToken}, Credentials{Password: "x"}, ErrBad},
+		{"users missing user", Policy{Mode: ModeUsers, UserHash: func(string) string { return "" }}, Credentials{Password: "x"}, ErrMissing},
+		{"users unknown user", Policy{Mode: ModeUsers, UserHash: func(string) string { return "" }}, Credentials{User: "x", Password: "x"}, ErrBad},
+		{"sql ok", Policy{Mode: ModeSQL, SQLCheck: func(_ context.Context, u, p string) (bool, error) { return u == "a" && p == "b", nil }}, Credentials{User: "a", Password: "b"}, nil},
+		{"sql no row", Policy{Mode: ModeSQL, SQLCheck: func(context.Context, string, string) (bool, error) { return false, nil }}, Credentials{User: "a", Password: "c"}, ErrBad},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := a.Verify(context.Background(), tc.p, tc.c); !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyCached is the hot path of every ERP call.
+func BenchmarkVerifyCached(b *testing.B) {
+	a := New(time.Now)
+	hash, _ := Hash("s3cret-pass")
+	p := Policy{Mode: ModeUsers, UserHash: func(string) string { return hash }}
+	cr := Credentials{User: "erp", Password: "s3cret-pass", Remote: "127.0.0.1"}
+	_ = a.Verify(context.Background(), p, cr)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := a.Verify(context.Background(), p, cr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
