@@ -95,6 +95,9 @@ func (a *App) Message(ctx context.Context, c Caller, id int64) (storage.Message,
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && m.APIUser != c.Name && !isAdmin(c)) {
 		return storage.Message{}, Errorf(CodeNoMessage, "消息 %d 不存在", id)
 	}
+	if err == nil && m.Status == storage.StatusQueued && a.disp.Sending(id) {
+		m.Status = storage.StatusSending
+	}
 	return m, err
 }
 

@@ -6,6 +6,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -127,6 +128,37 @@ func (db *DB) applyMigration(ctx context.Context, version int, name string) erro
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)`, version, filepath.Base(name), db.now().Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// relaxed runs fn in a write transaction committed with synchronous=NORMAL:
+// durable against a crash of the process, not against power loss. Only for
+// writes whose loss is harmless (delivery marks, logs); sends themselves are
+// always committed with synchronous=FULL.
+func (db *DB) relaxed(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return err
+	}
+	defer func() {
+		// Restore FULL on this (the only) writer connection; if that fails, drop
+		// the connection so the pool reopens one with the DSN's pragmas.
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit()

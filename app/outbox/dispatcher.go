@@ -15,7 +15,6 @@ import (
 // Store is the part of the state database the dispatcher needs.
 type Store interface {
 	PendingMessages(ctx context.Context, afterID int64, limit int) ([]storage.Message, error)
-	MarkSending(ctx context.Context, ids []int64) error
 	RecordOutcomes(ctx context.Context, outs []storage.Outcome) error
 }
 
@@ -78,9 +77,14 @@ type Dispatcher struct {
 	cfg      Config
 	wake     chan struct{}
 	results  chan storage.Outcome
-	inflight map[int64]string // id -> recipient key
-	busy     map[string]bool  // recipient keys with an attempt in flight
+	inflight map[int64]string // id -> recipient key; owned by Run
+	busy     map[string]bool  // recipient keys with an attempt in flight; owned by Run
 	wg       sync.WaitGroup
+
+	// sending mirrors inflight for readers outside Run (the status API shows
+	// "sending" without a database write per attempt).
+	mu      sync.Mutex
+	sending map[int64]bool
 }
 
 // NewDispatcher builds a dispatcher; Run starts it.
@@ -92,7 +96,15 @@ func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 		results:  make(chan storage.Outcome, cfg.MaxInFlight),
 		inflight: map[int64]string{},
 		busy:     map[string]bool{},
+		sending:  map[int64]bool{},
 	}
+}
+
+// Sending tells whether an attempt to deliver message id is in flight now.
+func (d *Dispatcher) Sending(id int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.sending[id]
 }
 
 // Wake asks the dispatcher to look for work now (after an enqueue, a retry click...).
@@ -108,6 +120,9 @@ func (d *Dispatcher) Wake() {
 // by the next Run, which treats them as pending.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.inflight, d.busy = map[int64]string{}, map[string]bool{}
+	d.mu.Lock()
+	d.sending = map[int64]bool{}
+	d.mu.Unlock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -172,10 +187,13 @@ func (d *Dispatcher) record(ctx context.Context, o storage.Outcome) {
 	if err := d.store.RecordOutcomes(context.WithoutCancel(ctx), outs); err != nil {
 		d.cfg.Log.Error("outbox: recording results failed; they will be retried", "err", err)
 	}
+	d.mu.Lock()
 	for _, o := range outs {
 		delete(d.busy, d.inflight[o.ID])
 		delete(d.inflight, o.ID)
+		delete(d.sending, o.ID)
 	}
+	d.mu.Unlock()
 }
 
 func recipient(m storage.Message) string {
@@ -233,24 +251,17 @@ func (d *Dispatcher) fill(ctx context.Context) time.Time {
 	if len(due) == 0 {
 		return next
 	}
-	ids := make([]int64, len(due))
-	for i, m := range due {
-		ids[i] = m.ID
-	}
-	if err := d.store.MarkSending(ctx, ids); err != nil {
-		if ctx.Err() == nil {
-			d.cfg.Log.Error("outbox: marking messages failed", "err", err)
-		}
-		return time.Time{}
-	}
+	d.mu.Lock()
 	for _, m := range due {
-		m.Attempts++
+		m.Attempts++ // this attempt; RecordOutcomes counts it in the table
 		key := recipient(m)
 		d.inflight[m.ID] = key
 		d.busy[key] = true
+		d.sending[m.ID] = true
 		d.wg.Add(1)
 		go d.attempt(ctx, m)
 	}
+	d.mu.Unlock()
 	return next
 }
 

@@ -177,7 +177,7 @@ func TestUnknownChannel_WaitsAndDeliversOnceItExists(t *testing.T) {
 	}
 }
 
-func TestRestart_ResumesMessagesLeftSending(t *testing.T) {
+func TestRestart_ResumesQueuedMessagesInOrder(t *testing.T) {
 	db := openDB(t)
 	res, err := db.Enqueue(context.Background(), []storage.NewMessage{
 		{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: "a"},
@@ -186,8 +186,8 @@ func TestRestart_ResumesMessagesLeftSending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As if the process died mid-attempt.
-	if err := db.MarkSending(context.Background(), []int64{res[0].ID}); err != nil {
+	// As if an earlier run had tried the first message and then stopped.
+	if err := db.RecordOutcomes(context.Background(), []storage.Outcome{{ID: res[0].ID, Status: storage.StatusQueued, LastError: "平台没有响应", NextAttemptAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	ch := &fakeChannel{}
