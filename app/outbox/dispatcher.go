@@ -39,7 +39,9 @@ type Config struct {
 	BackoffMax  time.Duration // longest delay (default 5 min)
 	RetryWindow time.Duration // after this long since queueing, give up (default 24h)
 	SendTimeout time.Duration // one attempt (default 30s)
-	MaxInFlight int           // concurrent attempts (default 64)
+	MaxInFlight int           // recipients served at once (default 64)
+	Batch       int           // messages one recipient's worker takes per round (default 50)
+	Gather      time.Duration // wait after a wake-up to batch work (default 5ms)
 	Now         func() time.Time
 	Log         *slog.Logger
 }
@@ -60,6 +62,12 @@ func (c *Config) defaults() {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 64
 	}
+	if c.Batch <= 0 {
+		c.Batch = 50
+	}
+	if c.Gather <= 0 {
+		c.Gather = 5 * time.Millisecond
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -68,17 +76,18 @@ func (c *Config) defaults() {
 	}
 }
 
-// Dispatcher delivers queued messages. Only the oldest undelivered message of
-// each recipient is ever attempted, so messages to one person or group arrive
-// in the order they were queued, even across retries and restarts.
+// Dispatcher delivers queued messages. Each recipient is served by at most
+// one worker at a time, which takes the recipient's oldest undelivered
+// messages in order and stops at the first failure: messages to one person or
+// group arrive in the order they were queued, even across retries and restarts.
 type Dispatcher struct {
 	store    Store
 	resolve  Resolver
 	cfg      Config
 	wake     chan struct{}
-	results  chan storage.Outcome
+	results  chan result
 	inflight map[int64]string // id -> recipient key; owned by Run
-	busy     map[string]bool  // recipient keys with an attempt in flight; owned by Run
+	busy     map[string]int   // recipient key -> messages in flight; owned by Run
 	wg       sync.WaitGroup
 
 	// sending mirrors inflight for readers outside Run (the status API shows
@@ -87,20 +96,27 @@ type Dispatcher struct {
 	sending map[int64]bool
 }
 
+// result is what a worker reports: one attempt's outcome, and/or messages it
+// hands back untried (after a failure earlier in its batch).
+type result struct {
+	out     *storage.Outcome
+	release []int64
+}
+
 // NewDispatcher builds a dispatcher; Run starts it.
 func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 	cfg.defaults()
 	return &Dispatcher{
 		store: store, resolve: resolve, cfg: cfg,
 		wake:     make(chan struct{}, 1),
-		results:  make(chan storage.Outcome, cfg.MaxInFlight),
+		results:  make(chan result, cfg.MaxInFlight),
 		inflight: map[int64]string{},
-		busy:     map[string]bool{},
+		busy:     map[string]int{},
 		sending:  map[int64]bool{},
 	}
 }
 
-// Sending tells whether an attempt to deliver message id is in flight now.
+// Sending tells whether message id is with a worker now.
 func (d *Dispatcher) Sending(id int64) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -115,11 +131,10 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run delivers until ctx is cancelled, then waits for attempts in flight (they
-// are cancelled too). Rows of cancelled attempts stay "sending" and are resumed
-// by the next Run, which treats them as pending.
+// Run delivers until ctx is cancelled, then waits for the workers (their
+// attempts are cancelled too; those messages stay queued for the next Run).
 func (d *Dispatcher) Run(ctx context.Context) {
-	d.inflight, d.busy = map[int64]string{}, map[string]bool{}
+	d.inflight, d.busy = map[int64]string{}, map[string]int{}
 	d.mu.Lock()
 	d.sending = map[int64]bool{}
 	d.mu.Unlock()
@@ -134,87 +149,121 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			}
 		}
 		timer.Reset(wait)
+		var rs []result
 		select {
 		case <-ctx.Done():
-			d.drain()
+			d.drain(nil)
 			return
 		case <-d.wake:
 		case <-timer.C:
-		case o := <-d.results:
-			d.record(ctx, o)
+		case r := <-d.results:
+			rs = append(rs, r)
 		}
-	}
-}
-
-// drain waits for attempts in flight and records what finished.
-func (d *Dispatcher) drain() {
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	var outs []storage.Outcome
-	for {
-		select {
-		case o := <-d.results:
-			outs = append(outs, o)
-		case <-done:
-			for {
-				select {
-				case o := <-d.results:
-					outs = append(outs, o)
-				default:
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					if err := d.store.RecordOutcomes(ctx, outs); err != nil {
-						d.cfg.Log.Error("outbox: recording results at shutdown failed", "err", err)
-					}
-					cancel()
-					return
-				}
+		// Gather: let more sends and results arrive for a moment, so that one
+		// read and one write serve many messages instead of one each; under
+		// load this keeps the dispatcher off the single writer connection that
+		// every acknowledged send needs.
+		gather := time.NewTimer(d.cfg.Gather)
+	collect:
+		for {
+			select {
+			case <-ctx.Done():
+				gather.Stop()
+				d.drain(rs)
+				return
+			case <-d.wake:
+			case r := <-d.results:
+				rs = append(rs, r)
+			case <-gather.C:
+				break collect
 			}
 		}
+		d.record(ctx, rs)
 	}
 }
 
-// record stores o and whatever other results are ready, in one transaction.
-func (d *Dispatcher) record(ctx context.Context, o storage.Outcome) {
-	outs := []storage.Outcome{o}
+// drain waits for the workers and records what they finished.
+func (d *Dispatcher) drain(rs []result) {
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	for {
+		select {
+		case r := <-d.results:
+			rs = append(rs, r)
+		case <-done:
+			d.record(context.Background(), rs)
+			return
+		}
+	}
+}
+
+// record stores the outcomes in rs, and any other results ready, in one
+// transaction, then forgets the messages they cover.
+func (d *Dispatcher) record(ctx context.Context, rs []result) {
 	for more := true; more; {
 		select {
-		case o := <-d.results:
-			outs = append(outs, o)
+		case r := <-d.results:
+			rs = append(rs, r)
 		default:
 			more = false
 		}
 	}
-	if err := d.store.RecordOutcomes(context.WithoutCancel(ctx), outs); err != nil {
-		d.cfg.Log.Error("outbox: recording results failed; they will be retried", "err", err)
+	if len(rs) == 0 {
+		return
+	}
+	var outs []storage.Outcome
+	for _, r := range rs {
+		if r.out != nil {
+			outs = append(outs, *r.out)
+		}
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := d.store.RecordOutcomes(wctx, outs); err != nil {
+		d.cfg.Log.Error("outbox: recording results failed; those messages will be sent again", "err", err)
 	}
 	d.mu.Lock()
-	for _, o := range outs {
-		delete(d.busy, d.inflight[o.ID])
-		delete(d.inflight, o.ID)
-		delete(d.sending, o.ID)
+	defer d.mu.Unlock()
+	forget := func(id int64) {
+		key, ok := d.inflight[id]
+		if !ok {
+			return
+		}
+		delete(d.inflight, id)
+		delete(d.sending, id)
+		if d.busy[key]--; d.busy[key] <= 0 {
+			delete(d.busy, key)
+		}
 	}
-	d.mu.Unlock()
+	for _, r := range rs {
+		if r.out != nil {
+			forget(r.out.ID)
+		}
+		for _, id := range r.release {
+			forget(id)
+		}
+	}
 }
 
 func recipient(m storage.Message) string {
 	return m.Channel + "\x00" + m.TargetKind + "\x00" + m.Target
 }
 
-// fill starts attempts for due messages and returns when the next not-yet-due
-// message falls due (zero if none).
+// fill hands due recipients to workers and returns when the next
+// not-yet-due message falls due (zero if none).
 func (d *Dispatcher) fill(ctx context.Context) time.Time {
-	free := d.cfg.MaxInFlight - len(d.inflight)
+	free := d.cfg.MaxInFlight - len(d.busy)
 	if free <= 0 || ctx.Err() != nil {
 		return time.Time{}
 	}
 	now := d.cfg.Now()
-	seen := map[string]bool{}
-	var due []storage.Message
+	state := map[string]int{} // recipient -> 0 blocked, else index+1 into batches
+	var batches [][]storage.Message
 	var next time.Time
 	var after int64
 	// Scan a bounded number of pending rows per round; a huge backlog for one
 	// recipient must not make every round read the whole table.
-	for scanned := 0; scanned < 5000 && len(due) < free; {
+	for scanned := 0; scanned < 5000; {
 		page, err := d.store.PendingMessages(ctx, after, 500)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -225,11 +274,15 @@ func (d *Dispatcher) fill(ctx context.Context) time.Time {
 		for _, m := range page {
 			after = m.ID
 			key := recipient(m)
-			if seen[key] {
-				continue // an older message to the same recipient goes first
+			if k, seen := state[key]; seen {
+				// A later message of a recipient already handed out joins its batch.
+				if k > 0 && len(batches[k-1]) < d.cfg.Batch {
+					batches[k-1] = append(batches[k-1], m)
+				}
+				continue
 			}
-			seen[key] = true
-			if _, ok := d.inflight[m.ID]; ok || d.busy[key] {
+			state[key] = 0
+			if _, ok := d.inflight[m.ID]; ok || d.busy[key] > 0 {
 				continue
 			}
 			if m.NextAttemptAt.After(now) {
@@ -238,9 +291,9 @@ func (d *Dispatcher) fill(ctx context.Context) time.Time {
 				}
 				continue
 			}
-			due = append(due, m)
-			if len(due) >= free {
-				break
+			if len(batches) < free {
+				batches = append(batches, []storage.Message{m})
+				state[key] = len(batches)
 			}
 		}
 		scanned += len(page)
@@ -248,36 +301,47 @@ func (d *Dispatcher) fill(ctx context.Context) time.Time {
 			break
 		}
 	}
-	if len(due) == 0 {
-		return next
-	}
 	d.mu.Lock()
-	for _, m := range due {
-		m.Attempts++ // this attempt; RecordOutcomes counts it in the table
-		key := recipient(m)
-		d.inflight[m.ID] = key
-		d.busy[key] = true
-		d.sending[m.ID] = true
+	for _, b := range batches {
+		key := recipient(b[0])
+		for _, m := range b {
+			d.inflight[m.ID] = key
+			d.sending[m.ID] = true
+		}
+		d.busy[key] = len(b)
 		d.wg.Add(1)
-		go d.attempt(ctx, m)
+		go d.work(ctx, b)
 	}
 	d.mu.Unlock()
 	return next
 }
 
-func (d *Dispatcher) attempt(ctx context.Context, m storage.Message) {
+// work delivers one recipient's batch in order, reporting each outcome as it
+// happens; at the first failure it hands the rest back untried.
+func (d *Dispatcher) work(ctx context.Context, batch []storage.Message) {
 	defer d.wg.Done()
-	err := d.send(ctx, m)
-	o := storage.Outcome{ID: m.ID, Status: storage.StatusDelivered, NextAttemptAt: m.NextAttemptAt}
-	if err != nil {
-		if ctx.Err() != nil {
-			// Shutting down: the attempt was cut short, not refused. Leave it for the next start.
-			o = storage.Outcome{ID: m.ID, Status: storage.StatusQueued, LastError: "服务停止时发送被中断，将在重新启动后继续", NextAttemptAt: d.cfg.Now()}
-		} else {
-			o = d.failure(m, err)
+	for i, m := range batch {
+		m.Attempts++ // this attempt; RecordOutcomes counts it in the table
+		err := d.send(ctx, m)
+		o := storage.Outcome{ID: m.ID, Status: storage.StatusDelivered, NextAttemptAt: m.NextAttemptAt}
+		if err != nil {
+			if ctx.Err() != nil {
+				// Shutting down: the attempt was cut short, not refused. Leave it for the next start.
+				o = storage.Outcome{ID: m.ID, Status: storage.StatusQueued, LastError: "服务停止时发送被中断，将在重新启动后继续", NextAttemptAt: d.cfg.Now()}
+			} else {
+				o = d.failure(m, err)
+			}
 		}
+		r := result{out: &o}
+		if o.Status != storage.StatusDelivered && o.Status != storage.StatusFailed {
+			for _, rest := range batch[i+1:] {
+				r.release = append(r.release, rest.ID)
+			}
+			d.results <- r
+			return
+		}
+		d.results <- r
 	}
-	d.results <- o
 }
 
 func (d *Dispatcher) send(ctx context.Context, m storage.Message) error {
