@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -213,6 +215,9 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 	var sources []storage.DataSource
 	for i, d := range cf.DataSources {
 		sd, err := validateDataSource(d, cur.sources[strings.TrimSpace(d.Name)])
+		if err == nil && sd.Driver == "sqlite" && isStateFile(sd.DSN, a.db.Path()) {
+			err = invalid("dsn", "数据源不能指向 BotGate 自己的状态数据库 %s，请选择 ERP 的数据库文件", a.db.Path())
+		}
 		if err != nil {
 			return sum, prefix(err, "数据源", d.Name, i)
 		}
@@ -623,4 +628,24 @@ func MaskDSN(dsn string) string {
 		s = dsnGoPassword.ReplaceAllString(s, "${1}"+Mask+"${2}")
 	}
 	return s
+}
+
+// isStateFile tells whether an SQLite DSN names the state database (or its
+// WAL/SHM companions), which no template may reach.
+func isStateFile(dsn, state string) bool {
+	p := strings.TrimPrefix(strings.TrimSpace(dsn), "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	abs = strings.TrimSuffix(strings.TrimSuffix(abs, "-wal"), "-shm")
+	if abs == state {
+		return true
+	}
+	a, err1 := os.Stat(abs)
+	b, err2 := os.Stat(state)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
