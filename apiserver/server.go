@@ -73,6 +73,7 @@ func New(b Backend, log *slog.Logger, version string) http.Handler {
 	mux.Handle("POST /api/v1/messages", s.native(s.postMessage))
 	mux.Handle("GET /api/v1/messages/{id}", s.native(s.getMessage))
 	mux.Handle("POST /api/v1/templates/{keyword}/run", s.native(s.runTemplate))
+	mux.Handle("POST /webhook/{channel}", newWebhook(b, log))
 	mux.HandleFunc("GET /{$}", s.qqap)
 	mux.HandleFunc("POST /{$}", s.qqap)
 	mux.HandleFunc("/", s.notFound)

@@ -66,6 +66,9 @@ type Caller struct {
 	Name  string   // API user name ("" for chat senders)
 	Roles []string // from the API user record
 	Chat  bool     // the request came from chat (only "chat" templates answer)
+	// Sender is the chat sender's id (QQ number, wxid...); a template's users
+	// list may name it to let that person use the template from chat.
+	Sender string
 }
 
 // KeywordResult is a template's outcome.
@@ -83,6 +86,9 @@ func (t *compiledTemplate) allowed(c Caller) bool {
 		return true
 	}
 	if c.Name != "" && slices.Contains(t.Users, c.Name) {
+		return true
+	}
+	if c.Sender != "" && slices.Contains(t.Users, c.Sender) {
 		return true
 	}
 	for _, r := range c.Roles {

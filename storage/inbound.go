@@ -1,0 +1,123 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Inbound is one chat message that named a keyword, and what became of it.
+type Inbound struct {
+	ID         int64
+	At         time.Time
+	Channel    string
+	Sender     string
+	SenderName string
+	Group      string
+	Keyword    string
+	Text       string
+	Outcome    string
+	Detail     string
+	Rows       int64
+	Via        string
+	MsgID      int64 // 0 when the answer did not go through the outbox
+	DurationUS int64
+}
+
+// InboundFilter selects inbound log rows for the GUI. Zero values match everything.
+type InboundFilter struct {
+	Channel  string
+	Sender   string
+	Outcome  string
+	Contains string // substring of the keyword, text or sender name
+	Since    time.Time
+	Limit    int // default 200, at most 1000
+}
+
+// maxInboundText bounds what one row keeps of a chat message: enough to see
+// what was asked, not a copy of a pasted document.
+const maxInboundText = 500
+
+// InsertInbound appends one inbound log row and returns its id.
+func (db *DB) InsertInbound(ctx context.Context, in Inbound) (int64, error) {
+	var msgID any
+	if in.MsgID != 0 {
+		msgID = in.MsgID
+	}
+	res, err := db.w.ExecContext(ctx, `INSERT INTO inbound_log (at, channel, sender, sender_name, grp, keyword, text, outcome, detail, rows, via, msg_id, duration_us)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.At.UnixMilli(), in.Channel, in.Sender, capRunes(in.SenderName, 100), in.Group, capRunes(in.Keyword, 100),
+		capRunes(in.Text, maxInboundText), in.Outcome, capRunes(in.Detail, maxInboundText), in.Rows, in.Via, msgID, in.DurationUS)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// InboundLogs lists inbound log rows, newest first.
+func (db *DB) InboundLogs(ctx context.Context, f InboundFilter) ([]Inbound, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 200
+	}
+	var where []string
+	var args []any
+	if f.Channel != "" {
+		where, args = append(where, `channel = ?`), append(args, f.Channel)
+	}
+	if f.Sender != "" {
+		where, args = append(where, `sender = ?`), append(args, f.Sender)
+	}
+	if f.Outcome != "" {
+		where, args = append(where, `outcome = ?`), append(args, f.Outcome)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, `at >= ?`), append(args, f.Since.UnixMilli())
+	}
+	if f.Contains != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Contains) + "%"
+		where = append(where, `(keyword LIKE ? ESCAPE '\' OR text LIKE ? ESCAPE '\' OR sender_name LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	q := `SELECT id, at, channel, sender, sender_name, grp, keyword, text, outcome, detail, rows, via, msg_id, duration_us FROM inbound_log`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	return queryAll(ctx, db.r, q, func(s interface{ Scan(...any) error }) (Inbound, error) {
+		var in Inbound
+		var at int64
+		var msgID sql.NullInt64
+		err := s.Scan(&in.ID, &at, &in.Channel, &in.Sender, &in.SenderName, &in.Group, &in.Keyword, &in.Text,
+			&in.Outcome, &in.Detail, &in.Rows, &in.Via, &msgID, &in.DurationUS)
+		in.At, in.MsgID = time.UnixMilli(at), msgID.Int64
+		return in, err
+	}, args...)
+}
+
+// PruneInbound deletes inbound log rows older than before and returns how many.
+func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM inbound_log WHERE at < ?`, before.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// capRunes cuts s to at most n characters (not bytes: Chinese text stays
+// whole), marking the cut with "…".
+func capRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := range s {
+		if i == n-1 {
+			return s[:k] + "…"
+		}
+		i++
+	}
+	return s
+}
