@@ -1,0 +1,125 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTest(tb testing.TB, path string) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+func TestOpen_MigratesOnceAndReopens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "state.db")
+	db := openTest(t, path)
+	if err := db.Update(context.Background(), func(tx *Tx) error { return tx.SetSetting("listen", "127.0.0.1:7789") }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = openTest(t, path)
+	defer db.Close()
+	var n int
+	if err := db.r.QueryRow(`SELECT COUNT(*) FROM migrations`).Scan(&n); err != nil || n < 1 {
+		t.Fatalf("migrations rows %d, %v", n, err)
+	}
+	files, _ := migrationFS.ReadDir("migrations")
+	if n != len(files) {
+		t.Fatalf("%d migrations recorded, %d files", n, len(files))
+	}
+	m, err := db.Settings(context.Background())
+	if err != nil || m["listen"] != "127.0.0.1:7789" {
+		t.Fatalf("settings after reopen: %v %v", m, err)
+	}
+	var mode string
+	if err := db.w.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode %q %v", mode, err)
+	}
+}
+
+func TestUpdate_BumpsRevisionAndRollsBackOnError(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	r0, _ := db.Revision(ctx)
+	if err := db.Update(ctx, func(tx *Tx) error {
+		return tx.UpsertChannel(Channel{Name: "qq", Type: "log", Config: map[string]string{}, Enabled: true})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r1, _ := db.Revision(ctx)
+	if r1 != r0+1 {
+		t.Fatalf("revision %d -> %d", r0, r1)
+	}
+	boom := errors.New("boom")
+	err := db.Update(ctx, func(tx *Tx) error {
+		if err := tx.UpsertChannel(Channel{Name: "wx", Type: "log", Config: map[string]string{}, Enabled: true}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+	chans, _ := db.Channels(ctx)
+	r2, _ := db.Revision(ctx)
+	if len(chans) != 1 || r2 != r1 {
+		t.Fatalf("failed update left %d channels, revision %d", len(chans), r2)
+	}
+}
+
+func TestOutbox_EnqueueAndOutcomes(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	res, err := db.Enqueue(ctx, []NewMessage{{Channel: "qq", TargetKind: "private", Target: "1", Content: "a"}, {Channel: "qq", TargetKind: "group", Target: "2", Content: "b"}})
+	if err != nil || len(res) != 2 || res[1].ID != res[0].ID+1 {
+		t.Fatalf("enqueue %v %v", res, err)
+	}
+	pend, _ := db.PendingMessages(ctx, 0, 10)
+	if len(pend) != 2 || pend[0].Status != StatusQueued {
+		t.Fatalf("pending %+v", pend)
+	}
+	next := time.Now().Add(time.Minute)
+	if err := db.RecordOutcomes(ctx, []Outcome{{ID: res[0].ID, Status: StatusDelivered}, {ID: res[1].ID, Status: StatusQueued, LastError: "超时", NextAttemptAt: next}}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := db.Message(ctx, res[0].ID)
+	b, _ := db.Message(ctx, res[1].ID)
+	if a.Status != StatusDelivered || a.DeliveredAt.IsZero() || a.Attempts != 1 {
+		t.Fatalf("delivered row %+v", a)
+	}
+	if b.Status != StatusQueued || b.LastError != "超时" || b.Attempts != 1 || b.NextAttemptAt.UnixMilli() != next.UnixMilli() {
+		t.Fatalf("retry row %+v", b)
+	}
+	if _, err := db.Message(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing id: %v", err)
+	}
+	if err := db.RetryMessage(ctx, res[1].ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("retry of a queued message must be refused: %v", err)
+	}
+}
+
+func TestRequestLog_InsertListPrune(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	old := time.Now().AddDate(0, 0, -40)
+	if err := db.InsertRequestLogs(ctx, []RequestLog{{At: old, Remote: "127.0.0.1", Method: "GET", Path: "/?user=a"}, {At: time.Now(), Remote: "127.0.0.1", Method: "GET", Path: "/?user=b_1", Keyword: "账号"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.RequestLogs(ctx, "b_1", 10)
+	if len(got) != 1 || got[0].Keyword != "账号" {
+		t.Fatalf("filter: %+v", got)
+	}
+	if n, err := db.PruneRequestLog(ctx, time.Now().AddDate(0, 0, -30)); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+}
