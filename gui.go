@@ -3,13 +3,21 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"io"
+	"log/slog"
+
+	"botgate/ui"
 )
 
-// runGUI opens the window. Until the window lands, the default build behaves like
-// the headless one and points at serve.
+// runGUI opens the window and the tray over the state database.
 func runGUI(g *globals, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "窗口界面尚未包含在此版本中。请运行 botgate serve 启动服务，或 botgate --help 查看用法。")
-	return 2
+	log := newLogger(stderr)
+	slog.SetDefault(log)
+	a, err := openApp(context.Background(), g, log)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer a.Close()
+	return ui.Run(a, ui.Options{Version: version, Log: log})
 }

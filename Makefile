@@ -1,0 +1,8 @@
+# BotGate developer tasks.
+
+.PHONY: screenshots
+
+# screenshots runs the real window under Xvfb at 1024x768 over demo data and
+# writes one PNG per tab to docs/screenshots/ (needs xvfb and the GLFW dev packages).
+screenshots:
+	LANG=zh_CN.UTF-8 LANGUAGE=zh_CN xvfb-run -a -s "-screen 0 1024x768x24" go run ./ui/screenshots -out docs/screenshots

@@ -1,0 +1,236 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"botgate/storage"
+)
+
+// openAdminApp opens an App over a fresh state database at a fixed clock.
+func openAdminApp(t *testing.T, now time.Time) *App {
+	t.Helper()
+	a, err := Open(context.Background(), Options{DBPath: filepath.Join(t.TempDir(), "botgate.db"),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func mustImport(t *testing.T, a *App, cf ConfigFile) {
+	t.Helper()
+	if _, err := a.Import(context.Background(), cf); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAdmin_ListsHideSecrets(t *testing.T) {
+	a := openAdminApp(t, time.Now())
+	mustImport(t, a, ConfigFile{
+		Users:       []UserConfig{{Name: "erp", Password: "secret-pass", Roles: []string{"admin"}}},
+		DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "e.db")}},
+		Channels:    []ChannelConfig{{Name: "qq", Type: "onebot", Config: ConfigValues{"url": "http://127.0.0.1:1", "access_token": "tok-123"}}},
+	})
+	ctx := context.Background()
+	us, err := a.ListUsers(ctx)
+	if err != nil || len(us) != 1 || us[0].PasswordHash != "" || us[0].Password != "" {
+		t.Fatalf("ListUsers = %+v, %v; want one user without password or hash", us, err)
+	}
+	cs, err := a.ListChannels(ctx)
+	if err != nil || len(cs) != 1 || cs[0].Config["access_token"] != Mask {
+		t.Fatalf("ListChannels = %+v, %v; want the token masked", cs, err)
+	}
+	// Saving the masked form back keeps the stored secret.
+	mustImport(t, a, ConfigFile{Channels: cs})
+	if got := a.state.Load().channels["qq"].cfg.Config["access_token"]; got != "tok-123" {
+		t.Fatalf("token after saving the masked form = %q", got)
+	}
+	if names := a.DataSourceNames(); len(names) != 2 || names[0] != DefaultSource || names[1] != "erp" {
+		t.Fatalf("DataSourceNames = %v", names)
+	}
+}
+
+func TestAdmin_Delete_RefusesWhatIsStillInUse(t *testing.T) {
+	ctx := context.Background()
+	def := "log"
+	tests := []struct {
+		name    string
+		del     func(a *App) error
+		wantErr string
+	}{
+		{"default channel", func(a *App) error { return a.DeleteChannel(ctx, "log") }, "默认通道"},
+		{"data source used by a template", func(a *App) error { return a.DeleteDataSource(ctx, "erp") }, "查询"},
+		{"built-in data source", func(a *App) error { return a.DeleteDataSource(ctx, DefaultSource) }, "内置"},
+		{"unknown template", func(a *App) error { return a.DeleteTemplate(ctx, "nosuch") }, "不存在"},
+		{"unknown user", func(a *App) error { return a.DeleteUser(ctx, "nosuch") }, "不存在"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := openAdminApp(t, time.Now())
+			mustImport(t, a, ConfigFile{
+				Settings:    &SettingsPatch{DefaultChannel: &def},
+				Channels:    []ChannelConfig{{Name: "log", Type: "log"}},
+				DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "e.db")}},
+				Templates:   []TemplateConfig{{Keyword: "查询", DataSource: "erp", SQL: "SELECT 1"}},
+			})
+			err := tt.del(a)
+			if err == nil || !strings.Contains(ErrorOf(err).Msg, tt.wantErr) {
+				t.Fatalf("err = %v, want a message mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestAdmin_Delete_RemovesAndReloads(t *testing.T) {
+	ctx := context.Background()
+	a := openAdminApp(t, time.Now())
+	mustImport(t, a, ConfigFile{
+		Users:     []UserConfig{{Name: "bob", Password: "secret-pass"}},
+		Channels:  []ChannelConfig{{Name: "log", Type: "log"}},
+		Templates: []TemplateConfig{{Keyword: "k", SQL: "SELECT 1"}},
+	})
+	for _, err := range []error{a.DeleteUser(ctx, "bob"), a.DeleteChannel(ctx, "log"), a.DeleteTemplate(ctx, "k")} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !a.IsEmpty() {
+		t.Fatal("configuration still loaded after deleting everything")
+	}
+}
+
+func TestAdmin_DryRunTemplate(t *testing.T) {
+	ctx := context.Background()
+	a := openAdminApp(t, time.Now())
+	t.Run("query returns rows with sample arguments", func(t *testing.T) {
+		res, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT {{1}} AS a, '{{来源QQ}}' AS q"}, Vars{"1": "x", "qq": "42"}, false)
+		if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "x" || res.Rows[0][1] != "42" {
+			t.Fatalf("res = %+v, err %v", res, err)
+		}
+	})
+	t.Run("invalid template names the field", func(t *testing.T) {
+		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "DELETE FROM x"}, Vars{}, false)
+		if e := ErrorOf(err); e.Field != "sql" {
+			t.Fatalf("err = %v, want field sql", err)
+		}
+	})
+	t.Run("writing template needs confirmation", func(t *testing.T) {
+		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", Kind: KindInsert, SQL: "INSERT INTO t VALUES (1)"}, Vars{}, false)
+		if e := ErrorOf(err); e.Field != "kind" {
+			t.Fatalf("err = %v, want a confirmation request", err)
+		}
+	})
+	t.Run("database error shows the driver's reason", func(t *testing.T) {
+		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT * FROM no_such_table"}, Vars{}, false)
+		if e := ErrorOf(err); e.Field != "sql" || !strings.Contains(e.Msg, "no_such_table") {
+			t.Fatalf("err = %v, want the missing table named", err)
+		}
+	})
+	if ts, _ := a.ListTemplates(ctx); len(ts) != 0 {
+		t.Fatal("dry run saved a template")
+	}
+}
+
+func TestAdmin_TestChannel(t *testing.T) {
+	ctx := context.Background()
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok","retcode":0,"data":{"user_id":10001,"nickname":"bot"}}`)
+	}))
+	defer ok.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	tests := []struct {
+		name      string
+		cfg       ChannelConfig
+		wantField string // "" = success
+	}{
+		{"reachable OneBot", ChannelConfig{Name: "qq", Type: "onebot", Config: ConfigValues{"url": ok.URL}}, ""},
+		{"unreachable OneBot", ChannelConfig{Name: "qq", Type: "onebot", Config: ConfigValues{"url": down.URL}}, "config"},
+		{"missing url", ChannelConfig{Name: "qq", Type: "onebot"}, "url"},
+		{"type without a check", ChannelConfig{Name: "l", Type: "log"}, "type"},
+	}
+	a := openAdminApp(t, time.Now())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := a.TestChannel(ctx, tt.cfg)
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if e := ErrorOf(err); err == nil || e.Field != tt.wantField {
+				t.Fatalf("err = %v, want field %q", err, tt.wantField)
+			}
+		})
+	}
+}
+
+func TestAdmin_TestDataSource(t *testing.T) {
+	ctx := context.Background()
+	a := openAdminApp(t, time.Now())
+	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "x.db")}); err != nil {
+		t.Fatalf("sqlite file: %v", err)
+	}
+	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "nosuch", DSN: "x"}); ErrorOf(err).Field != "driver" {
+		t.Fatalf("unknown driver: %v", err)
+	}
+	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "sqlite", DSN: a.DBPath()}); err == nil || ErrorOf(err).Field != "dsn" {
+		t.Fatalf("pointing at the state database must be refused at the dsn: %v", err)
+	}
+}
+
+func TestAdmin_Stats_CountsTodayAndHourly(t *testing.T) {
+	// The outbox stamps rows with the wall clock, so the App's clock is the wall clock too.
+	now := time.Now()
+	a := openAdminApp(t, now)
+	ctx := context.Background()
+	if _, err := a.db.Enqueue(ctx, []storage.NewMessage{
+		{Channel: "log", TargetKind: "private", Target: "1", Content: "a"},
+		{Channel: "log", TargetKind: "private", Target: "2", Content: "b"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a.reqs.add(storage.RequestLog{At: now, Path: "/", Keyword: "账号", Errcode: 0})
+	a.reqs.add(storage.RequestLog{At: now.AddDate(0, 0, -1), Path: "/", Keyword: "昨天", Errcode: CodeForbidden})
+	a.reqs.add(storage.RequestLog{At: now, Path: "/", Errcode: CodeUnauthorized})
+	time.Sleep(700 * time.Millisecond) // the request log flushes every 500ms
+	st, err := a.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 2 || st.Sent != 0 || st.Queries != 1 || st.Refused != 1 || st.RequestsCapped {
+		t.Fatalf("stats = %+v", st)
+	}
+	total := 0
+	for _, n := range st.Hourly {
+		total += n
+	}
+	if total != 2 || st.Hourly[23] != 2 || st.HourlyStart.Hour() != (now.Hour()+1)%24 {
+		t.Fatalf("hourly = %v starting %v; want both messages in the current (last) hour", st.Hourly, st.HourlyStart)
+	}
+}
+
+func TestExampleURL(t *testing.T) {
+	tests := []struct{ addr, user, want string }{
+		{"127.0.0.1:7789", "erp", "http://127.0.0.1:7789/?user=erp&"},
+		{"0.0.0.0:7789", "", "http://127.0.0.1:7789/?user=用户名&"},
+		{"[::]:8080", "a", "http://127.0.0.1:8080/?user=a&"},
+		{"192.168.1.5:7789", "a", "http://192.168.1.5:7789/"},
+	}
+	for _, tt := range tests {
+		if got := ExampleURL(tt.addr, tt.user); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("ExampleURL(%q, %q) = %q, want prefix %q", tt.addr, tt.user, got, tt.want)
+		}
+	}
+}

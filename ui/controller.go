@@ -1,0 +1,53 @@
+package ui
+
+import (
+	"context"
+
+	"botgate/app"
+	"botgate/app/channel"
+	"botgate/storage"
+)
+
+// Controller is everything the window asks of BotGate. *app.App implements
+// it; widgets never touch SQL or HTTP themselves. Saving always goes through
+// Import, so the window and `botgate config import` share one validation.
+type Controller interface {
+	StartServer() (string, error)
+	StopServer()
+	Running() (bool, string)
+	ListenAddr() string
+	Settings() app.Settings
+	Stats(ctx context.Context) (app.Stats, error)
+
+	Import(ctx context.Context, cf app.ConfigFile) (app.ImportSummary, error)
+	Export(ctx context.Context) (app.ConfigFile, error)
+
+	ListUsers(ctx context.Context) ([]app.UserConfig, error)
+	DeleteUser(ctx context.Context, name string) error
+	GenerateToken() string
+
+	ListChannels(ctx context.Context) ([]app.ChannelConfig, error)
+	DeleteChannel(ctx context.Context, name string) error
+	ChannelKinds() []channel.Type
+	TestChannel(ctx context.Context, c app.ChannelConfig) error
+	SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error)
+
+	ListTemplates(ctx context.Context) ([]app.TemplateConfig, error)
+	DeleteTemplate(ctx context.Context, keyword string) error
+	DryRunTemplate(ctx context.Context, t app.TemplateConfig, vars app.Vars, write bool) (*app.KeywordResult, error)
+
+	ListDataSources(ctx context.Context) ([]app.DataSourceConfig, error)
+	DeleteDataSource(ctx context.Context, name string) error
+	DataSourceNames() []string
+	Drivers() []string
+	TestDataSource(ctx context.Context, d app.DataSourceConfig) error
+
+	RequestLogs(ctx context.Context, contains string, limit int) ([]storage.RequestLog, error)
+	Messages(ctx context.Context, status string, limit int) ([]storage.Message, error)
+	RetryMessage(ctx context.Context, id int64) error
+	CancelMessage(ctx context.Context, id int64) error
+
+	DBPath() string
+}
+
+var _ Controller = (*app.App)(nil)

@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"botgate/app"
+	"botgate/assets"
+)
+
+// aboutTab: version, database location, backup and restore.
+type aboutTab struct {
+	u       *UI
+	content fyne.CanvasObject
+	status  *widget.Label
+}
+
+func newAboutTab(u *UI) *aboutTab {
+	a := &aboutTab{u: u, status: statusLabel()}
+	icon := widget.NewIcon(assets.AppIcon)
+	dbPath := u.ctrl.DBPath()
+	path := widget.NewLabel(dbPath)
+	path.Wrapping = fyne.TextWrapBreak
+	open := widget.NewButtonWithIcon(T("打开所在文件夹"), theme.FolderOpenIcon(), func() {
+		dir := &url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Dir(dbPath))}
+		if err := u.fa.OpenURL(dir); err != nil {
+			setStatus(a.status, notice(T("无法打开文件夹：")+err.Error()), "")
+		}
+	})
+	exp := widget.NewButtonWithIcon(T("导出配置（备份）"), theme.DocumentSaveIcon(), a.export)
+	imp := widget.NewButtonWithIcon(T("导入配置（恢复）"), theme.FolderOpenIcon(), a.importFile)
+	note := widget.NewLabel(T("导出的文件只含密码哈希，令牌和通道密钥显示为 ******；导入时 ****** 保持原值不变。导入会先检查整个文件，有错误时不做任何修改。"))
+	note.Wrapping = fyne.TextWrapWord
+	lang := widget.NewLabel(T("界面语言跟随系统设置：中文系统显示中文，英文系统显示英文。"))
+	lang.Wrapping = fyne.TextWrapWord
+	a.content = container.NewVScroll(container.NewVBox(
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(64, 64), icon),
+			container.NewVBox(widget.NewLabelWithStyle(T(Title), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+				widget.NewLabel(T("版本")+" "+u.opts.Version))),
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle(T("状态数据库"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		path, container.NewHBox(open),
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle(T("备份与恢复"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewHBox(exp, imp), note, a.status,
+		widget.NewSeparator(),
+		lang,
+	))
+	return a
+}
+
+func (a *aboutTab) export() {
+	cf, err := a.u.ctrl.Export(a.u.ctx)
+	if err != nil {
+		setStatus(a.status, err, "")
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		defer w.Close()
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(cf); err != nil {
+			setStatus(a.status, notice(T("写入文件失败：")+err.Error()), "")
+			return
+		}
+		setStatus(a.status, nil, T("配置已导出到 ")+w.URI().Path())
+	}, a.u.win)
+	d.SetFileName("botgate-config.json")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	d.Show()
+}
+
+func (a *aboutTab) importFile() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		defer r.Close()
+		cf, err := app.ParseConfig(r)
+		if err != nil {
+			setStatus(a.status, err, "")
+			return
+		}
+		sum, err := a.u.ctrl.Import(a.u.ctx, cf)
+		if err != nil {
+			setStatus(a.status, err, "")
+			return
+		}
+		setStatus(a.status, nil, fmt.Sprintf("%s%s", T("导入完成："), sum))
+		a.u.refreshAll()
+	}, a.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	d.Show()
+}

@@ -1,0 +1,323 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"botgate/app"
+	"botgate/app/channel"
+)
+
+// channelsTab: the channel list and a form per connector type.
+type channelsTab struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	kinds    []channel.Type
+	items    []app.ChannelConfig
+	list     *widget.List
+	selected int
+
+	name     *widget.Entry
+	kind     *widget.Select
+	rate     *widget.Entry
+	enabled  *widget.Check
+	isDef    *widget.Check
+	keysBox  *fyne.Container
+	keys     map[string]*widget.Entry
+	keyOrder []string
+	errs     *fieldErrors
+	status   *widget.Label
+	testBtn  *widget.Button
+}
+
+func newChannelsTab(u *UI) *channelsTab {
+	c := &channelsTab{u: u, kinds: u.ctrl.ChannelKinds(), selected: -1, errs: newFieldErrors(), keys: map[string]*widget.Entry{}}
+	c.list = widget.NewList(func() int { return len(c.items) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(c.line(c.items[i])) })
+	c.list.OnSelected = func(i widget.ListItemID) { c.edit(i) }
+
+	var titles []string
+	for _, k := range c.kinds {
+		titles = append(titles, k.Title)
+	}
+	c.name = widget.NewEntry()
+	c.name.SetPlaceHolder(T("例如 qq、企业微信群"))
+	c.kind = widget.NewSelect(titles, func(string) { c.buildKeys(nil) })
+	c.rate = widget.NewEntry()
+	c.rate.SetPlaceHolder(T("0 = 使用平台默认限速"))
+	c.enabled = widget.NewCheck(T("启用"), nil)
+	c.enabled.SetChecked(true)
+	c.isDef = widget.NewCheck(T("设为默认通道（请求中不指定通道时使用）"), nil)
+	c.keysBox = container.NewVBox()
+	c.status = statusLabel()
+	c.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), c.test)
+
+	form := widget.NewForm(
+		widget.NewFormItem(T("名称"), c.errs.field(c.name, "name")),
+		widget.NewFormItem(T("类型"), c.errs.field(c.kind, "type")),
+		widget.NewFormItem(T("每分钟限速"), c.errs.field(c.rate, "rate_per_minute")),
+		widget.NewFormItem("", c.enabled),
+		widget.NewFormItem("", c.isDef),
+	)
+	buttons := container.NewGridWithColumns(3,
+		widget.NewButtonWithIcon(T("新建通道"), theme.ContentAddIcon(), c.newChannel),
+		widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), c.save),
+		widget.NewButtonWithIcon(T("删除"), theme.DeleteIcon(), c.delete),
+		c.testBtn,
+		widget.NewButtonWithIcon(T("发送测试消息"), theme.MailSendIcon(), c.sendTest),
+	)
+	right := container.NewVScroll(container.NewVBox(form,
+		widget.NewLabelWithStyle(T("通道配置"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		c.keysBox, c.errs.field(widget.NewLabel(""), "config"), buttons, c.errs.general, c.status))
+	split := container.NewHSplit(container.NewBorder(widget.NewLabel(T("通道列表")), nil, nil, nil, c.list), right)
+	split.Offset = 0.25
+	c.content = split
+	c.kind.SetSelectedIndex(0)
+	return c
+}
+
+func (c *channelsTab) line(ch app.ChannelConfig) string {
+	s := ch.Name + "  (" + ch.Type + ")"
+	if ch.Name == c.u.ctrl.Settings().DefaultChannel {
+		s += "  " + T("默认")
+	}
+	if ch.Enabled != nil && !*ch.Enabled {
+		s += "  " + T("已停用")
+	}
+	return s
+}
+
+func (c *channelsTab) kindByTitle(title string) (channel.Type, bool) {
+	for _, k := range c.kinds {
+		if k.Title == title {
+			return k, true
+		}
+	}
+	return channel.Type{}, false
+}
+
+// buildKeys shows one field per config key of the selected type.
+func (c *channelsTab) buildKeys(values map[string]string) {
+	k, ok := c.kindByTitle(c.kind.Selected)
+	c.keysBox.RemoveAll()
+	for _, name := range c.keyOrder {
+		delete(c.errs.labels, name)
+	}
+	c.keys, c.keyOrder = map[string]*widget.Entry{}, nil
+	if !ok {
+		return
+	}
+	form := widget.NewForm()
+	for _, key := range k.Keys {
+		e := widget.NewEntry()
+		if slices.Contains(k.SecretKeys, key) {
+			e = widget.NewPasswordEntry()
+		}
+		if slices.Contains(k.Required, key) {
+			e.SetPlaceHolder(T("必填"))
+		}
+		e.SetText(values[key])
+		c.keys[key], c.keyOrder = e, append(c.keyOrder, key)
+		form.Append(key, c.errs.field(e, key))
+	}
+	if len(k.Keys) == 0 {
+		c.keysBox.Add(widget.NewLabel(T("此类型没有配置项")))
+	}
+	c.keysBox.Add(form)
+	test, _ := hasTester(k)
+	if test {
+		c.testBtn.Enable()
+	} else {
+		c.testBtn.Disable()
+	}
+}
+
+// hasTester tells whether the connector type offers a connection check,
+// without any network: building a connector is local.
+func hasTester(k channel.Type) (bool, error) {
+	vals := map[string]string{}
+	for _, key := range k.Required {
+		vals[key] = "http://127.0.0.1:1"
+	}
+	ch, err := k.New(channel.Config{Name: "probe", Type: k.Name, Values: vals}, channel.Deps{})
+	if err != nil {
+		return true, err // let the admin try; the check explains what is missing
+	}
+	_, ok := ch.(channel.Tester)
+	return ok, nil
+}
+
+func (c *channelsTab) refresh() {
+	items, err := c.u.ctrl.ListChannels(c.u.ctx)
+	if err != nil {
+		c.errs.show(err)
+		return
+	}
+	c.items = items
+	c.list.Refresh()
+}
+
+func (c *channelsTab) edit(i int) {
+	if i < 0 || i >= len(c.items) {
+		return
+	}
+	c.selected = i
+	ch := c.items[i]
+	c.name.SetText(ch.Name)
+	for _, k := range c.kinds {
+		if k.Name == ch.Type {
+			c.kind.Selected = k.Title
+			c.kind.Refresh()
+		}
+	}
+	c.buildKeys(ch.Config)
+	c.rate.SetText(strconv.Itoa(ch.RatePerMinute))
+	c.enabled.SetChecked(ch.Enabled == nil || *ch.Enabled)
+	c.isDef.SetChecked(ch.Name == c.u.ctrl.Settings().DefaultChannel)
+	c.errs.clear()
+	c.status.SetText("")
+}
+
+func (c *channelsTab) newChannel() {
+	c.selected = -1
+	c.list.UnselectAll()
+	c.name.SetText("")
+	c.rate.SetText("")
+	c.enabled.SetChecked(true)
+	c.isDef.SetChecked(false)
+	c.buildKeys(nil)
+	c.errs.clear()
+	c.status.SetText("")
+}
+
+// config reads the form; a bad number is reported next to its field.
+func (c *channelsTab) config() (app.ChannelConfig, error) {
+	k, _ := c.kindByTitle(c.kind.Selected)
+	cc := app.ChannelConfig{Name: strings.TrimSpace(c.name.Text), Type: k.Name, Config: app.ConfigValues{}}
+	if r := strings.TrimSpace(c.rate.Text); r != "" {
+		n, err := strconv.Atoi(r)
+		if err != nil {
+			return cc, &app.Error{Code: app.CodeInvalid, Field: "rate_per_minute", Msg: T("每分钟限速必须是整数（0 = 平台默认）")}
+		}
+		cc.RatePerMinute = n
+	}
+	on := c.enabled.Checked
+	cc.Enabled = &on
+	for _, key := range c.keyOrder {
+		if v := strings.TrimSpace(c.keys[key].Text); v != "" {
+			cc.Config[key] = v
+		}
+	}
+	return cc, nil
+}
+
+func (c *channelsTab) save() {
+	c.status.SetText("")
+	cc, err := c.config()
+	if err != nil {
+		c.errs.show(err)
+		return
+	}
+	cf := app.ConfigFile{Channels: []app.ChannelConfig{cc}}
+	st := c.u.ctrl.Settings()
+	if c.isDef.Checked && st.DefaultChannel != cc.Name {
+		cf.Settings = &app.SettingsPatch{DefaultChannel: &cc.Name}
+	} else if !c.isDef.Checked && st.DefaultChannel == cc.Name && cc.Name != "" {
+		none := ""
+		cf.Settings = &app.SettingsPatch{DefaultChannel: &none}
+	}
+	if _, err := c.u.ctrl.Import(c.u.ctx, cf); err != nil {
+		c.errs.show(err)
+		return
+	}
+	c.errs.clear()
+	setStatus(c.status, nil, fmt.Sprintf(T("通道 %s 已保存"), cc.Name))
+	c.refresh()
+	for i, it := range c.items {
+		if it.Name == cc.Name {
+			c.list.Select(i)
+		}
+	}
+}
+
+func (c *channelsTab) delete() {
+	if c.selected < 0 || c.selected >= len(c.items) {
+		c.errs.show(notice(T("请先在左侧列表中选择一个通道")))
+		return
+	}
+	name := c.items[c.selected].Name
+	c.u.confirm(T("删除通道"), fmt.Sprintf(T("确定删除通道 %s？队列中发往它的消息会失败。"), name), func() {
+		if err := c.u.ctrl.DeleteChannel(c.u.ctx, name); err != nil {
+			c.errs.show(err)
+			return
+		}
+		c.newChannel()
+		c.refresh()
+		setStatus(c.status, nil, fmt.Sprintf(T("通道 %s 已删除"), name))
+	})
+}
+
+// test runs the connector's check off the main goroutine: it may wait on the network.
+func (c *channelsTab) test() {
+	cc, err := c.config()
+	if err != nil {
+		c.errs.show(err)
+		return
+	}
+	c.errs.clear()
+	c.status.Importance = widget.MediumImportance
+	c.status.SetText(T("正在测试连接…"))
+	c.testBtn.Disable()
+	c.u.background(func(ctx context.Context) error { return c.u.ctrl.TestChannel(ctx, cc) }, func(err error) {
+		c.testBtn.Enable()
+		if err != nil {
+			c.status.SetText("")
+			c.errs.show(err)
+			return
+		}
+		setStatus(c.status, nil, T("连接成功"))
+	})
+}
+
+// sendTest asks for a receiver and queues a test message on the saved channel.
+func (c *channelsTab) sendTest() {
+	if c.selected < 0 || c.selected >= len(c.items) {
+		c.errs.show(notice(T("请先保存通道，再发送测试消息")))
+		return
+	}
+	name := c.items[c.selected].Name
+	qq, group, content := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	group.SetPlaceHolder(T("发群消息时填写群号"))
+	content.SetText(T("BotGate 测试消息"))
+	items := []*widget.FormItem{
+		widget.NewFormItem(T("接收者 QQ/用户"), qq),
+		widget.NewFormItem(T("群号"), group),
+		widget.NewFormItem(T("内容"), content),
+	}
+	dialog.ShowForm(T("发送测试消息"), T("发送"), T("取消"), items, func(ok bool) {
+		if !ok {
+			return
+		}
+		id, err := c.u.ctrl.SendTest(c.u.ctx, name, qq.Text, group.Text, content.Text)
+		if err != nil {
+			c.errs.show(err)
+			return
+		}
+		msg := fmt.Sprintf(T("测试消息已进入队列（编号 %d），可在“日志”中查看结果"), id)
+		if r, _ := c.u.ctrl.Running(); !r {
+			msg += T("；服务未启动，启动后才会发送")
+		}
+		setStatus(c.status, nil, msg)
+	}, c.u.win)
+}

@@ -1,0 +1,247 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"botgate/storage"
+)
+
+var messageStatuses = []struct{ status, label string }{
+	{"", "全部"},
+	{storage.StatusQueued, "排队中"},
+	{storage.StatusSending, "发送中"},
+	{storage.StatusDelivered, "已送达"},
+	{storage.StatusFailed, "失败"},
+}
+
+func statusText(s string) string {
+	for _, m := range messageStatuses[1:] {
+		if m.status == s {
+			return T(m.label)
+		}
+	}
+	return s
+}
+
+// logsTab: the live request log and the outbox, refreshed while shown.
+type logsTab struct {
+	u       *UI
+	content fyne.CanvasObject
+	shown   atomic.Bool
+
+	// filters are copied here on change: the poller reads them off the main goroutine.
+	mu           sync.Mutex
+	filterText   string
+	filterStatus string
+
+	reqs     []storage.RequestLog
+	msgs     []storage.Message
+	reqTable *widget.Table
+	msgTable *widget.Table
+	selMsg   int64
+	status   *widget.Label
+}
+
+var (
+	reqCols = []string{"时间", "来源 IP", "用户", "动作", "关键字", "结果", "信息", "耗时"}
+	reqW    = []float32{150, 110, 90, 90, 90, 60, 260, 80}
+	msgCols = []string{"编号", "时间", "通道", "接收者", "状态", "次数", "最后错误"}
+	msgW    = []float32{60, 150, 90, 130, 70, 50, 330}
+)
+
+func newLogsTab(u *UI) *logsTab {
+	l := &logsTab{u: u, selMsg: -1}
+	filter := widget.NewEntry()
+	filter.SetPlaceHolder(T("按路径、用户或关键字筛选"))
+	filter.OnChanged = func(s string) {
+		l.mu.Lock()
+		l.filterText = s
+		l.mu.Unlock()
+		l.load()
+	}
+	l.reqTable = newGrid(reqCols, reqW, func() int { return len(l.reqs) }, func(r, c int) string { return l.reqCell(r, c) })
+
+	var labels []string
+	for _, s := range messageStatuses {
+		labels = append(labels, T(s.label))
+	}
+	statusSel := widget.NewSelect(labels, func(string) {})
+	statusSel.OnChanged = func(string) {
+		l.mu.Lock()
+		l.filterStatus = messageStatuses[max(statusSel.SelectedIndex(), 0)].status
+		l.mu.Unlock()
+		l.load()
+	}
+	l.msgTable = newGrid(msgCols, msgW, func() int { return len(l.msgs) }, func(r, c int) string { return l.msgCell(r, c) })
+	statusSel.SetSelectedIndex(0)
+	l.msgTable.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(l.msgs) {
+			l.selMsg = l.msgs[id.Row].ID
+		}
+	}
+	l.status = statusLabel()
+	retry := widget.NewButtonWithIcon(T("重试所选消息"), theme.ViewRefreshIcon(), func() { l.act(true) })
+	cancel := widget.NewButtonWithIcon(T("取消所选消息"), theme.CancelIcon(), func() { l.act(false) })
+
+	reqPane := container.NewBorder(filter, nil, nil, nil, l.reqTable)
+	msgPane := container.NewBorder(
+		container.NewBorder(nil, nil, widget.NewLabel(T("状态")), container.NewHBox(retry, cancel), statusSel),
+		l.status, nil, nil, l.msgTable)
+	inner := container.NewAppTabs(
+		container.NewTabItem(T("请求日志"), reqPane),
+		container.NewTabItem(T("消息队列"), msgPane),
+	)
+	l.content = inner
+	return l
+}
+
+// newGrid is a read-only table with a header row.
+func newGrid(cols []string, widths []float32, rows func() int, cell func(r, c int) string) *widget.Table {
+	t := widget.NewTableWithHeaders(func() (int, int) { return rows(), len(cols) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(cell(id.Row, id.Col)) })
+	t.ShowHeaderColumn = false
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(cols) {
+			o.(*widget.Label).SetText(T(cols[id.Col]))
+		}
+	}
+	for i, w := range widths {
+		t.SetColumnWidth(i, w)
+	}
+	return t
+}
+
+func (l *logsTab) reqCell(r, c int) string {
+	if r >= len(l.reqs) {
+		return ""
+	}
+	q := l.reqs[r]
+	switch c {
+	case 0:
+		return q.At.Format("01-02 15:04:05")
+	case 1:
+		return q.Remote
+	case 2:
+		return q.APIUser
+	case 3:
+		return q.Action
+	case 4:
+		return q.Keyword
+	case 5:
+		return strconv.Itoa(q.Errcode)
+	case 6:
+		if q.Errmsg == "" {
+			return q.Method + " " + q.Path
+		}
+		return q.Errmsg
+	case 7:
+		return (time.Duration(q.DurationUS) * time.Microsecond).Round(time.Microsecond * 100).String()
+	}
+	return ""
+}
+
+func (l *logsTab) msgCell(r, c int) string {
+	if r >= len(l.msgs) {
+		return ""
+	}
+	m := l.msgs[r]
+	switch c {
+	case 0:
+		return strconv.FormatInt(m.ID, 10)
+	case 1:
+		return m.CreatedAt.Format("01-02 15:04:05")
+	case 2:
+		return m.Channel
+	case 3:
+		if m.TargetKind == "group" {
+			return T("群") + " " + m.Target
+		}
+		return m.Target
+	case 4:
+		return statusText(m.Status)
+	case 5:
+		return strconv.Itoa(m.Attempts)
+	case 6:
+		return m.LastError
+	}
+	return ""
+}
+
+func (l *logsTab) visible() bool { return l.shown.Load() }
+
+type logData struct {
+	reqs []storage.RequestLog
+	msgs []storage.Message
+	err  error
+}
+
+func (l *logsTab) fetch() logData {
+	l.mu.Lock()
+	text, status := l.filterText, l.filterStatus
+	l.mu.Unlock()
+	var d logData
+	if d.reqs, d.err = l.u.ctrl.RequestLogs(l.u.ctx, text, 200); d.err != nil {
+		return d
+	}
+	d.msgs, d.err = l.u.ctrl.Messages(l.u.ctx, status, 200)
+	return d
+}
+
+func (l *logsTab) apply(d logData) {
+	if d.err != nil {
+		l.u.log.Warn("reading logs failed", "err", d.err)
+		return
+	}
+	l.reqs, l.msgs = d.reqs, d.msgs
+	l.reqTable.Refresh()
+	l.msgTable.Refresh()
+}
+
+// load refreshes now, on the main goroutine.
+func (l *logsTab) load() { l.apply(l.fetch()) }
+
+// loadAsync is the poller's refresh: read here, show on the main goroutine.
+func (l *logsTab) loadAsync() {
+	d := l.fetch()
+	fyne.Do(func() { l.apply(d) })
+}
+
+func (l *logsTab) act(retry bool) {
+	if l.selMsg < 0 {
+		setStatus(l.status, notice(T("请先在表格中选择一条消息")), "")
+		return
+	}
+	var err error
+	if retry {
+		err = l.u.ctrl.RetryMessage(l.u.ctx, l.selMsg)
+	} else {
+		err = l.u.ctrl.CancelMessage(l.u.ctx, l.selMsg)
+	}
+	if err != nil {
+		setStatus(l.status, err, "")
+		return
+	}
+	if retry {
+		setStatus(l.status, nil, fmt.Sprintf(T("消息 %d 已重新排队"), l.selMsg))
+	} else {
+		setStatus(l.status, nil, fmt.Sprintf(T("消息 %d 已取消"), l.selMsg))
+	}
+	l.load()
+}

@@ -1,0 +1,157 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"botgate/app"
+)
+
+// sourcesTab: the databases templates and SQL authorization read.
+type sourcesTab struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	items    []app.DataSourceConfig
+	list     *widget.List
+	selected int
+
+	name    *widget.Entry
+	driver  *widget.Select
+	dsn     *widget.Entry
+	errs    *fieldErrors
+	status  *widget.Label
+	testBtn *widget.Button
+}
+
+func newSourcesTab(u *UI) *sourcesTab {
+	s := &sourcesTab{u: u, selected: -1, errs: newFieldErrors()}
+	s.list = widget.NewList(func() int { return len(s.items) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(s.items[i].Name + "  (" + s.items[i].Driver + ")")
+		})
+	s.list.OnSelected = func(i widget.ListItemID) { s.edit(i) }
+	s.name = widget.NewEntry()
+	s.name.SetPlaceHolder(T("例如 erp"))
+	s.driver = widget.NewSelect(u.ctrl.Drivers(), nil)
+	s.dsn = widget.NewMultiLineEntry()
+	s.dsn.Wrapping = fyne.TextWrapBreak
+	s.dsn.TextStyle = fyne.TextStyle{Monospace: true}
+	s.dsn.SetMinRowsVisible(2)
+	s.dsn.SetPlaceHolder("user:password@tcp(192.168.1.10:3306)/erp")
+	s.status = statusLabel()
+	s.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), s.test)
+	form := widget.NewForm(
+		widget.NewFormItem(T("名称"), s.errs.field(s.name, "name")),
+		widget.NewFormItem(T("数据库类型"), s.errs.field(s.driver, "driver")),
+		widget.NewFormItem(T("连接字符串"), s.errs.field(s.dsn, "dsn")),
+	)
+	help := widget.NewLabel(T("内置数据源 default 是状态数据库旁的 data.db（SQLite），无需添加。连接字符串中的密码在列表和导出中显示为 ******，保存时保持不变。"))
+	help.Wrapping = fyne.TextWrapWord
+	buttons := container.NewHBox(
+		widget.NewButtonWithIcon(T("新建数据源"), theme.ContentAddIcon(), s.newSource),
+		widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), s.save),
+		widget.NewButtonWithIcon(T("删除"), theme.DeleteIcon(), s.delete),
+		s.testBtn,
+	)
+	right := container.NewVScroll(container.NewVBox(form, buttons, s.errs.general, s.status, widget.NewSeparator(), help))
+	split := container.NewHSplit(container.NewBorder(widget.NewLabel(T("数据源列表")), nil, nil, nil, s.list), right)
+	split.Offset = 0.25
+	s.content = split
+	return s
+}
+
+func (s *sourcesTab) refresh() {
+	items, err := s.u.ctrl.ListDataSources(s.u.ctx)
+	if err != nil {
+		s.errs.show(err)
+		return
+	}
+	s.items = items
+	s.list.Refresh()
+}
+
+func (s *sourcesTab) edit(i int) {
+	if i < 0 || i >= len(s.items) {
+		return
+	}
+	s.selected = i
+	d := s.items[i]
+	s.name.SetText(d.Name)
+	s.driver.SetSelected(d.Driver)
+	s.dsn.SetText(d.DSN)
+	s.errs.clear()
+	s.status.SetText("")
+}
+
+func (s *sourcesTab) newSource() {
+	s.selected = -1
+	s.list.UnselectAll()
+	s.name.SetText("")
+	s.driver.ClearSelected()
+	s.dsn.SetText("")
+	s.errs.clear()
+	s.status.SetText("")
+}
+
+func (s *sourcesTab) config() app.DataSourceConfig {
+	return app.DataSourceConfig{Name: strings.TrimSpace(s.name.Text), Driver: s.driver.Selected, DSN: strings.TrimSpace(s.dsn.Text)}
+}
+
+func (s *sourcesTab) save() {
+	d := s.config()
+	if _, err := s.u.ctrl.Import(s.u.ctx, app.ConfigFile{DataSources: []app.DataSourceConfig{d}}); err != nil {
+		s.errs.show(err)
+		return
+	}
+	s.errs.clear()
+	setStatus(s.status, nil, fmt.Sprintf(T("数据源 %s 已保存"), d.Name))
+	s.refresh()
+	for i, it := range s.items {
+		if it.Name == d.Name {
+			s.list.Select(i)
+		}
+	}
+	s.u.templates.refresh() // the template editor lists data sources
+}
+
+func (s *sourcesTab) delete() {
+	if s.selected < 0 || s.selected >= len(s.items) {
+		s.errs.show(notice(T("请先在左侧列表中选择一个数据源")))
+		return
+	}
+	name := s.items[s.selected].Name
+	s.u.confirm(T("删除数据源"), fmt.Sprintf(T("确定删除数据源 %s？"), name), func() {
+		if err := s.u.ctrl.DeleteDataSource(s.u.ctx, name); err != nil {
+			s.errs.show(err)
+			return
+		}
+		s.newSource()
+		s.refresh()
+		setStatus(s.status, nil, fmt.Sprintf(T("数据源 %s 已删除"), name))
+	})
+}
+
+func (s *sourcesTab) test() {
+	d := s.config()
+	s.errs.clear()
+	s.status.Importance = widget.MediumImportance
+	s.status.SetText(T("正在测试连接…"))
+	s.testBtn.Disable()
+	s.u.background(func(ctx context.Context) error { return s.u.ctrl.TestDataSource(ctx, d) }, func(err error) {
+		s.testBtn.Enable()
+		if err != nil {
+			s.status.SetText("")
+			s.errs.show(err)
+			return
+		}
+		setStatus(s.status, nil, T("连接成功"))
+	})
+}

@@ -1,0 +1,340 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"botgate/app"
+)
+
+var templateKinds = []struct{ kind, label string }{
+	{app.KindQuery, "query：查询（SELECT）"},
+	{app.KindInsert, "insert：填报（INSERT）"},
+	{app.KindUpdate, "update：修改（UPDATE/DELETE）"},
+}
+
+// templatesTab: keyword templates, their editor and 试运行.
+type templatesTab struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	items    []app.TemplateConfig
+	list     *widget.List
+	selected int
+
+	keyword *widget.Entry
+	kind    *widget.Select
+	ds      *widget.Select
+	sql     *widget.Entry
+	roles   *widget.Entry
+	users   *widget.Entry
+	chat    *widget.Check
+	reply   *widget.Entry
+	maxRows *widget.Entry
+	timeout *widget.Entry
+	enabled *widget.Check
+	errs    *fieldErrors
+	status  *widget.Label
+
+	args    *widget.Entry
+	qq      *widget.Entry
+	runBtn  *widget.Button
+	result  *app.KeywordResult
+	table   *widget.Table
+	runInfo *widget.Label
+}
+
+func newTemplatesTab(u *UI) *templatesTab {
+	t := &templatesTab{u: u, selected: -1, errs: newFieldErrors()}
+	t.list = widget.NewList(func() int { return len(t.items) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			it := t.items[i]
+			s := it.Keyword + "  (" + it.Kind + ")"
+			if it.Enabled != nil && !*it.Enabled {
+				s += "  " + T("已停用")
+			}
+			o.(*widget.Label).SetText(s)
+		})
+	t.list.OnSelected = func(i widget.ListItemID) { t.edit(i) }
+
+	var kinds []string
+	for _, k := range templateKinds {
+		kinds = append(kinds, T(k.label))
+	}
+	t.keyword = widget.NewEntry()
+	t.keyword.SetPlaceHolder(T("例如 账号、库存"))
+	t.kind = widget.NewSelect(kinds, nil)
+	t.kind.SetSelectedIndex(0)
+	t.ds = widget.NewSelect(nil, nil)
+	t.sql = widget.NewMultiLineEntry()
+	t.sql.TextStyle = fyne.TextStyle{Monospace: true}
+	t.sql.Wrapping = fyne.TextWrapWord
+	t.sql.SetMinRowsVisible(4)
+	t.sql.SetPlaceHolder("SELECT name, qq FROM staff WHERE qq = '{{来源QQ}}' OR xtuser = {{1}}")
+	t.roles = widget.NewEntry()
+	t.roles.SetPlaceHolder(T("可使用的角色，逗号分隔；角色和用户都留空表示所有用户"))
+	t.users = widget.NewEntry()
+	t.users.SetPlaceHolder(T("可使用的 API 用户，逗号分隔"))
+	t.chat = widget.NewCheck(T("允许在聊天中用关键字触发"), nil)
+	t.reply = widget.NewEntry()
+	t.reply.SetPlaceHolder("{{name}}({{xtuser}}) QQ {{qq}}")
+	t.maxRows = widget.NewEntry()
+	t.maxRows.SetPlaceHolder("50")
+	t.timeout = widget.NewEntry()
+	t.timeout.SetPlaceHolder("5000")
+	t.enabled = widget.NewCheck(T("启用"), nil)
+	t.enabled.SetChecked(true)
+	t.status = statusLabel()
+
+	form := widget.NewForm(
+		widget.NewFormItem(T("关键字"), t.errs.field(t.keyword, "keyword")),
+		widget.NewFormItem(T("类型"), t.errs.field(t.kind, "kind")),
+		widget.NewFormItem(T("数据源"), t.errs.field(t.ds, "datasource")),
+		widget.NewFormItem("SQL", t.errs.field(t.sql, "sql")),
+		widget.NewFormItem(T("角色"), t.errs.field(t.roles, "roles")),
+		widget.NewFormItem(T("用户"), t.errs.field(t.users, "users")),
+		widget.NewFormItem(T("聊天"), t.chat),
+		widget.NewFormItem(T("回复格式"), t.errs.field(t.reply, "reply")),
+		widget.NewFormItem(T("最多行数"), t.errs.field(t.maxRows, "max_rows")),
+		widget.NewFormItem(T("超时(毫秒)"), t.errs.field(t.timeout, "timeout_ms")),
+		widget.NewFormItem("", t.enabled),
+	)
+	buttons := container.NewHBox(
+		widget.NewButtonWithIcon(T("新建模板"), theme.ContentAddIcon(), t.newTemplate),
+		widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), t.save),
+		widget.NewButtonWithIcon(T("删除"), theme.DeleteIcon(), t.delete),
+	)
+
+	t.args = widget.NewEntry()
+	t.args.SetPlaceHolder(T("示例参数，用空格分隔（依次对应 SQL 中的 1、2…号参数）"))
+	t.qq = widget.NewEntry()
+	t.qq.SetPlaceHolder(T("来源QQ"))
+	t.runBtn = widget.NewButtonWithIcon(T("试运行"), theme.MediaPlayIcon(), t.dryRun)
+	t.runInfo = statusLabel()
+	t.table = widget.NewTableWithHeaders(t.tableSize,
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(cellText(t.result.Rows[id.Row][id.Col]))
+		})
+	t.table.ShowHeaderColumn = false
+	t.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if t.result != nil && id.Col >= 0 && id.Col < len(t.result.Columns) {
+			o.(*widget.Label).SetText(t.result.Columns[id.Col])
+		}
+	}
+	run := container.NewBorder(
+		container.NewVBox(widget.NewSeparator(),
+			widget.NewLabelWithStyle(T("试运行（不保存，用示例参数执行上面的 SQL）"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			container.NewBorder(nil, nil, nil, container.NewHBox(container.NewGridWrap(fyne.NewSize(140, 36), t.qq), t.runBtn), t.args),
+			t.runInfo),
+		nil, nil, nil, container.NewGridWrap(fyne.NewSize(640, 160), t.table))
+
+	right := container.NewVScroll(container.NewVBox(form, buttons, t.errs.general, t.status, run))
+	split := container.NewHSplit(container.NewBorder(widget.NewLabel(T("模板列表")), nil, nil, nil, t.list), right)
+	split.Offset = 0.22
+	t.content = split
+	return t
+}
+
+func (t *templatesTab) tableSize() (int, int) {
+	if t.result == nil || t.result.Kind != app.KindQuery {
+		return 0, 0
+	}
+	return len(t.result.Rows), len(t.result.Columns)
+}
+
+func cellText(v any) string {
+	if v == nil {
+		return "NULL"
+	}
+	return fmt.Sprint(v)
+}
+
+func (t *templatesTab) refresh() {
+	t.ds.Options = t.u.ctrl.DataSourceNames()
+	if t.ds.Selected == "" {
+		t.ds.SetSelected(app.DefaultSource)
+	}
+	t.ds.Refresh()
+	items, err := t.u.ctrl.ListTemplates(t.u.ctx)
+	if err != nil {
+		t.errs.show(err)
+		return
+	}
+	t.items = items
+	t.list.Refresh()
+}
+
+func (t *templatesTab) edit(i int) {
+	if i < 0 || i >= len(t.items) {
+		return
+	}
+	t.selected = i
+	it := t.items[i]
+	t.keyword.SetText(it.Keyword)
+	for j, k := range templateKinds {
+		if k.kind == it.Kind {
+			t.kind.SetSelectedIndex(j)
+		}
+	}
+	ds := it.DataSource
+	if ds == "" {
+		ds = app.DefaultSource
+	}
+	t.ds.SetSelected(ds)
+	t.sql.SetText(it.SQL)
+	t.roles.SetText(strings.Join(it.Roles, ", "))
+	t.users.SetText(strings.Join(it.Users, ", "))
+	t.chat.SetChecked(it.Chat)
+	t.reply.SetText(it.Reply)
+	t.maxRows.SetText(strconv.Itoa(it.MaxRows))
+	t.timeout.SetText(strconv.Itoa(it.TimeoutMS))
+	t.enabled.SetChecked(it.Enabled == nil || *it.Enabled)
+	t.errs.clear()
+	t.status.SetText("")
+}
+
+func (t *templatesTab) newTemplate() {
+	t.selected = -1
+	t.list.UnselectAll()
+	for _, e := range []*widget.Entry{t.keyword, t.sql, t.roles, t.users, t.reply, t.maxRows, t.timeout} {
+		e.SetText("")
+	}
+	t.kind.SetSelectedIndex(0)
+	t.ds.SetSelected(app.DefaultSource)
+	t.chat.SetChecked(false)
+	t.enabled.SetChecked(true)
+	t.errs.clear()
+	t.status.SetText("")
+}
+
+// config reads the editor; numbers that are not numbers are reported at their field.
+func (t *templatesTab) config() (app.TemplateConfig, error) {
+	tc := app.TemplateConfig{Keyword: strings.TrimSpace(t.keyword.Text), Kind: templateKinds[max(t.kind.SelectedIndex(), 0)].kind,
+		DataSource: t.ds.Selected, SQL: t.sql.Text, Roles: splitList(t.roles.Text), Users: splitList(t.users.Text),
+		Chat: t.chat.Checked, Reply: t.reply.Text}
+	on := t.enabled.Checked
+	tc.Enabled = &on
+	num := func(e *widget.Entry, field, msg string) (int, error) {
+		s := strings.TrimSpace(e.Text)
+		if s == "" {
+			return 0, nil // the default
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, &app.Error{Code: app.CodeInvalid, Field: field, Msg: msg}
+		}
+		return n, nil
+	}
+	var err error
+	if tc.MaxRows, err = num(t.maxRows, "max_rows", T("最多行数必须是 1 到 10000 之间的整数")); err != nil {
+		return tc, err
+	}
+	if tc.TimeoutMS, err = num(t.timeout, "timeout_ms", T("超时必须是 100 到 120000 之间的整数（毫秒）")); err != nil {
+		return tc, err
+	}
+	return tc, nil
+}
+
+func (t *templatesTab) save() {
+	t.status.SetText("")
+	tc, err := t.config()
+	if err != nil {
+		t.errs.show(err)
+		return
+	}
+	if _, err := t.u.ctrl.Import(t.u.ctx, app.ConfigFile{Templates: []app.TemplateConfig{tc}}); err != nil {
+		t.errs.show(err)
+		return
+	}
+	t.errs.clear()
+	setStatus(t.status, nil, fmt.Sprintf(T("模板 %s 已保存"), tc.Keyword))
+	t.refresh()
+	for i, it := range t.items {
+		if it.Keyword == tc.Keyword {
+			t.list.Select(i)
+		}
+	}
+}
+
+func (t *templatesTab) delete() {
+	if t.selected < 0 || t.selected >= len(t.items) {
+		t.errs.show(notice(T("请先在左侧列表中选择一个模板")))
+		return
+	}
+	kw := t.items[t.selected].Keyword
+	t.u.confirm(T("删除模板"), fmt.Sprintf(T("确定删除模板 %s？调用该关键字的请求将失败。"), kw), func() {
+		if err := t.u.ctrl.DeleteTemplate(t.u.ctx, kw); err != nil {
+			t.errs.show(err)
+			return
+		}
+		t.newTemplate()
+		t.refresh()
+		setStatus(t.status, nil, fmt.Sprintf(T("模板 %s 已删除"), kw))
+	})
+}
+
+// dryRun runs the editor's SQL with the sample arguments, off the main
+// goroutine (a template may take up to its timeout). Writing templates ask first.
+func (t *templatesTab) dryRun() {
+	tc, err := t.config()
+	if err != nil {
+		t.errs.show(err)
+		return
+	}
+	if tc.Kind != app.KindQuery {
+		t.u.confirm(T("试运行"), T("填报/修改模板试运行会真的修改数据库中的数据。确定执行吗？"), func() { t.runNow(tc, true) })
+		return
+	}
+	t.runNow(tc, false)
+}
+
+func (t *templatesTab) runNow(tc app.TemplateConfig, write bool) {
+	vars := app.Vars{"qq": strings.TrimSpace(t.qq.Text), "user": "", "content": t.args.Text}
+	vars.SetArgs(strings.Fields(t.args.Text))
+	t.errs.clear()
+	t.runInfo.Importance = widget.MediumImportance
+	t.runInfo.SetText(T("正在执行…"))
+	t.runBtn.Disable()
+	var res *app.KeywordResult
+	t.u.background(func(ctx context.Context) error {
+		var err error
+		res, err = t.u.ctrl.DryRunTemplate(ctx, tc, vars, write)
+		return err
+	}, func(err error) {
+		t.runBtn.Enable()
+		if err != nil {
+			t.runInfo.SetText("")
+			t.errs.show(err)
+			return
+		}
+		t.showResult(res)
+	})
+}
+
+func (t *templatesTab) showResult(res *app.KeywordResult) {
+	t.result = res
+	switch {
+	case res.Kind != app.KindQuery:
+		setStatus(t.runInfo, nil, fmt.Sprintf(T("执行成功，影响 %d 行"), res.Affected))
+	case res.Truncated:
+		setStatus(t.runInfo, nil, fmt.Sprintf(T("返回 %d 行（已达最多行数，其余未显示）"), len(res.Rows)))
+	default:
+		setStatus(t.runInfo, nil, fmt.Sprintf(T("返回 %d 行"), len(res.Rows)))
+	}
+	for i := range res.Columns {
+		t.table.SetColumnWidth(i, 140)
+	}
+	t.table.Refresh()
+}

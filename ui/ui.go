@@ -1,0 +1,319 @@
+// Package ui is BotGate's window and tray: tabs for the service,
+// authorization, channels, templates, data sources, logs and about. It talks
+// to BotGate only through Controller; background work reaches widgets through
+// data bindings or fyne.Do.
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"botgate/app"
+	"botgate/assets"
+)
+
+// Title is the window title.
+const Title = "BotGate 机器人 API 服务"
+
+// Options configure the window.
+type Options struct {
+	Version string
+	Log     *slog.Logger
+	// Poll is how often the service state and counts are refreshed (tests shorten it).
+	Poll time.Duration
+}
+
+// UI is the main window and its tabs.
+type UI struct {
+	ctrl Controller
+	fa   fyne.App
+	win  fyne.Window
+	opts Options
+	log  *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// running and addr mirror the server state; a poller keeps them current.
+	running binding.Bool
+	addr    binding.String
+	// onState hooks (the tray) run on the main goroutine when running changes.
+	onState []func(running bool)
+
+	tabs      *container.AppTabs
+	service   *serviceTab
+	auth      *authTab
+	channels  *channelsTab
+	templates *templatesTab
+	sources   *sourcesTab
+	logs      *logsTab
+	about     *aboutTab
+}
+
+// New builds the window over ctrl; Show or ShowAndRun it.
+func New(fa fyne.App, ctrl Controller, opts Options) *UI {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
+	u := &UI{ctrl: ctrl, fa: fa, opts: opts, log: opts.Log, running: binding.NewBool(), addr: binding.NewString()}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	u.win = fa.NewWindow(T(Title))
+	u.win.SetIcon(assets.AppIcon)
+
+	u.service = newServiceTab(u)
+	u.auth = newAuthTab(u)
+	u.channels = newChannelsTab(u)
+	u.templates = newTemplatesTab(u)
+	u.sources = newSourcesTab(u)
+	u.logs = newLogsTab(u)
+	u.about = newAboutTab(u)
+	u.tabs = container.NewAppTabs(
+		container.NewTabItem(T("服务"), u.service.content),
+		container.NewTabItem(T("授权"), u.auth.content),
+		container.NewTabItem(T("通道"), u.channels.content),
+		container.NewTabItem(T("交互查询"), u.templates.content),
+		container.NewTabItem(T("数据源"), u.sources.content),
+		container.NewTabItem(T("日志"), u.logs.content),
+		container.NewTabItem(T("关于"), u.about.content),
+	)
+	u.tabs.OnSelected = func(*container.TabItem) { u.refreshSelected() }
+	u.win.SetContent(u.tabs)
+	u.win.Resize(fyne.NewSize(1024, 720))
+
+	u.running.AddListener(binding.NewDataListener(func() {
+		r, _ := u.running.Get()
+		for _, f := range u.onState {
+			f(r)
+		}
+	}))
+	u.refreshAll()
+	u.wg.Add(1)
+	go u.poll()
+	return u
+}
+
+// Window is the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// SelectTab shows the tab at index i (0 = 服务 ... 6 = 关于).
+func (u *UI) SelectTab(i int) { u.tabs.SelectIndex(i) }
+
+// Close stops the background refresh; it does not stop the server.
+func (u *UI) Close() {
+	u.cancel()
+	u.wg.Wait()
+}
+
+// OnStateChange registers f to run (on the main goroutine) when the server starts or stops.
+func (u *UI) OnStateChange(f func(running bool)) { u.onState = append(u.onState, f) }
+
+// StartServer starts the server and shows the outcome; it returns the error
+// for callers that act on it (auto start, tests).
+func (u *UI) StartServer() error {
+	_, err := u.ctrl.StartServer()
+	u.syncState()
+	if err != nil {
+		u.service.showErr(err)
+		u.log.Warn("server did not start", "err", err)
+	}
+	return err
+}
+
+// StopServer stops the server (in-flight requests finish first).
+func (u *UI) StopServer() {
+	u.ctrl.StopServer()
+	u.syncState()
+}
+
+// syncState copies the server state into the bindings (safe from any goroutine).
+func (u *UI) syncState() {
+	r, addr := u.ctrl.Running()
+	_ = u.addr.Set(addr)
+	_ = u.running.Set(r)
+}
+
+// poll keeps state and counts current; the server can also be stopped from
+// elsewhere (a failed listener), so the window does not rely on its own clicks.
+func (u *UI) poll() {
+	defer u.wg.Done()
+	t := time.NewTicker(u.opts.Poll)
+	defer t.Stop()
+	n := 0
+	for {
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-t.C:
+		}
+		u.syncState()
+		n++
+		if n%5 == 0 {
+			u.service.loadStats()
+		}
+		if u.logs.visible() {
+			u.logs.loadAsync()
+		}
+	}
+}
+
+func (u *UI) refreshAll() {
+	u.service.refresh()
+	u.auth.refresh()
+	u.channels.refresh()
+	u.templates.refresh()
+	u.sources.refresh()
+	u.logs.load()
+}
+
+func (u *UI) refreshSelected() {
+	u.logs.shown.Store(u.tabs.SelectedIndex() == 5)
+	switch u.tabs.SelectedIndex() {
+	case 0:
+		u.service.refresh()
+	case 1:
+		u.auth.refresh()
+	case 2:
+		u.channels.refresh()
+	case 3:
+		u.templates.refresh()
+	case 4:
+		u.sources.refresh()
+	case 5:
+		u.logs.load()
+	}
+}
+
+// background runs work off the main goroutine (network checks, queries with
+// timeouts) and hands the result to done on the main goroutine.
+func (u *UI) background(work func(ctx context.Context) error, done func(error)) {
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		err := work(u.ctx)
+		fyne.Do(func() { done(err) })
+	}()
+}
+
+// errText is the Chinese message an admin may see for err.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *app.Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return app.ErrorOf(err).Msg
+}
+
+// fieldErrors shows validation messages under the field they belong to.
+type fieldErrors struct {
+	labels  map[string]*widget.Label
+	general *widget.Label
+}
+
+func newFieldErrors() *fieldErrors {
+	return &fieldErrors{labels: map[string]*widget.Label{}, general: errLabel()}
+}
+
+func errLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+// field wraps w with the error label for the given app field name(s).
+func (f *fieldErrors) field(w fyne.CanvasObject, names ...string) fyne.CanvasObject {
+	l := errLabel()
+	for _, n := range names {
+		f.labels[n] = l
+	}
+	return container.NewVBox(w, l)
+}
+
+// show clears old messages and puts err next to its field (or at the bottom).
+func (f *fieldErrors) show(err error) {
+	f.clear()
+	if err == nil {
+		return
+	}
+	var e *app.Error
+	l := f.general
+	if errors.As(err, &e) {
+		if fl, ok := f.labels[e.Field]; ok {
+			l = fl
+		}
+	}
+	l.SetText(errText(err))
+	l.Show()
+}
+
+func (f *fieldErrors) clear() {
+	for _, l := range f.labels {
+		l.SetText("")
+		l.Hide()
+	}
+	f.general.SetText("")
+	f.general.Hide()
+}
+
+// text returns the message shown for field ("" for the general one).
+func (f *fieldErrors) text(field string) string {
+	l := f.general
+	if field != "" {
+		l = f.labels[field]
+	}
+	if l == nil || !l.Visible() {
+		return ""
+	}
+	return l.Text
+}
+
+// info shows a short notice in a dialog.
+func (u *UI) info(title, msg string) {
+	dialog.ShowInformation(title, msg, u.win)
+}
+
+// confirm asks before a destructive action.
+func (u *UI) confirm(title, msg string, yes func()) {
+	dialog.ShowConfirm(title, msg, func(ok bool) {
+		if ok {
+			yes()
+		}
+	}, u.win)
+}
+
+// status is a one-line outcome label under a button row.
+func statusLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func setStatus(l *widget.Label, err error, ok string) {
+	if err != nil {
+		l.Importance = widget.DangerImportance
+		l.SetText(errText(err))
+		return
+	}
+	l.Importance = widget.SuccessImportance
+	l.SetText(ok)
+}
+
+// notice is a message from the window itself, shown like a validation error.
+func notice(msg string) error { return &app.Error{Code: app.CodeInvalid, Msg: msg} }
