@@ -20,6 +20,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/service"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -128,6 +129,9 @@ func cmdServe(g *globals, args []string, stdout, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "create a working example on an empty database")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if !service.Interactive() { // started by the service manager (service install)
+		return serveAsService(g, stderr)
 	}
 	log := newLogger(stderr)
 	slog.SetDefault(log)
@@ -243,7 +247,7 @@ func cmdConfig(g *globals, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// cmdService installs and controls BotGate as an OS service (main_service.go).
 func cmdService(g *globals, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "此版本尚不支持安装为系统服务；请使用 botgate serve 在前台运行。")
-	return 1
+	return serviceMain(g, args, stdout, stderr)
 }

@@ -1,0 +1,10 @@
+//go:build !unix && !windows
+
+package app
+
+import "os"
+
+// Platforms without file locks (wasm, plan9) do not run the server as a
+// service; the lock always succeeds there.
+func lockFile(f *os.File) error   { return nil }
+func unlockFile(f *os.File) error { return nil }

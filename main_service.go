@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"botgate/app"
+	"botgate/service"
+)
+
+// serviceUsage lists the service actions.
+const serviceUsage = "用法：botgate [--db 路径] service install|uninstall|start|stop|status"
+
+// serviceMain runs `botgate service ACTION` against the real service manager.
+func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, serviceUsage)
+		return 2
+	}
+	fs := flag.NewFlagSet("service "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, serviceUsage)
+		return 2
+	}
+	if g.listen != "" && args[0] == "install" {
+		// The service must follow the saved address so that a change in the
+		// window or by config import moves it; a fixed --listen would not.
+		fmt.Fprintln(stderr, "错误：安装服务时不能用 --listen。请先用窗口的“服务”页或 botgate config import 保存监听地址，服务会使用它，修改后也会自动切换。")
+		return 2
+	}
+	ctl, err := service.ForDatabase(g.db)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return serviceCommand(context.Background(), ctl, args[0], stdout, stderr)
+}
+
+// serviceCommand carries out one action on ctl and prints the outcome.
+func serviceCommand(ctx context.Context, ctl *service.Control, action string, stdout, stderr io.Writer) int {
+	switch action {
+	case "install":
+		if err := ctl.Install(ctx); err != nil {
+			return fail(stderr, err)
+		}
+		st, _ := ctl.Status(ctx)
+		fmt.Fprintf(stdout, "已安装系统服务 %s（数据库 %s），开机时自动启动。\n现在启动：botgate --db %s service start\n日志：系统日志，以及 %s\n",
+			st.Name, st.DB, quote(st.DB), service.LogPath(st.DB))
+		return 0
+	case "uninstall":
+		if err := ctl.Uninstall(ctx); err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintln(stdout, "已卸载系统服务（数据库、配置和日志文件都保留）。")
+		return 0
+	case "start":
+		st, err := ctl.Start(ctx)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintf(stdout, "服务正在运行，监听地址 http://%s/\n", st.Server.Addr)
+		return 0
+	case "stop":
+		if err := ctl.Stop(ctx); err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintln(stdout, "服务已停止。")
+		return 0
+	case "status":
+		st, err := ctl.Status(ctx)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintln(stdout, "服务状态："+st.String())
+		return 0
+	}
+	fmt.Fprintf(stderr, "未知的 service 子命令 %q\n%s\n", action, serviceUsage)
+	return 2
+}
+
+func quote(s string) string {
+	if strings.ContainsAny(s, " \t") {
+		return `"` + s + `"`
+	}
+	return s
+}
+
+// serveAsService is `botgate serve` started by the service manager: the same
+// server, with the manager's start/stop protocol and the service logs.
+func serveAsService(g *globals, stderr io.Writer) int {
+	err := service.Run(g.db, func(ctx context.Context, log *slog.Logger) (service.Server, error) {
+		return openApp(ctx, g, log)
+	})
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return 0
+}
+
+var _ service.Server = (*app.App)(nil)

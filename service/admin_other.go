@@ -1,0 +1,6 @@
+//go:build !unix && !windows
+
+package service
+
+func isAdmin() bool          { return false }
+func runAs(db string) string { return "" }

@@ -1,0 +1,105 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	kservice "github.com/kardianos/service"
+)
+
+// osManager is kardianos' service with one fix: SysV init reports a missing
+// service as a failed `service NAME status`, not as ErrNotInstalled.
+type osManager struct {
+	kservice.Service
+	name string
+}
+
+func (m osManager) Status() (kservice.Status, error) {
+	st, err := m.Service.Status()
+	if err != nil && kservice.Platform() == "unix-systemv" {
+		if _, serr := os.Stat("/etc/init.d/" + m.name); errors.Is(serr, fs.ErrNotExist) {
+			return kservice.StatusUnknown, kservice.ErrNotInstalled
+		}
+	}
+	return st, err
+}
+
+// executable is the absolute path of this program, links resolved, so the
+// service still starts after the shortcut it was installed from is gone.
+func executable() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	return filepath.Abs(exe)
+}
+
+// ForDatabase is the Control of the real service manager for the database
+// at db (made absolute), running this executable.
+func ForDatabase(db string) (*Control, error) {
+	db, err := filepath.Abs(db)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := executable()
+	if err != nil {
+		return nil, fmt.Errorf("找不到程序自身的路径：%w", err)
+	}
+	s, err := kservice.New(&Program{}, Config(db, exe, runAs(db)))
+	if err != nil {
+		return nil, fmt.Errorf("此系统不支持安装系统服务（%v）：请用 botgate serve 在前台运行", err)
+	}
+	return NewControl(osManager{s, Name(db)}, db, isAdmin(), Probe{}), nil
+}
+
+// Run serves the database at db under the service manager until it says
+// stop. Logs go to the system log (Windows event log, syslog/journal) and to
+// a rotating file beside the database. open builds the server with the
+// logger. A server that cannot start or dies exits the process with status 1
+// so that the service manager restarts it.
+func Run(db string, open func(ctx context.Context, log *slog.Logger) (Server, error)) error {
+	db, err := filepath.Abs(db)
+	if err != nil {
+		return err
+	}
+	file, err := OpenRotating(LogPath(db), 10<<20, 5)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	prg := &Program{}
+	exe, err := executable()
+	if err != nil {
+		return err
+	}
+	s, err := kservice.New(prg, Config(db, exe, ""))
+	if err != nil {
+		return err
+	}
+	handlers := []slog.Handler{slog.NewTextHandler(file, &slog.HandlerOptions{Level: slog.LevelInfo})}
+	if sys, err := s.Logger(nil); err == nil {
+		handlers = append(handlers, NewSystemHandler(sys, slog.LevelInfo))
+	} else {
+		// No syslog socket: under systemd stderr reaches the journal anyway.
+		handlers = append(handlers, slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	log := slog.New(slog.NewMultiHandler(handlers...))
+	slog.SetDefault(log)
+	prg.Log = log
+	prg.Open = func(ctx context.Context) (Server, error) { return open(ctx, log) }
+	prg.Fail = func(error) {
+		file.Close()
+		os.Exit(1)
+	}
+	log.Info("BotGate service starting", "db", db, "log", LogPath(db), "platform", Platform())
+	return s.Run()
+}
