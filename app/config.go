@@ -615,19 +615,44 @@ func MaskChannelConfig(typ string, cfg map[string]string) map[string]string {
 }
 
 var (
-	dsnURLPassword = regexp.MustCompile(`(://[^:/@]*:)[^@]*@`)
-	dsnKVPassword  = regexp.MustCompile(`(?i)((?:password|pwd)\s*=\s*)('[^']*'|[^;\s&]*)`)
-	dsnGoPassword  = regexp.MustCompile(`^([^:/@]*:)[^@]*(@)`)
+	// URL userinfo ends at the last @ before the path, query or fragment,
+	// as net/url (and so pgx and go-mssqldb) reads it: a password with an
+	// unescaped @ is masked whole.
+	dsnURLPassword = regexp.MustCompile(`(://[^:/@?#]*:)[^/?#]*@`)
+	// key=value forms (libpq, ADO, URL query), values plain or quoted as
+	// 'a b' (libpq, with \' or ''), "a;b" or {a;b} (ADO/ODBC).
+	dsnKVPassword = regexp.MustCompile(`(?i)((?:^|[;\s&?])(?:password|pwd)\s*=\s*)('(?:[^'\\]|\\.|'')*'|"(?:[^"]|"")*"|\{(?:[^}]|\}\})*\}|[^;\s&]*)`)
 )
 
-// MaskDSN hides a password in the usual DSN forms (URL, key=value, user:pass@).
+// MaskDSN hides a password in the usual DSN forms: URL (postgres://,
+// sqlserver://), key=value (libpq, ADO) and go-sql-driver/mysql's
+// user:pass@tcp(host)/db.
 func MaskDSN(dsn string) string {
 	s := dsnURLPassword.ReplaceAllString(dsn, "${1}"+Mask+"@")
 	s = dsnKVPassword.ReplaceAllString(s, "${1}"+Mask)
 	if !strings.Contains(s, "://") {
-		s = dsnGoPassword.ReplaceAllString(s, "${1}"+Mask+"${2}")
+		s = maskMySQLDSN(s)
 	}
 	return s
+}
+
+// maskMySQLDSN reads user:pass@ the way go-sql-driver/mysql does: the
+// database follows the last '/', the address the last '@' before it, and
+// the user name ends at the first ':' — so the password may hold @ : and /.
+func maskMySQLDSN(s string) string {
+	slash := strings.LastIndexByte(s, '/')
+	if slash < 0 {
+		return s
+	}
+	at := strings.LastIndexByte(s[:slash], '@')
+	if at < 0 {
+		return s
+	}
+	colon := strings.IndexByte(s[:at], ':')
+	if colon < 0 || strings.ContainsAny(s[:colon], "=; ") {
+		return s // not user:pass@ (key=value text was handled above)
+	}
+	return s[:colon+1] + Mask + s[at:]
 }
 
 // isStateFile tells whether an SQLite DSN names the state database (or its

@@ -16,6 +16,15 @@ var openers = map[string]opener{
 	"sqlite": func(ctx context.Context, dsn, forbidden string) (Source, error) {
 		return OpenSQLite(ctx, dsn, forbidden)
 	},
+	"mysql": func(ctx context.Context, dsn, _ string) (Source, error) {
+		return OpenMySQL(ctx, dsn)
+	},
+	"postgres": func(ctx context.Context, dsn, _ string) (Source, error) {
+		return OpenPostgres(ctx, dsn)
+	},
+	"sqlserver": func(ctx context.Context, dsn, _ string) (Source, error) {
+		return OpenSQLServer(ctx, dsn)
+	},
 }
 
 // Drivers lists the supported driver names, sorted.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"botgate/app/sqltmpl"
 )
@@ -52,7 +53,30 @@ func OpenSQLite(ctx context.Context, path, forbidden string) (*SQL, error) {
 		ro.Close()
 		return nil, fmt.Errorf("无法打开 SQLite 文件 %s: %w", abs, err)
 	}
-	return NewSQL(rw, ro, sqltmpl.Question, nil), nil
+	return NewSQL(rw, ro, sqltmpl.Question, convSQLite), nil
+}
+
+// convSQLite maps by declared column type. The driver turns text in DATE /
+// DATETIME / TIMESTAMP columns into time.Time, in UTC when the text had no
+// zone: that text is the office's wall clock and is shown as written, not
+// shifted to local time. BLOB columns are binary even when the bytes happen
+// to be valid UTF-8.
+func convSQLite(v any, dbType string) any {
+	switch t := v.(type) {
+	case time.Time:
+		switch {
+		case dbType == "DATE" && t.Location() == time.UTC && t.Equal(t.Truncate(24*time.Hour)):
+			return t.Format(dateLayout)
+		case t.Location() == time.UTC:
+			return wallClock(t)
+		}
+		return zoned(t)
+	case []byte:
+		if dbType == "BLOB" {
+			return binary(t)
+		}
+	}
+	return v
 }
 
 func sameFile(a, b string) bool {
