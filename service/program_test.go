@@ -29,11 +29,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+func okHandler(*app.App) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+}
+
 // openReal opens a real App on db whose API answers "ok".
 func openReal(ctx context.Context, db string) (*app.App, error) {
-	return app.Open(ctx, app.Options{DBPath: db, Log: quiet, Handler: func(*app.App) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	}})
+	return app.Open(ctx, app.Options{DBPath: db, Log: quiet, Handler: okHandler})
 }
 
 // importListen saves a listen address from a second handle on the database,

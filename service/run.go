@@ -8,26 +8,54 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	kservice "github.com/kardianos/service"
 )
 
-// osManager is kardianos' service with one fix: SysV init reports a missing
-// service as a failed `service NAME status`, not as ErrNotInstalled.
+// osManager is kardianos' service with one fix: under SysV init its Status
+// treats the init script's "Stopped" (exit status 1) as a failure, and a
+// missing script as an unexplained error. Read the script's answer instead.
 type osManager struct {
 	kservice.Service
 	name string
 }
 
 func (m osManager) Status() (kservice.Status, error) {
-	st, err := m.Service.Status()
-	if err != nil && kservice.Platform() == "unix-systemv" {
-		if _, serr := os.Stat("/etc/init.d/" + m.name); errors.Is(serr, fs.ErrNotExist) {
-			return kservice.StatusUnknown, kservice.ErrNotInstalled
+	if kservice.Platform() != "unix-systemv" {
+		return m.Service.Status()
+	}
+	script := "/etc/init.d/" + m.name
+	if _, err := os.Stat(script); errors.Is(err, fs.ErrNotExist) {
+		return kservice.StatusUnknown, kservice.ErrNotInstalled
+	}
+	out, err := exec.Command(script, "status").Output()
+	switch s := strings.TrimSpace(string(out)); {
+	case strings.HasPrefix(s, "Running"):
+		return kservice.StatusRunning, nil
+	case strings.HasPrefix(s, "Stopped"):
+		return kservice.StatusStopped, nil
+	case err != nil:
+		return kservice.StatusUnknown, fmt.Errorf("%s status: %w", script, err)
+	}
+	return kservice.StatusUnknown, fmt.Errorf("%s status: unexpected answer %q", script, out)
+}
+
+// Uninstall also removes the /etc/rcN.d links kardianos' SysV installer
+// made and its uninstaller leaves dangling.
+func (m osManager) Uninstall() error {
+	if err := m.Service.Uninstall(); err != nil {
+		return err
+	}
+	if kservice.Platform() == "unix-systemv" {
+		links, _ := filepath.Glob("/etc/rc?.d/[SK][0-9][0-9]" + m.name)
+		for _, l := range links {
+			os.Remove(l)
 		}
 	}
-	return st, err
+	return nil
 }
 
 // executable is the absolute path of this program, links resolved, so the
