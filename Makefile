@@ -1,8 +1,20 @@
 # BotGate developer tasks.
 
-.PHONY: screenshots
+.PHONY: screenshots test bench dist
 
 # screenshots runs the real window under Xvfb at 1024x768 over demo data and
 # writes one PNG per tab to docs/screenshots/ (needs xvfb and the GLFW dev packages).
 screenshots:
 	LANG=zh_CN.UTF-8 LANGUAGE=zh_CN xvfb-run -a -s "-screen 0 1024x768x24" go run ./ui/screenshots -out docs/screenshots
+
+# test is README's test command: packages, databases, gofmt, vet, every test.
+test:
+	bash scripts/test.sh
+
+# bench prints the benchmark table (BotGate vs. the net/http + SQLite reference).
+bench:
+	bash scripts/bench.sh
+
+# dist builds the Linux GUI, headless and Windows binaries into dist/.
+dist:
+	bash scripts/dist.sh
