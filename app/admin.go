@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"botgate/app/channel"
+	"botgate/app/datasource"
 	"botgate/app/sqltmpl"
 	"botgate/storage"
 )
@@ -215,13 +216,15 @@ func (a *App) TestDataSource(ctx context.Context, d DataSourceConfig) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	src, err := a.openSource(ctx, sd)
-	if err != nil {
-		return &Error{Code: CodeNoSource, Field: "dsn", Msg: "无法连接数据库：" + err.Error() + "。请检查连接字符串、网络和账号", Err: err}
-	}
-	defer src.Close()
-	if err := src.Ping(ctx); err != nil {
-		return &Error{Code: CodeNoSource, Field: "dsn", Msg: "数据库没有响应：" + err.Error() + "。请检查地址、端口和账号", Err: err}
+	// datasource.Test names the cause in Chinese: host unreachable, login
+	// failed, database missing, timeout.
+	if err := datasource.Test(ctx, sd.Driver, sd.DSN, a.db.Path()); err != nil {
+		var te *datasource.TestError
+		msg := err.Error()
+		if errors.As(err, &te) {
+			msg = te.Msg
+		}
+		return &Error{Code: CodeNoSource, Field: "dsn", Msg: msg, Err: err}
 	}
 	return nil
 }
