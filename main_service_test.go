@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -54,38 +53,7 @@ func freeLoopback(t *testing.T) string {
 // on the saved address and follows changes to it. stderr collects its log.
 func startSavedServe(t *testing.T, db string) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
-	cmd := botgateCmd(t, "--db", db, "serve")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return cmd, a, stderr
-	case <-time.After(15 * time.Second):
-		t.Fatalf("serve did not start; stderr:\n%s", stderr.String())
-	}
-	return nil, "", nil
+	return startBotgate(t, "--db", db, "serve")
 }
 
 // qqapKeyword calls the QQAP endpoint with a keyword and returns the rows.

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 )
@@ -35,13 +33,22 @@ var listeningLine = regexp.MustCompile(`已启动：http://([0-9.:]+)/`)
 // returns the process and the address it listens on, once it listens.
 func startServe(t *testing.T, db string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := botgateCmd(t, append([]string{"--db", db, "serve", "--listen", "127.0.0.1:0"}, extra...)...)
+	cmd, addr, _ := startBotgate(t, append([]string{"--db", db, "serve", "--listen", "127.0.0.1:0"}, extra...)...)
+	return cmd, addr
+}
+
+// startBotgate runs botgate with args and waits for its first "已启动" line.
+// It returns the process, that address, and the process's stderr (its log).
+// Stdout keeps being read, so a server that rebinds never blocks on it.
+func startBotgate(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer) {
+	t.Helper()
+	cmd := botgateCmd(t, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -56,17 +63,18 @@ func startServe(t *testing.T, db string, extra ...string) (*exec.Cmd, string) {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-				break
+				select {
+				case addr <- m[1]:
+				default: // a later line (a rebind); the caller only waits for the first
+				}
 			}
 		}
-		io.Copy(io.Discard, out)
 	}()
 	select {
 	case a := <-addr:
-		return cmd, a
+		return cmd, a, stderr
 	case <-time.After(15 * time.Second):
-		t.Fatalf("botgate serve did not start listening; stderr:\n%s", stderr.String())
+		t.Fatalf("botgate %v did not start listening; stderr:\n%s", args, stderr.String())
 	}
-	return nil, ""
+	return nil, "", nil
 }
