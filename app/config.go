@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -215,7 +213,7 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 	var sources []storage.DataSource
 	for i, d := range cf.DataSources {
 		sd, err := validateDataSource(d, cur.sources[strings.TrimSpace(d.Name)])
-		if err == nil && sd.Driver == "sqlite" && isStateFile(sd.DSN, a.db.Path()) {
+		if err == nil && sd.Driver == "sqlite" && datasource.IsSQLiteFile(sd.DSN, a.db.Path()) {
 			err = invalid("dsn", "数据源不能指向 BotGate 自己的状态数据库 %s，请选择 ERP 的数据库文件", a.db.Path())
 		}
 		if err != nil {
@@ -653,24 +651,4 @@ func maskMySQLDSN(s string) string {
 		return s // not user:pass@ (key=value text was handled above)
 	}
 	return s[:colon+1] + Mask + s[at:]
-}
-
-// isStateFile tells whether an SQLite DSN names the state database (or its
-// WAL/SHM companions), which no template may reach.
-func isStateFile(dsn, state string) bool {
-	p := strings.TrimPrefix(strings.TrimSpace(dsn), "file:")
-	if i := strings.IndexByte(p, '?'); i >= 0 {
-		p = p[:i]
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return false
-	}
-	abs = strings.TrimSuffix(strings.TrimSuffix(abs, "-wal"), "-shm")
-	if abs == state {
-		return true
-	}
-	a, err1 := os.Stat(abs)
-	b, err2 := os.Stat(state)
-	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }

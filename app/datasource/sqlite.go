@@ -17,10 +17,7 @@ import (
 // database: a data source pointing at it is refused, so no template can read
 // API users or rewrite the outbox.
 func OpenSQLite(ctx context.Context, path, forbidden string) (*SQL, error) {
-	path = strings.TrimPrefix(strings.TrimSpace(path), "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i] // options are ours to set, not the DSN's
-	}
+	path = sqlitePath(path)
 	if path == "" || path == ":memory:" {
 		return nil, fmt.Errorf("SQLite 数据源需要一个数据库文件路径")
 	}
@@ -28,7 +25,7 @@ func OpenSQLite(ctx context.Context, path, forbidden string) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sameFile(abs, forbidden) {
+	if IsSQLiteFile(abs, forbidden) {
 		return nil, fmt.Errorf("数据源不能指向 BotGate 自己的状态数据库 %s", forbidden)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
@@ -79,14 +76,32 @@ func convSQLite(v any, dbType string) any {
 	return v
 }
 
-func sameFile(a, b string) bool {
-	if b == "" {
+// sqlitePath is the file an SQLite DSN names; options after '?' are ours to
+// set, not the DSN's.
+func sqlitePath(dsn string) string {
+	p := strings.TrimPrefix(strings.TrimSpace(dsn), "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
+}
+
+// IsSQLiteFile tells whether an SQLite DSN names the file target (or its
+// -wal/-shm companions). Import uses it to refuse a data source on BotGate's
+// own state database before anything is opened.
+func IsSQLiteFile(dsn, target string) bool {
+	if target == "" {
 		return false
 	}
-	if filepath.Clean(a) == filepath.Clean(b) {
+	abs, err := filepath.Abs(sqlitePath(dsn))
+	if err != nil {
+		return false
+	}
+	abs = strings.TrimSuffix(strings.TrimSuffix(abs, "-wal"), "-shm")
+	if abs == filepath.Clean(target) {
 		return true
 	}
-	fa, err1 := os.Stat(a)
-	fb, err2 := os.Stat(b)
+	fa, err1 := os.Stat(abs)
+	fb, err2 := os.Stat(target)
 	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
