@@ -6,7 +6,6 @@ package apiserver
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -112,11 +111,7 @@ func (s *Server) logged(next http.Handler) http.Handler {
 			if r.URL.Path == "/healthz" {
 				return
 			}
-			host, _, err := net.SplitHostPort(r.RemoteAddr)
-			if err != nil {
-				host = r.RemoteAddr
-			}
-			s.b.LogRequest(storage.RequestLog{At: start, Remote: host, Method: r.Method, Path: RedactURL(r.URL),
+			s.b.LogRequest(storage.RequestLog{At: start, Remote: remoteHost(r), Method: r.Method, Path: RedactURL(r.URL),
 				APIUser: e.user, Action: e.action, Keyword: e.keyword, Errcode: e.code, Errmsg: e.msg,
 				DurationUS: s.now().Sub(start).Microseconds()})
 		}()
