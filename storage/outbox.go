@@ -107,8 +107,8 @@ func (db *DB) Message(ctx context.Context, id int64) (Message, error) {
 }
 
 // PendingMessages returns up to limit undelivered messages, oldest first.
-// Rows still marked "sending" were in flight when the process stopped and are
-// pending again.
+// "sending" is never stored (the dispatcher keeps it in memory); it stays in
+// the condition so the query matches the outbox_pending partial index.
 func (db *DB) PendingMessages(ctx context.Context, afterID int64, limit int) ([]Message, error) {
 	return queryAll(ctx, db.r, `SELECT `+messageCols+` FROM outbox WHERE status IN ('queued', 'sending') AND id > ? ORDER BY id LIMIT ?`, scanMessage, afterID, limit)
 }
