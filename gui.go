@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 
+	"botgate/service"
 	"botgate/ui"
 )
 
@@ -19,5 +20,13 @@ func runGUI(g *globals, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	defer a.Close()
-	return ui.Run(a, ui.Options{Version: version, Log: log})
+	opts := ui.Options{Version: version, Log: log}
+	// The window controls the system service of this database when the
+	// system has a service manager; without one it runs the server itself.
+	if p, err := service.PanelForDatabase(a.DBPath()); err == nil {
+		opts.Service = p
+	} else {
+		log.Info("no system service control here", "err", err)
+	}
+	return ui.Run(a, opts)
 }

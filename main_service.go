@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"botgate/app"
@@ -24,8 +25,21 @@ func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("service "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	g.register(fs)
+	// --report: the window runs these commands with administrator rights in a
+	// process whose output it cannot see, so the outcome goes to this file.
+	report := fs.String("report", "", "write the outcome to this file")
+	start := fs.Bool("start", false, "install: also start the service now")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
+	}
+	if *report != "" {
+		f, err := os.OpenFile(*report, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fail(stderr, fmt.Errorf("无法写入 %s：%w", *report, err))
+		}
+		defer f.Close()
+		stdout, stderr = f, f
+		fs.SetOutput(f)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(stderr, serviceUsage)
@@ -41,17 +55,31 @@ func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	return serviceCommand(context.Background(), ctl, args[0], stdout, stderr)
+	if *start && args[0] != "install" {
+		fmt.Fprintln(stderr, "错误：--start 只能和 service install 一起用")
+		return 2
+	}
+	return serviceCommand(context.Background(), ctl, args[0], *start, stdout, stderr)
 }
 
 // serviceCommand carries out one action on ctl and prints the outcome.
-func serviceCommand(ctx context.Context, ctl *service.Control, action string, stdout, stderr io.Writer) int {
+// With start, install also starts the service.
+func serviceCommand(ctx context.Context, ctl *service.Control, action string, start bool, stdout, stderr io.Writer) int {
 	switch action {
 	case "install":
 		if err := ctl.Install(ctx); err != nil {
 			return fail(stderr, err)
 		}
 		st, _ := ctl.Status(ctx)
+		if start {
+			st, err := ctl.Start(ctx)
+			if err != nil {
+				return fail(stderr, err)
+			}
+			fmt.Fprintf(stdout, "已安装并启动系统服务 %s（数据库 %s），开机时自动启动。监听地址 http://%s/\n日志：系统日志，以及 %s\n",
+				st.Name, st.DB, st.Server.Addr, service.LogPath(st.DB))
+			return 0
+		}
 		fmt.Fprintf(stdout, "已安装系统服务 %s（数据库 %s），开机时自动启动。\n现在启动：botgate --db %s service start\n日志：系统日志，以及 %s\n",
 			st.Name, st.DB, quote(st.DB), service.LogPath(st.DB))
 		return 0

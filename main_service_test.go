@@ -220,7 +220,7 @@ func TestServiceCommand_StatusEachState(t *testing.T) {
 			m := &fakeManager{installed: tc.installed, running: tc.running}
 			ctl := service.NewControl(m, db, false, service.Probe{})
 			var stdout, stderr bytes.Buffer
-			code := serviceCommand(context.Background(), ctl, "status", &stdout, &stderr)
+			code := serviceCommand(context.Background(), ctl, "status", false, &stdout, &stderr)
 			if code != 0 || !strings.Contains(stdout.String(), tc.want) {
 				t.Errorf("exit %d, stdout %q stderr %q; want %q", code, stdout.String(), stderr.String(), tc.want)
 			}
@@ -231,7 +231,7 @@ func TestServiceCommand_StatusEachState(t *testing.T) {
 func TestServiceCommand_InstallWithoutAdmin_AsksForAdmin(t *testing.T) {
 	ctl := service.NewControl(&fakeManager{}, filepath.Join(t.TempDir(), "botgate.db"), false, service.Probe{})
 	var stdout, stderr bytes.Buffer
-	if code := serviceCommand(context.Background(), ctl, "install", &stdout, &stderr); code != 1 {
+	if code := serviceCommand(context.Background(), ctl, "install", false, &stdout, &stderr); code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
 	if !strings.Contains(stderr.String(), "请以管理员身份运行") {
@@ -248,6 +248,7 @@ func TestServiceCommand_BadUsage(t *testing.T) {
 		{"no action", []string{"service"}, "用法：botgate [--db 路径] service"},
 		{"unknown action", []string{"service", "restartx"}, "未知的 service 子命令"},
 		{"--listen at install", []string{"--listen", "127.0.0.1:1", "service", "install"}, "安装服务时不能用 --listen"},
+		{"--start but not install", []string{"service", "stop", "--start"}, "--start 只能和 service install 一起用"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -261,4 +262,67 @@ func TestServiceCommand_BadUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The window runs service commands elevated, where it cannot read their
+// output: --report puts the outcome, success or error, in a file instead.
+func TestServiceCommand_Report_OutcomeGoesToTheFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "botgate.db")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"status", []string{"service", "status"}, 0, "服务状态："},
+		{"unknown action", []string{"service", "restartx"}, 2, "未知的 service 子命令"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			report := filepath.Join(dir, tc.name+".txt")
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--db", db}, tc.args...)
+			code := run(append(args, "--report", report), &stdout, &stderr)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d", code, tc.wantCode)
+			}
+			if stdout.Len()+stderr.Len() > 0 {
+				t.Errorf("printed %q / %q instead of writing the report", stdout.String(), stderr.String())
+			}
+			b, err := os.ReadFile(report)
+			if err != nil || !strings.Contains(string(b), tc.want) {
+				t.Errorf("report %q (%v), want %q", b, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestServiceCommand_InstallStart_InstallsThenStartsAndWaitsForTheListener(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "botgate.db")
+	m := &fakeManager{}
+	ctl := service.NewControl(startingManager{m, t, db}, db, true, service.Probe{})
+	var stdout, stderr bytes.Buffer
+	if code := serviceCommand(context.Background(), ctl, "install", true, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if !m.installed || !m.running {
+		t.Fatalf("installed %v running %v, want both", m.installed, m.running)
+	}
+	if !strings.Contains(stdout.String(), "已安装并启动系统服务") || !strings.Contains(stdout.String(), "http://127.0.0.1:") {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+}
+
+// startingManager starts a real `botgate serve` on the database when asked
+// to start, as the service manager would.
+type startingManager struct {
+	*fakeManager
+	t  *testing.T
+	db string
+}
+
+func (s startingManager) Start() error {
+	startServe(s.t, s.db)
+	return s.fakeManager.Start()
 }

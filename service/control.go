@@ -108,7 +108,11 @@ func quoteArg(s string) string {
 }
 
 // Status reads the service manager and the database lock.
-func (c *Control) Status(ctx context.Context) (State, error) {
+func (c *Control) Status(ctx context.Context) (State, error) { return c.status(ctx, true) }
+
+// status is Status; without listen it leaves out the saved listen address,
+// which costs opening the database (the window, polling each second, knows it).
+func (c *Control) status(ctx context.Context, listen bool) (State, error) {
 	st := State{Name: Name(c.db), DB: c.db}
 	status, err := c.m.Status()
 	switch {
@@ -124,7 +128,7 @@ func (c *Control) Status(ctx context.Context) (State, error) {
 		return st, fmt.Errorf("读取锁文件 %s 失败：%w", app.LockPath(c.db), err)
 	}
 	st.Server, st.Serving = info, ok
-	if st.Installed && !st.Running {
+	if listen && st.Installed && !st.Running {
 		if st.Listen, err = c.probe.Listen(ctx, c.db); err != nil {
 			st.Listen = "（无法读取：" + app.ErrorOf(err).Msg + "）"
 		}

@@ -15,6 +15,8 @@ type Controller interface {
 	StartServer() (string, error)
 	StopServer()
 	Running() (bool, string)
+	// FindServer tells whether any process serves this database, and where.
+	FindServer() (app.ServerInfo, bool, error)
 	ListenAddr() string
 	Settings() app.Settings
 	Stats(ctx context.Context) (app.Stats, error)

@@ -44,7 +44,10 @@ func Run(ctrl Controller, opts Options) int {
 			fa.SendNotification(fyne.NewNotification(T(Title), T("BotGate 仍在托盘中运行；右键托盘图标可打开主窗口或退出。")))
 		}
 	})
-	if ctrl.Settings().AutoStart {
+	// 自动启动 starts the server in the window. With a system service
+	// installed the system starts it instead, and a server already running
+	// elsewhere on this database is shown, not doubled.
+	if v := u.view(); ctrl.Settings().AutoStart && !v.installed && v.where == stopped {
 		if err := u.StartServer(); err == nil {
 			u.log.Info("server started automatically (自动启动)")
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"net"
@@ -16,11 +17,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/app"
+	"botgate/service"
 )
 
 var (
-	colorRunning = color.NRGBA{0x2e, 0xb8, 0x4c, 0xff}
-	colorStopped = color.NRGBA{0x8a, 0x8f, 0x98, 0xff}
+	colorRunning  = color.NRGBA{0x2e, 0xb8, 0x4c, 0xff}
+	colorStopped  = color.NRGBA{0x8a, 0x8f, 0x98, 0xff}
+	colorStarting = color.NRGBA{0xf0, 0xa0, 0x20, 0xff}
+	colorOther    = color.NRGBA{0x3b, 0x82, 0xf6, 0xff}
 )
 
 // serviceTab: state, listen address, start/stop, example URL and counts.
@@ -33,6 +37,8 @@ type serviceTab struct {
 	port      *widget.Entry
 	lan       *widget.Check
 	autoStart *widget.Check
+	boot      *widget.Check // 开机自动启动: the system service is installed
+	svcNote   *widget.Label // service name and log, or why the manager could not be asked
 	override  *widget.Label
 	start     *widget.Button
 	stop      *widget.Button
@@ -58,6 +64,14 @@ func newServiceTab(u *UI) *serviceTab {
 	s.port.SetPlaceHolder("7789")
 	s.lan = widget.NewCheck(T("允许局域网访问（监听 0.0.0.0，其他电脑可以调用）"), nil)
 	s.autoStart = widget.NewCheck(T("自动启动：打开 BotGate 时自动启动服务"), func(on bool) { s.saveAutoStart(on) })
+	s.boot = widget.NewCheck(T("开机自动启动（安装为系统服务：开机即运行，不用登录，关闭窗口也不停止）"), nil)
+	s.boot.OnChanged = s.setBoot
+	s.svcNote = widget.NewLabel("")
+	s.svcNote.Wrapping = fyne.TextWrapWord
+	s.svcNote.Hide()
+	if u.svc == nil {
+		s.boot.Hide()
+	}
 	s.override = widget.NewLabel("")
 	s.override.Importance = widget.WarningImportance
 	s.override.Hide()
@@ -76,6 +90,8 @@ func newServiceTab(u *UI) *serviceTab {
 		widget.NewFormItem(T("端口"), s.errs.field(s.port, "listen")),
 		widget.NewFormItem("", s.lan),
 		widget.NewFormItem("", s.autoStart),
+		widget.NewFormItem("", s.boot),
+		widget.NewFormItem("", s.svcNote),
 	)
 	counts := container.NewGridWithColumns(4,
 		countCard(T("今日已发送"), s.sent), countCard(T("今日发送失败"), s.failed),
@@ -95,7 +111,7 @@ func newServiceTab(u *UI) *serviceTab {
 		widget.NewLabel(T("最近 24 小时每小时的消息数")),
 		s.chart,
 	))
-	u.running.AddListener(binding.NewDataListener(s.showState))
+	u.stateKey.AddListener(binding.NewDataListener(s.showState))
 	return s
 }
 
@@ -107,27 +123,118 @@ func countCard(title string, value *widget.Label) fyne.CanvasObject {
 	return widget.NewCard("", "", container.NewVBox(widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{}), value))
 }
 
-// showState follows the running binding (called on the main goroutine).
+// showState follows the state binding (called on the main goroutine).
 func (s *serviceTab) showState() {
-	r, _ := s.u.running.Get()
-	addr, _ := s.u.addr.Get()
-	if r {
-		s.dot.FillColor = colorRunning
-		s.state.SetText(T("运行中") + "  http://" + addr + "/")
-		s.start.Disable()
-		s.stop.Enable()
-		s.errs.general.Hide()
-	} else {
-		s.dot.FillColor = colorStopped
-		s.state.SetText(T("已停止"))
-		s.start.Enable()
-		s.stop.Disable()
+	v := s.u.view()
+	dot, text := colorStopped, T("已停止")
+	switch v.where {
+	case here:
+		dot, text = colorRunning, T("运行中")+"  http://"+v.addr+"/"
+	case asService:
+		dot, text = colorRunning, T("以系统服务运行")+"  http://"+v.addr+"/"
+	case serviceStarting:
+		dot, text = colorStarting, T("系统服务正在启动…")
+	case elsewhere:
+		dot, text = colorOther, elsewhereText(v)
+	default:
+		if v.installed {
+			text = T("已停止（已安装为系统服务，点“启动”由系统服务运行）")
+		}
 	}
+	if v.busy != "" {
+		dot, text = colorStarting, v.busy
+	}
+	s.dot.FillColor = dot
 	s.dot.Refresh()
-	if !r {
+	s.state.SetText(text)
+	enable(s.start, v.busy == "" && v.where == stopped)
+	enable(s.stop, v.busy == "" && (v.running() || v.where == serviceStarting))
+	if v.running() {
+		s.errs.general.Hide()
+	}
+
+	// The switch shows whether the service is installed; setting it must not
+	// install or uninstall anything.
+	s.boot.OnChanged = nil
+	s.boot.SetChecked(v.installed)
+	s.boot.OnChanged = s.setBoot
+	enable(s.boot, v.busy == "")
+	// With the service installed the system starts BotGate at boot; starting
+	// it again when the window opens does not apply.
+	enable(s.autoStart, !v.installed)
+	switch {
+	case v.svcErr != "":
+		s.svcNote.SetText(T("无法读取系统服务的状态：") + v.svcErr)
+		s.svcNote.Show()
+	case v.installed:
+		s.svcNote.SetText(fmt.Sprintf(T("系统服务 %s 运行这个数据库；日志 %s"), service.Name(s.u.ctrl.DBPath()), service.LogPath(s.u.ctrl.DBPath())))
+		s.svcNote.Show()
+	default:
+		s.svcNote.Hide()
+	}
+
+	addr := v.addr
+	if addr == "" {
 		addr = s.u.ctrl.ListenAddr()
 	}
 	s.example.SetText(app.ExampleURL(addr, s.firstUser()))
+}
+
+func enable(w fyne.Disableable, on bool) {
+	if on {
+		w.Enable()
+	} else {
+		w.Disable()
+	}
+}
+
+// setBoot installs or uninstalls the system service. What runs keeps running:
+// a server started in the window moves into the service, and a running service
+// moves back into the window when it is uninstalled.
+func (s *serviceTab) setBoot(on bool) {
+	v := s.u.view()
+	if on == v.installed || v.busy != "" {
+		return
+	}
+	s.saved.SetText("")
+	if on {
+		wasHere := v.where == here
+		s.u.serviceAction(T("正在安装系统服务…"), func(ctx context.Context) error {
+			if wasHere {
+				s.u.ctrl.StopServer() // the service needs the database lock
+			}
+			err := s.u.svc.Install(ctx, wasHere)
+			if err != nil && wasHere {
+				if _, e := s.u.ctrl.StartServer(); e != nil {
+					s.u.log.Warn("restarting the server in the window failed", "err", e)
+				}
+			}
+			return err
+		}, func(err error) {
+			if err == nil {
+				setStatus(s.saved, nil, T("已安装为系统服务，开机时自动启动"))
+			}
+		})
+		return
+	}
+	wasService := v.where == asService || v.where == serviceStarting
+	s.u.serviceAction(T("正在卸载系统服务…"), func(ctx context.Context) error {
+		if err := s.u.svc.Uninstall(ctx); err != nil {
+			return err
+		}
+		if wasService {
+			_, err := s.u.ctrl.StartServer()
+			return err
+		}
+		return nil
+	}, func(err error) {
+		switch {
+		case err == nil && wasService:
+			setStatus(s.saved, nil, T("已卸载系统服务；服务改在本窗口中运行，关闭 BotGate 后停止"))
+		case err == nil:
+			setStatus(s.saved, nil, T("已卸载系统服务"))
+		}
+	})
 }
 
 func (s *serviceTab) firstUser() string {
@@ -191,6 +298,8 @@ func (s *serviceTab) saveListen() {
 			return
 		}
 		msg = T("已保存，服务已在新地址重新启动")
+	} else if v := s.u.view(); v.where == asService || v.where == elsewhere {
+		msg = T("已保存；正在运行的服务会在 2 秒内换到新地址")
 	}
 	setStatus(s.saved, nil, msg)
 	s.refresh()

@@ -27,24 +27,36 @@ func setupTray(fa fyne.App, u *UI) bool {
 	quit.IsQuit = true
 	menu := fyne.NewMenu("BotGate", show, toggle, fyne.NewMenuItemSeparator(), quit)
 	toggle.Action = func() {
-		if r, _ := u.running.Get(); r {
+		if u.view().running() {
 			u.StopServer()
 		} else {
 			u.StartServer()
 		}
 	}
-	apply := func(running bool) {
-		if running {
-			toggle.Label = T("停止服务")
+	apply := func(v serverView) {
+		toggle.Label, toggle.Disabled = trayToggle(v)
+		if v.where != stopped {
 			desk.SetSystemTrayIcon(assets.TrayRunning)
 		} else {
-			toggle.Label = T("启动服务")
 			desk.SetSystemTrayIcon(assets.TrayStopped)
 		}
 		desk.SetSystemTrayMenu(menu)
 	}
 	desk.SetSystemTrayMenu(menu)
-	apply(false)
+	apply(u.view())
 	u.OnStateChange(apply)
 	return true
+}
+
+// trayToggle is the tray's start/stop item for v: the same choice as the 服务
+// tab (the service when one is installed; a server run elsewhere is only
+// shown, it cannot be stopped from here).
+func trayToggle(v serverView) (label string, disabled bool) {
+	switch {
+	case v.where == elsewhere || v.where == serviceStarting:
+		return T("启动服务"), true
+	case v.running():
+		return T("停止服务"), v.busy != ""
+	}
+	return T("启动服务"), v.busy != ""
 }

@@ -30,6 +30,13 @@ type Options struct {
 	Log     *slog.Logger
 	// Poll is how often the service state and counts are refreshed (tests shorten it).
 	Poll time.Duration
+	// Service controls the system service for this database; nil where the
+	// system has none (the window then only runs the server itself).
+	Service ServiceControl
+	// inline runs background work at once on the caller's goroutine. Fyne's
+	// test driver has no main loop (fyne.Do runs on the calling goroutine), so
+	// tests that start actions set it to keep widgets on one goroutine.
+	inline bool
 }
 
 // UI is the main window and its tabs.
@@ -43,12 +50,19 @@ type UI struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// actions counts service actions under way (tests wait for them).
+	actions sync.WaitGroup
 
-	// running and addr mirror the server state; a poller keeps them current.
-	running binding.Bool
-	addr    binding.String
-	// onState hooks (the tray) run on the main goroutine when running changes.
-	onState []func(running bool)
+	// svc is the system service for this database (nil: none here).
+	svc ServiceControl
+	// state is where the server runs; running, addr and stateKey mirror it
+	// for widgets, and a poller keeps them current.
+	state    stateBox
+	running  binding.Bool
+	addr     binding.String
+	stateKey binding.String
+	// onState hooks (the tray) run on the main goroutine when the state changes.
+	onState []func(v serverView)
 
 	tabs      *container.AppTabs
 	service   *serviceTab
@@ -68,7 +82,8 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
 	}
-	u := &UI{ctrl: ctrl, fa: fa, opts: opts, log: opts.Log, running: binding.NewBool(), addr: binding.NewString()}
+	u := &UI{ctrl: ctrl, fa: fa, opts: opts, log: opts.Log, svc: opts.Service,
+		running: binding.NewBool(), addr: binding.NewString(), stateKey: binding.NewString()}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = fa.NewWindow(T(Title))
 	u.win.SetIcon(assets.AppIcon)
@@ -93,12 +108,13 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 	u.win.SetContent(u.tabs)
 	u.win.Resize(fyne.NewSize(1024, 720))
 
-	u.running.AddListener(binding.NewDataListener(func() {
-		r, _ := u.running.Get()
+	u.stateKey.AddListener(binding.NewDataListener(func() {
+		v := u.view()
 		for _, f := range u.onState {
-			f(r)
+			f(v)
 		}
 	}))
+	u.syncState()
 	u.refreshAll()
 	u.wg.Add(1)
 	go u.poll()
@@ -117,33 +133,9 @@ func (u *UI) Close() {
 	u.wg.Wait()
 }
 
-// OnStateChange registers f to run (on the main goroutine) when the server starts or stops.
-func (u *UI) OnStateChange(f func(running bool)) { u.onState = append(u.onState, f) }
-
-// StartServer starts the server and shows the outcome; it returns the error
-// for callers that act on it (auto start, tests).
-func (u *UI) StartServer() error {
-	_, err := u.ctrl.StartServer()
-	u.syncState()
-	if err != nil {
-		u.service.showErr(err)
-		u.log.Warn("server did not start", "err", err)
-	}
-	return err
-}
-
-// StopServer stops the server (in-flight requests finish first).
-func (u *UI) StopServer() {
-	u.ctrl.StopServer()
-	u.syncState()
-}
-
-// syncState copies the server state into the bindings (safe from any goroutine).
-func (u *UI) syncState() {
-	r, addr := u.ctrl.Running()
-	_ = u.addr.Set(addr)
-	_ = u.running.Set(r)
-}
+// OnStateChange registers f to run (on the main goroutine) when the server
+// starts or stops, here or as the service.
+func (u *UI) OnStateChange(f func(v serverView)) { u.onState = append(u.onState, f) }
 
 // poll keeps state and counts current; the server can also be stopped from
 // elsewhere (a failed listener), so the window does not rely on its own clicks.
@@ -199,6 +191,10 @@ func (u *UI) refreshSelected() {
 // background runs work off the main goroutine (network checks, queries with
 // timeouts) and hands the result to done on the main goroutine.
 func (u *UI) background(work func(ctx context.Context) error, done func(error)) {
+	if u.opts.inline {
+		done(work(u.ctx))
+		return
+	}
 	u.wg.Add(1)
 	go func() {
 		defer u.wg.Done()

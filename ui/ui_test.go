@@ -28,7 +28,11 @@ type harness struct {
 	a *app.App
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t, nil) }
+
+// newHarnessWith builds the window with the system service control svc makes
+// for the database (nil: no service control, as on a system without one).
+func newHarnessWith(t *testing.T, svc func(db string) ServiceControl) *harness {
 	t.Helper()
 	fa := test.NewTempApp(t)
 	fa.Settings().SetTheme(newTheme())
@@ -44,13 +48,24 @@ func newHarness(t *testing.T) *harness {
 	if _, err := a.Import(context.Background(), app.ConfigFile{Settings: &app.SettingsPatch{Listen: &listen}}); err != nil {
 		t.Fatal(err)
 	}
-	u := New(fa, a, Options{Version: "test", Log: log, Poll: 50 * time.Millisecond})
+	// Fyne's test driver has no main loop: fyne.Do runs at once on the calling
+	// goroutine, so work handed to a goroutine (an action, the poller) would
+	// change widgets while the test reads them. Background work runs inline
+	// here, and tests refresh by hand (h.sync, load) instead of polling.
+	opts := Options{Version: "test", Log: log, Poll: time.Hour, inline: true}
+	if svc != nil {
+		opts.Service = svc(a.DBPath())
+	}
+	u := New(fa, a, opts)
 	t.Cleanup(func() {
 		u.Close()
 		a.Close()
 	})
 	return &harness{t: t, u: u, a: a}
 }
+
+// sync reads the server state as the poller would.
+func (h *harness) sync() { h.u.syncState() }
 
 // freePort finds a port nobody listens on right now.
 func freePort(t *testing.T) int {
@@ -312,6 +327,7 @@ func TestLogsTab_ShowsRequestMadeOverHTTP(t *testing.T) {
 	h.get(h.addr(), "/?"+q.Encode())
 	h.u.SelectTab(5)
 	waitFor(t, "the request in the log tab", func() bool {
+		h.u.logs.load() // the request log is written in batches
 		for i := range h.u.logs.reqs {
 			if h.u.logs.reqCell(i, 4) == "查库存" {
 				return true
@@ -361,6 +377,7 @@ func TestChannelsTab_AddDefaultChannel_TestMessageQueuedAndShownInOutbox(t *test
 	test.Tap(h.u.service.start)
 	h.u.SelectTab(5)
 	waitFor(t, "the delivered message in the outbox table", func() bool {
+		h.u.logs.load()
 		for i, m := range h.u.logs.msgs {
 			if m.ID == id && h.u.logs.msgCell(i, 4) == statusText("delivered") {
 				return true

@@ -1,0 +1,5 @@
+//go:build !unix && !windows
+
+package service
+
+func systemElevator() Elevator { return nil }

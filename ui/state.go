@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"botgate/app"
+	"botgate/service"
+)
+
+// ServiceControl is the OS service for this window's database
+// (*service.Panel). Options.Service is nil where the system has none.
+type ServiceControl interface {
+	Status(ctx context.Context) (service.State, error)
+	// Install registers the service; with start it also starts it (one
+	// prompt for rights instead of two).
+	Install(ctx context.Context, start bool) error
+	Uninstall(ctx context.Context) error
+	Start(ctx context.Context) (service.State, error)
+	Stop(ctx context.Context) error
+}
+
+var _ ServiceControl = (*service.Panel)(nil)
+
+// where the API server of this database runs, as far as the window can tell.
+type where int
+
+const (
+	stopped         where = iota
+	here                  // in this process: the window started it
+	asService             // as the system service installed for this database
+	serviceStarting       // the service manager started it; not listening yet
+	elsewhere             // another BotGate (a `botgate serve`, another window)
+)
+
+// serverView is what the 服务 tab and the tray show.
+type serverView struct {
+	where     where
+	addr      string
+	pid       int
+	installed bool   // a system service is installed for this database
+	busy      string // a service action in progress ("正在启动系统服务…")
+	svcErr    string // the service manager could not be asked
+}
+
+// running says whether the window can stop what runs (here or the service).
+func (v serverView) running() bool { return v.where == here || v.where == asService }
+
+// key changes whenever anything shown changes; the state binding carries it.
+func (v serverView) key() string { return fmt.Sprintf("%+v", v) }
+
+// stateBox holds the current view for readers on any goroutine.
+type stateBox struct {
+	mu   sync.Mutex
+	v    serverView
+	busy string
+}
+
+// readState asks the app, the lock file and the service manager where the
+// server runs. It may run a service manager query, so the poller calls it
+// off the main goroutine; actions call it after they changed something.
+func (u *UI) readState() serverView {
+	var v serverView
+	if r, addr := u.ctrl.Running(); r {
+		v.where, v.addr = here, addr
+	}
+	var info app.ServerInfo
+	serving := false
+	if u.svc != nil {
+		st, err := u.svc.Status(u.ctx)
+		if err != nil {
+			v.svcErr = errText(err)
+		}
+		v.installed = st.Installed
+		info, serving = st.Server, st.Serving
+		if v.where == stopped && st.Installed && st.Running {
+			v.where = serviceStarting
+			if serving {
+				v.where = asService
+			}
+		}
+	}
+	if u.svc == nil || v.svcErr != "" {
+		var err error
+		if info, serving, err = u.ctrl.FindServer(); err != nil {
+			u.log.Warn("reading the database lock failed", "err", err)
+		}
+	}
+	if v.where == stopped && serving {
+		v.where = elsewhere
+	}
+	if v.where == asService || v.where == elsewhere {
+		v.addr, v.pid = info.Addr, info.PID
+	}
+	u.state.mu.Lock()
+	v.busy = u.state.busy
+	u.state.v = v
+	u.state.mu.Unlock()
+	return v
+}
+
+// view is the last state read.
+func (u *UI) view() serverView {
+	u.state.mu.Lock()
+	defer u.state.mu.Unlock()
+	return u.state.v
+}
+
+// syncState reads the state and hands it to the bindings (any goroutine).
+func (u *UI) syncState() {
+	v := u.readState()
+	_ = u.addr.Set(v.addr)
+	_ = u.running.Set(v.running())
+	_ = u.stateKey.Set(v.key())
+}
+
+// setBusy marks a service action in progress ("" when done).
+func (u *UI) setBusy(what string) {
+	u.state.mu.Lock()
+	u.state.busy = what
+	u.state.v.busy = what
+	v := u.state.v
+	u.state.mu.Unlock()
+	_ = u.stateKey.Set(v.key())
+}
+
+// StartServer starts the API: through the service manager when a service is
+// installed for this database, else in this process. It does nothing but
+// explain when another BotGate already serves the database. It returns the
+// error of an in-process start (a service start reports in the window when
+// it finishes).
+func (u *UI) StartServer() error {
+	v := u.readState()
+	switch {
+	case v.busy != "":
+		return nil
+	case v.running():
+		return nil
+	case v.where == elsewhere:
+		err := notice(elsewhereText(v) + T("。同一个数据库只能运行一个服务，所以这里不再启动；要在这里控制，请先关闭那个 BotGate。"))
+		u.service.showErr(err)
+		return err
+	case v.installed:
+		u.serviceAction(T("正在启动系统服务…"), func(ctx context.Context) error {
+			_, err := u.svc.Start(ctx)
+			return err
+		}, nil)
+		return nil
+	}
+	_, err := u.ctrl.StartServer()
+	u.syncState()
+	if err != nil {
+		u.service.showErr(err)
+		u.log.Warn("server did not start", "err", err)
+	}
+	return err
+}
+
+// StopServer stops what the window controls: the server in this process
+// (in-flight requests finish first), or the system service.
+func (u *UI) StopServer() {
+	v := u.readState()
+	switch {
+	case v.busy != "":
+	case v.where == here:
+		u.ctrl.StopServer()
+		u.syncState()
+	case v.where == asService || v.where == serviceStarting:
+		u.serviceAction(T("正在停止系统服务…"), u.svc.Stop, nil)
+	}
+}
+
+// serviceAction runs a service manager action off the main goroutine (it may
+// wait for a UAC or password prompt and for the server to come up), showing
+// what happens meanwhile; done, if set, runs on the main goroutine after.
+func (u *UI) serviceAction(what string, act func(ctx context.Context) error, done func(error)) {
+	u.setBusy(what)
+	u.service.errs.clear()
+	u.actions.Add(1)
+	u.background(act, func(err error) {
+		defer u.actions.Done()
+		u.setBusy("")
+		u.syncState()
+		if err != nil {
+			u.service.showErr(err)
+			u.log.Warn("service action failed", "action", what, "err", err)
+		}
+		if done != nil {
+			done(err)
+		}
+	})
+}
+
+// elsewhereText describes a server the window did not start.
+func elsewhereText(v serverView) string {
+	s := T("另一个 BotGate 正在使用这个数据库")
+	if v.addr != "" {
+		s += "，http://" + v.addr + "/"
+	}
+	if v.pid > 0 {
+		s += fmt.Sprintf(T("（进程 %d）"), v.pid)
+	}
+	return s
+}
