@@ -50,7 +50,10 @@ type serverLock struct {
 // holds the lock for microseconds) is not mistaken for a running server.
 func acquireLock(dbPath string, now time.Time) (*serverLock, error) {
 	path := LockPath(dbPath)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Readable by all: it holds only a process ID and an address, and the
+	// window or `service status` of another account (the service may run as
+	// root or LocalSystem) reads it to tell whether a server runs.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, &Error{Code: CodeInternal, Msg: fmt.Sprintf("无法创建锁文件 %s：没有权限。请以管理员身份运行，或让数据库所在文件夹可写", path), Err: err}

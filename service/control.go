@@ -124,6 +124,9 @@ func (c *Control) status(ctx context.Context, listen bool) (State, error) {
 		st.Running = status == kservice.StatusRunning
 	}
 	info, ok, err := c.probe.Find(c.db)
+	if errors.Is(err, fs.ErrPermission) {
+		return st, &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("无法读取锁文件 %s：没有权限（服务可能以另一个账户运行）。请%s后再查看", app.LockPath(c.db), NeedAdminWhere), Err: err}
+	}
 	if err != nil {
 		return st, fmt.Errorf("读取锁文件 %s 失败：%w", app.LockPath(c.db), err)
 	}
