@@ -37,7 +37,7 @@ const usage = `BotGate 机器人 API 服务 %s
   botgate serve [--demo]       在前台运行无界面服务；Ctrl-C 安全停止
   botgate config import 文件   导入 JSON 配置（设置、用户、通道、数据源、模板）
   botgate config export        以 JSON 输出配置（只含密码哈希，密钥已隐藏）
-  botgate service install|uninstall|start|stop|status
+  botgate service install [--start]|uninstall|start|stop|status
   botgate version
 
 全局选项:

@@ -19,6 +19,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/service"
 	"botgate/ui"
 )
 
@@ -76,7 +77,12 @@ func run(out string) error {
 	time.Sleep(time.Second) // the request log is written in batches
 
 	fa := ui.NewApp("0.1.0")
-	u := ui.New(fa, a, ui.Options{Version: "0.1.0", Log: log})
+	opts := ui.Options{Version: "0.1.0", Log: log}
+	// The real service control, as the app has it: the 开机自动启动 switch shows.
+	if p, err := service.PanelForDatabase(a.DBPath()); err == nil {
+		opts.Service = p
+	}
+	u := ui.New(fa, a, opts)
 	defer u.Close()
 	u.Window().Resize(fyne.NewSize(1024, 768))
 	u.Window().SetFixedSize(true)
