@@ -51,19 +51,26 @@ type Message struct {
 // Enqueue commits a batch of messages in one transaction. Batching is what
 // lets many concurrent sends share one fsync (group commit).
 func (db *DB) Enqueue(ctx context.Context, msgs []NewMessage) ([]Enqueued, error) {
+	now := db.now().UnixMilli()
+	out := make([]Enqueued, len(msgs))
+	// One message without an idempotency key, the usual case for a lone
+	// caller: a single INSERT is its own transaction (and as durable), and
+	// skips the BEGIN and COMMIT statements a batch needs.
+	if len(msgs) == 1 && msgs[0].IdemKey == "" {
+		m := msgs[0]
+		err := db.enqueue.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, nil).Scan(&out[0].ID)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	now := db.now().UnixMilli()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO outbox (channel, target_kind, target, content, status, next_attempt_at, created_at, api_user, idem_key)
-		VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`)
-	if err != nil {
-		return nil, err
-	}
+	ins := tx.StmtContext(ctx, db.enqueue)
 	defer ins.Close()
-	out := make([]Enqueued, len(msgs))
 	for i, m := range msgs {
 		var idem any
 		if m.IdemKey != "" {
@@ -80,6 +87,9 @@ func (db *DB) Enqueue(ctx context.Context, msgs []NewMessage) ([]Enqueued, error
 	}
 	return out, tx.Commit()
 }
+
+const enqueueSQL = `INSERT INTO outbox (channel, target_kind, target, content, status, next_attempt_at, created_at, api_user, idem_key)
+	VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 
 const messageCols = `id, channel, target_kind, target, content, status, attempts, last_error, next_attempt_at, created_at, delivered_at, api_user`
 

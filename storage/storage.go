@@ -32,6 +32,9 @@ type DB struct {
 	r    *sql.DB
 	path string
 	now  func() time.Time
+	// enqueue is the outbox insert, prepared once on the writer: parsing it
+	// for every acknowledged send cost as much as the rest of the request.
+	enqueue *sql.Stmt
 }
 
 // ErrNotFound is returned by lookups of a single row that does not exist.
@@ -72,6 +75,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(2)
 	db.r = r
+	if db.enqueue, err = w.PrepareContext(ctx, enqueueSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("打开状态数据库 %s 失败: %w", abs, err)
+	}
 	return db, nil
 }
 
@@ -80,7 +87,11 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	var err error
+	if db.enqueue != nil {
+		err = db.enqueue.Close()
+	}
+	return errors.Join(err, db.r.Close(), db.w.Close())
 }
 
 // migrate applies the embedded migrations in order; each file and its version

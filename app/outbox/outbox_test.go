@@ -111,12 +111,15 @@ func TestOutage_NothingLost_OrderPerRecipientKept_BackoffVisible(t *testing.T) {
 		last[m.To] = m.ID
 	}
 	// The first message of each recipient was attempted during the outage: its
-	// attempts and last error show the backoff.
-	first, err := db.Message(context.Background(), ids[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.Status != storage.StatusDelivered || first.Attempts < 2 || first.LastError == "" {
+	// attempts and last error show the backoff. Outcomes are recorded in
+	// batches just after delivery, so wait for the record.
+	var first storage.Message
+	waitFor(t, "the first delivery recorded", func() bool {
+		var err error
+		first, err = db.Message(context.Background(), ids[0])
+		return err == nil && first.Status == storage.StatusDelivered
+	})
+	if first.Attempts < 2 || first.LastError == "" {
 		t.Fatalf("first message after outage: %+v", first)
 	}
 }
