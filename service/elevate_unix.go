@@ -20,7 +20,7 @@ func systemElevator() Elevator {
 	if err != nil {
 		return nil
 	}
-	return func(ctx context.Context, exe string, args []string) (int, error) {
+	return func(ctx context.Context, _ uintptr, exe string, args []string) (int, error) {
 		err := exec.CommandContext(ctx, pkexec, append([]string{exe}, args...)...).Run()
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {

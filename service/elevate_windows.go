@@ -34,7 +34,6 @@ type shellExecuteInfo struct {
 const (
 	seeMaskNoCloseProcess = 0x00000040
 	seeMaskNoAsync        = 0x00000100
-	seeMaskFlagNoUI       = 0x00000400
 	swHide                = 0
 )
 
@@ -44,7 +43,7 @@ var procShellExecuteExW = windows.NewLazySystemDLL("shell32.dll").NewProc("Shell
 // UAC prompt ("是否允许此应用对你的设备进行更改？") and the command runs
 // elevated and hidden; we wait for it and read its exit status.
 func systemElevator() Elevator {
-	return func(ctx context.Context, exe string, args []string) (int, error) {
+	return func(ctx context.Context, owner uintptr, exe string, args []string) (int, error) {
 		quoted := make([]string, len(args))
 		for i, a := range args {
 			quoted[i] = windows.EscapeArg(a)
@@ -59,7 +58,8 @@ func systemElevator() Elevator {
 			return -1, err
 		}
 		info := shellExecuteInfo{
-			fMask:        seeMaskNoCloseProcess | seeMaskNoAsync | seeMaskFlagNoUI,
+			fMask:        seeMaskNoCloseProcess | seeMaskNoAsync,
+			hwnd:         windows.Handle(owner),
 			lpVerb:       verb,
 			lpFile:       file,
 			lpParameters: params,

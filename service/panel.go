@@ -13,8 +13,10 @@ import (
 
 // Elevator runs exe with args with administrator rights and waits for it to
 // end, returning its exit status. It returns ErrElevationCancelled when the
-// admin declined the system's prompt.
-type Elevator func(ctx context.Context, exe string, args []string) (exitCode int, err error)
+// admin declined the system's prompt. owner is the native window the prompt
+// belongs to (a Windows HWND; 0 = none): without one, Windows shows the UAC
+// prompt only as a blinking taskbar button.
+type Elevator func(ctx context.Context, owner uintptr, exe string, args []string) (exitCode int, err error)
 
 // ErrElevationCancelled: the admin closed the UAC / password prompt.
 var ErrElevationCancelled = errors.New("elevation cancelled")
@@ -28,7 +30,12 @@ type Panel struct {
 	c       *Control
 	exe     string
 	elevate Elevator // nil: act directly (already admin, or no way to ask)
+	owner   uintptr
 }
+
+// SetOwner names the window the rights prompt belongs to (see Elevator).
+// Call it before an action, from the goroutine that starts it.
+func (p *Panel) SetOwner(hwnd uintptr) { p.owner = hwnd }
 
 // NewPanel controls c; exe is this program, elevate the way to get rights
 // (nil to act directly and report "请以管理员身份运行" when rights are missing).
@@ -120,7 +127,7 @@ func (p *Panel) run(ctx context.Context, action string, flags ...string) error {
 	defer os.Remove(path)
 
 	args := append([]string{"service", action, "--db", p.c.db, "--report", path}, flags...)
-	code, err := p.elevate(ctx, p.exe, args)
+	code, err := p.elevate(ctx, p.owner, p.exe, args)
 	switch {
 	case errors.Is(err, ErrElevationCancelled):
 		return &app.Error{Code: app.CodeInvalid, Msg: "已取消：没有获得管理员权限，系统服务没有改变"}

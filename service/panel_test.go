@@ -13,12 +13,14 @@ import (
 // line and plays the elevated `botgate service ...` by writing its report.
 type fakeElevator struct {
 	args   []string
+	owner  uintptr
 	code   int
 	err    error
 	report string // what the elevated command prints
 }
 
-func (f *fakeElevator) run(_ context.Context, exe string, args []string) (int, error) {
+func (f *fakeElevator) run(_ context.Context, owner uintptr, exe string, args []string) (int, error) {
+	f.owner = owner
 	f.args = append([]string{exe}, args...)
 	if f.err != nil {
 		return -1, f.err
@@ -65,7 +67,11 @@ func TestPanel_WithoutRights_RunsTheCommandElevated(t *testing.T) {
 			m := &fakeManager{}
 			c := NewControl(m, db, false, (&fakeLock{}).probe())
 			p := NewPanel(c, "/opt/botgate/botgate", tt.elev.run)
+			p.SetOwner(0x5150)
 			err := tt.act(p)
+			if tt.elev.owner != 0x5150 {
+				t.Errorf("prompt owner %#x, want the window's", tt.elev.owner)
+			}
 			if m.Calls() != "" {
 				t.Errorf("the unprivileged process called the manager itself: %s", m.Calls())
 			}

@@ -208,7 +208,9 @@ func TestServiceTab_BootSwitch_MovesTheRunningServerIntoTheServiceAndBack(t *tes
 
 func TestServiceTab_RightsPromptDismissed_NothingChangesAndTheSwitchGoesBack(t *testing.T) {
 	m := newOSFake(t, "", false)
-	cancelled := func(context.Context, string, []string) (int, error) { return -1, service.ErrElevationCancelled }
+	cancelled := func(context.Context, uintptr, string, []string) (int, error) {
+		return -1, service.ErrElevationCancelled
+	}
 	h := newHarnessWith(t, withService(m, false, cancelled))
 	s := h.u.service
 	test.Tap(s.start)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"fyne.io/fyne/v2/driver"
+
 	"botgate/app"
 	"botgate/service"
 )
@@ -175,6 +177,7 @@ func (u *UI) StopServer() {
 // wait for a UAC or password prompt and for the server to come up), showing
 // what happens meanwhile; done, if set, runs on the main goroutine after.
 func (u *UI) serviceAction(what string, act func(ctx context.Context) error, done func(error)) {
+	u.ownPrompt()
 	u.setBusy(what)
 	u.service.errs.clear()
 	u.actions.Add(1)
@@ -202,4 +205,20 @@ func elsewhereText(v serverView) string {
 		s += fmt.Sprintf(T("（进程 %d）"), v.pid)
 	}
 	return s
+}
+
+// ownPrompt tells the service control which window a rights prompt belongs
+// to, so that Windows puts its UAC prompt in front instead of flashing a
+// taskbar button. Runs on the main goroutine, where the native handle is valid.
+func (u *UI) ownPrompt() {
+	o, ok := u.svc.(interface{ SetOwner(hwnd uintptr) })
+	nw, native := u.win.(driver.NativeWindow)
+	if !ok || !native {
+		return
+	}
+	nw.RunNative(func(ctx any) {
+		if w, ok := ctx.(driver.WindowsWindowContext); ok {
+			o.SetOwner(w.HWND)
+		}
+	})
 }
