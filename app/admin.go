@@ -168,19 +168,9 @@ func (a *App) DryRunTemplate(ctx context.Context, t TemplateConfig, vars Vars, w
 // TestChannel builds the connector from c (unsaved; masked secrets take the
 // stored values) and runs its harmless connection check ("测试连接").
 func (a *App) TestChannel(ctx context.Context, c ChannelConfig) error {
-	cur, err := a.current(ctx)
+	ch, t, err := a.formConnector(ctx, c)
 	if err != nil {
 		return err
-	}
-	old, had := cur.channels[strings.TrimSpace(c.Name)]
-	sc, err := a.validateChannel(c, old, had)
-	if err != nil {
-		return err
-	}
-	t, _ := channelType(sc.Type) // validateChannel checked the type
-	ch, err := t.New(channel.Config{Name: sc.Name, Type: sc.Type, Values: sc.Config}, channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now})
-	if err != nil {
-		return invalid("config", "%s", chineseOf(err))
 	}
 	tester, ok := ch.(channel.Tester)
 	if !ok {
@@ -190,6 +180,51 @@ func (a *App) TestChannel(ctx context.Context, c ChannelConfig) error {
 		return &Error{Code: CodeNoChannel, Field: "config", Msg: "连接失败：" + chineseOf(err), Err: err}
 	}
 	return nil
+}
+
+// ChannelContacts lists the friends and groups ("通讯录") of the platform
+// behind c (the form as shown, like TestChannel), so the admin can pick the
+// QQ numbers and group IDs to give the ERP.
+func (a *App) ChannelContacts(ctx context.Context, c ChannelConfig) ([]channel.Contact, error) {
+	ch, t, err := a.formConnector(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := ch.(channel.Directory)
+	if !ok {
+		return nil, invalid("type", "通道类型 %s 的平台不提供通讯录列表", t.Title)
+	}
+	list, err := d.Contacts(ctx)
+	if err != nil {
+		return nil, &Error{Code: CodeNoChannel, Field: "config", Msg: "读取通讯录失败：" + chineseOf(err), Err: err}
+	}
+	return list, nil
+}
+
+// ChannelFeatures tells which of 测试连接 and 通讯录 a channel type offers.
+func (a *App) ChannelFeatures(typ string) (test, contacts bool) {
+	test, contacts, _ = ChannelCapabilities(typ)
+	return test, contacts
+}
+
+// formConnector builds the connector of an unsaved channel form, validated
+// like a save; masked secrets take the stored values.
+func (a *App) formConnector(ctx context.Context, c ChannelConfig) (channel.Channel, channel.Type, error) {
+	cur, err := a.current(ctx)
+	if err != nil {
+		return nil, channel.Type{}, err
+	}
+	old, had := cur.channels[strings.TrimSpace(c.Name)]
+	sc, err := a.validateChannel(c, old, had)
+	if err != nil {
+		return nil, channel.Type{}, err
+	}
+	t, _ := channelType(sc.Type) // validateChannel checked the type
+	ch, err := t.New(channel.Config{Name: sc.Name, Type: sc.Type, Values: sc.Config}, channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now})
+	if err != nil {
+		return nil, t, invalid("config", "%s", chineseOf(err))
+	}
+	return ch, t, nil
 }
 
 // SendTest queues a test message on a saved channel ("发送测试消息"). It is

@@ -32,6 +32,8 @@ type Controller interface {
 	DeleteChannel(ctx context.Context, name string) error
 	ChannelKinds() []channel.Type
 	TestChannel(ctx context.Context, c app.ChannelConfig) error
+	ChannelFeatures(typ string) (test, contacts bool)
+	ChannelContacts(ctx context.Context, c app.ChannelConfig) ([]channel.Contact, error)
 	SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error)
 
 	ListTemplates(ctx context.Context) ([]app.TemplateConfig, error)

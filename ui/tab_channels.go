@@ -38,6 +38,8 @@ type channelsTab struct {
 	errs     *fieldErrors
 	status   *widget.Label
 	testBtn  *widget.Button
+	bookBtn  *widget.Button // 通讯录
+	book     *contactBook   // the last one shown (tests read it)
 }
 
 func newChannelsTab(u *UI) *channelsTab {
@@ -62,6 +64,7 @@ func newChannelsTab(u *UI) *channelsTab {
 	c.keysBox = container.NewVBox()
 	c.status = statusLabel()
 	c.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), c.test)
+	c.bookBtn = widget.NewButtonWithIcon(T("通讯录"), theme.AccountIcon(), c.contacts)
 
 	form := widget.NewForm(
 		widget.NewFormItem(T("名称"), c.errs.field(c.name, "name")),
@@ -76,6 +79,7 @@ func newChannelsTab(u *UI) *channelsTab {
 		widget.NewButtonWithIcon(T("删除"), theme.DeleteIcon(), c.delete),
 		c.testBtn,
 		widget.NewButtonWithIcon(T("发送测试消息"), theme.MailSendIcon(), c.sendTest),
+		c.bookBtn,
 	)
 	right := container.NewVScroll(container.NewVBox(form,
 		widget.NewLabelWithStyle(T("通道配置"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -135,27 +139,9 @@ func (c *channelsTab) buildKeys(values map[string]string) {
 		c.keysBox.Add(widget.NewLabel(T("此类型没有配置项")))
 	}
 	c.keysBox.Add(form)
-	test, _ := hasTester(k)
-	if test {
-		c.testBtn.Enable()
-	} else {
-		c.testBtn.Disable()
-	}
-}
-
-// hasTester tells whether the connector type offers a connection check,
-// without any network: building a connector is local.
-func hasTester(k channel.Type) (bool, error) {
-	vals := map[string]string{}
-	for _, key := range k.Required {
-		vals[key] = "http://127.0.0.1:1"
-	}
-	ch, err := k.New(channel.Config{Name: "probe", Type: k.Name, Values: vals}, channel.Deps{})
-	if err != nil {
-		return true, err // let the admin try; the check explains what is missing
-	}
-	_, ok := ch.(channel.Tester)
-	return ok, nil
+	test, book := c.u.ctrl.ChannelFeatures(k.Name)
+	enable(c.testBtn, test)
+	enable(c.bookBtn, book)
 }
 
 func (c *channelsTab) refresh() {
@@ -320,4 +306,99 @@ func (c *channelsTab) sendTest() {
 		}
 		setStatus(c.status, nil, msg)
 	}, c.u.win)
+}
+
+// contacts fetches the platform's friends and groups for the form as shown
+// (off the main goroutine: it asks the platform) and lists them; a click
+// copies the number the ERP needs as QQ or group.
+func (c *channelsTab) contacts() {
+	cc, err := c.config()
+	if err != nil {
+		c.errs.show(err)
+		return
+	}
+	c.errs.clear()
+	c.status.Importance = widget.MediumImportance
+	c.status.SetText(T("正在读取通讯录…"))
+	c.bookBtn.Disable()
+	var list []channel.Contact
+	c.u.background(func(ctx context.Context) error {
+		var err error
+		list, err = c.u.ctrl.ChannelContacts(ctx, cc)
+		return err
+	}, func(err error) {
+		c.bookBtn.Enable()
+		if err != nil {
+			c.status.SetText("")
+			c.errs.show(err)
+			return
+		}
+		c.status.SetText("")
+		c.book = newContactBook(c.u, cc.Name, list)
+		c.book.show()
+	})
+}
+
+// contactBook is the 通讯录 dialog: a filter and the list.
+type contactBook struct {
+	u      *UI
+	all    []channel.Contact
+	shown  []channel.Contact
+	filter *widget.Entry
+	list   *widget.List
+	copied *widget.Label
+	title  string
+}
+
+func newContactBook(u *UI, name string, all []channel.Contact) *contactBook {
+	b := &contactBook{u: u, all: all, shown: all, title: fmt.Sprintf(T("通道 %s 的通讯录（%d 个）"), name, len(all))}
+	b.filter = widget.NewEntry()
+	b.filter.SetPlaceHolder(T("按号码或名称筛选"))
+	b.filter.OnChanged = b.apply
+	b.copied = widget.NewLabel(T("点一行复制号码，填到 ERP 的 QQ 或 group 参数里"))
+	b.list = widget.NewList(func() int { return len(b.shown) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(contactLine(b.shown[i])) })
+	b.list.OnSelected = func(i widget.ListItemID) { b.copy(i) }
+	return b
+}
+
+func contactLine(ct channel.Contact) string {
+	kind := T("好友")
+	if ct.Kind == channel.Group {
+		kind = T("群")
+	}
+	return kind + "  " + ct.ID + "  " + ct.Name
+}
+
+// apply keeps the contacts whose number or name contains the filter text.
+func (b *contactBook) apply(text string) {
+	text = strings.ToLower(strings.TrimSpace(text))
+	b.shown = b.shown[:0:0]
+	for _, ct := range b.all {
+		if text == "" || strings.Contains(ct.ID, text) || strings.Contains(strings.ToLower(ct.Name), text) {
+			b.shown = append(b.shown, ct)
+		}
+	}
+	b.list.UnselectAll()
+	b.list.Refresh()
+}
+
+func (b *contactBook) copy(i int) {
+	if i < 0 || i >= len(b.shown) {
+		return
+	}
+	id := b.shown[i].ID
+	b.u.fa.Clipboard().SetContent(id)
+	b.copied.SetText(fmt.Sprintf(T("已复制 %s"), id))
+}
+
+func (b *contactBook) show() {
+	body := container.NewBorder(b.filter, b.copied, nil, nil, b.list)
+	if len(b.all) == 0 {
+		body = container.NewBorder(nil, nil, nil, nil, widget.NewLabel(T("平台返回的通讯录是空的：机器人还没有好友或群")))
+	}
+	d := dialog.NewCustom(b.title, T("关闭"), body, b.u.win)
+	d.Resize(fyne.NewSize(520, 480))
+	d.Show()
 }

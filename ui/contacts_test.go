@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// fakeOneBot answers get_friend_list and get_group_list as the OneBot v11
+// API document shows (numbers as JSON numbers), on 127.0.0.1 only.
+func fakeOneBot(t *testing.T, token string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		var data any
+		switch r.URL.Path {
+		case "/get_friend_list":
+			data = []map[string]any{
+				{"user_id": 289192968, "nickname": "张三", "remark": ""},
+				{"user_id": 350310976, "nickname": "lisi", "remark": "仓库李四"},
+			}
+		case "/get_group_list":
+			data = []map[string]any{{"group_id": 123456, "group_name": "销售部", "member_count": 12, "max_member_count": 200}}
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"status": "ok", "retcode": 0, "data": data})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func (c *channelsTab) selectKind(name string) {
+	for _, k := range c.kinds {
+		if k.Name == name {
+			c.kind.SetSelected(k.Title)
+		}
+	}
+}
+
+func TestChannelsTab_Contacts_ListedFilteredAndCopied(t *testing.T) {
+	h := newHarness(t)
+	bot := fakeOneBot(t, "tok-123")
+	c := h.u.channels
+	c.newChannel()
+	c.name.SetText("qq")
+	c.selectKind("onebot")
+	if c.bookBtn.Disabled() {
+		t.Fatal("通讯录 is disabled for OneBot, which lists friends and groups")
+	}
+	c.keys["url"].SetText(bot.URL)
+	c.keys["access_token"].SetText("tok-123")
+	test.Tap(c.bookBtn)
+	if msg := c.errs.text("") + c.errs.text("config"); msg != "" {
+		t.Fatalf("error shown: %s", msg)
+	}
+	b := c.book
+	if b == nil || len(b.shown) != 3 {
+		t.Fatalf("contact book %+v, want 2 friends and 1 group", b)
+	}
+	want := []string{T("好友") + "  289192968  张三", T("好友") + "  350310976  仓库李四", T("群") + "  123456  销售部"}
+	for i, w := range want {
+		if got := contactLine(b.shown[i]); got != w {
+			t.Errorf("line %d = %q, want %q", i, got, w)
+		}
+	}
+	test.Type(b.filter, "仓库")
+	if len(b.shown) != 1 || b.shown[0].ID != "350310976" {
+		t.Fatalf("filter 仓库 shows %+v", b.shown)
+	}
+	b.list.Select(0)
+	if got := h.u.fa.Clipboard().Content(); got != "350310976" {
+		t.Fatalf("clipboard holds %q after clicking the row", got)
+	}
+	b.filter.SetText("")
+	if len(b.shown) != 3 {
+		t.Fatalf("clearing the filter shows %d", len(b.shown))
+	}
+}
+
+func TestChannelsTab_Contacts_WrongTokenExplainedAndNoTypeWithoutListing(t *testing.T) {
+	h := newHarness(t)
+	bot := fakeOneBot(t, "right")
+	c := h.u.channels
+	c.newChannel()
+	c.name.SetText("qq")
+	c.selectKind("onebot")
+	c.keys["url"].SetText(bot.URL)
+	c.keys["access_token"].SetText("wrong")
+	test.Tap(c.bookBtn)
+	if got := c.errs.text("config"); !strings.Contains(got, "读取通讯录失败") {
+		t.Fatalf("message at config = %q (general %q)", got, c.errs.text(""))
+	}
+	c.selectKind("wecom") // a group robot webhook: no listing
+	if !c.bookBtn.Disabled() {
+		t.Fatal("通讯录 enabled for a channel type whose platform cannot list contacts")
+	}
+}
