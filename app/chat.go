@@ -94,9 +94,8 @@ type Chat struct {
 	a   *App
 	cfg ChatConfig
 
-	mu        sync.Mutex
-	senders   map[string]*senderState
-	lastPrune time.Time
+	mu      sync.Mutex
+	senders map[string]*senderState
 
 	wg sync.WaitGroup // late answers on their way to the outbox
 }
@@ -375,26 +374,13 @@ func (c *Chat) sweep(now time.Time) {
 	}
 }
 
-// record writes the inbound log row, and now and then drops rows past the
-// retention the admin set for logs.
+// record writes the inbound log row (the server prunes old ones hourly).
 func (c *Chat) record(in storage.Inbound, start time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	in.DurationUS = c.cfg.Now().Sub(start).Microseconds()
 	if _, err := c.a.db.InsertInbound(ctx, in); err != nil {
 		c.a.log.Warn("writing inbound log failed", "err", err)
-	}
-	c.mu.Lock()
-	due := start.Sub(c.lastPrune) >= time.Hour
-	if due {
-		c.lastPrune = start
-	}
-	c.mu.Unlock()
-	if due {
-		days := c.a.Settings().LogRetentionDays
-		if _, err := c.a.db.PruneInbound(ctx, start.AddDate(0, 0, -days)); err != nil {
-			c.a.log.Warn("pruning inbound log failed", "err", err)
-		}
 	}
 }
 

@@ -300,18 +300,3 @@ func TestChat_SlowAnswerGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("inbound row %+v", rows)
 	}
 }
-
-func TestChat_InboundLogPrunedPastRetention(t *testing.T) {
-	a := openChatApp(t)
-	ctx := context.Background()
-	old := time.Now().AddDate(0, 0, -40) // default retention is 30 days
-	if _, err := a.DB().InsertInbound(ctx, storage.Inbound{At: old, Channel: "qq", Sender: "1", Keyword: "账号", Outcome: ChatAnswered}); err != nil {
-		t.Fatal(err)
-	}
-	c := a.NewChat(ChatConfig{})
-	c.Handle(ctx, ChatMessage{Channel: "qq", Sender: "289192968", Text: "账号"})
-	rows := inbound(t, a)
-	if len(rows) != 1 || rows[0].Sender != "289192968" {
-		t.Fatalf("the 40-day-old row should be gone, the new one kept: %+v", rows)
-	}
-}

@@ -558,6 +558,11 @@ func validateSettings(s Settings, cur *current) error {
 	if s.LogRetentionDays < 1 || s.LogRetentionDays > 3650 {
 		return invalid("log_retention_days", "日志保留天数必须在 1 到 3650 之间")
 	}
+	// The prefix is matched before the first word of a chat message, so a
+	// space in it could never match; a long one is surely a mistake.
+	if p := s.ChatPrefix; utf8.RuneCountInString(p) > 8 || strings.ContainsFunc(p, unicode.IsSpace) {
+		return invalid("chat_prefix", "聊天前缀最多 8 个字符，且不能有空格，例如 # 或 查；留空则不需要前缀")
+	}
 	return nil
 }
 

@@ -335,16 +335,34 @@ func (a *App) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		days := a.Settings().LogRetentionDays
-		if n, err := a.db.PruneRequestLog(ctx, a.opts.Now().AddDate(0, 0, -days)); err != nil && ctx.Err() == nil {
-			a.log.Warn("pruning request log failed", "err", err)
-		} else if n > 0 {
-			a.log.Info("request log pruned", "rows", n, "older_than_days", days)
-		}
+		a.pruneOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// pruneOnce deletes what is older than the retention setting: the request
+// log, the chat log, and delivered or failed messages.
+func (a *App) pruneOnce(ctx context.Context) {
+	days := a.Settings().LogRetentionDays
+	before := a.opts.Now().AddDate(0, 0, -days)
+	for _, p := range []struct {
+		what  string
+		prune func(context.Context, time.Time) (int64, error)
+	}{
+		{"request log", a.db.PruneRequestLog},
+		{"chat log", a.db.PruneInbound},
+		{"finished messages", a.db.PruneFinished},
+	} {
+		n, err := p.prune(ctx, before)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("pruning failed", "what", p.what, "err", err)
+		case n > 0:
+			a.log.Info("pruned", "what", p.what, "rows", n, "older_than_days", days)
 		}
 	}
 }

@@ -103,3 +103,42 @@ func TestChannelsTab_Contacts_WrongTokenExplainedAndNoTypeWithoutListing(t *test
 		t.Fatal("通讯录 enabled for a channel type whose platform cannot list contacts")
 	}
 }
+
+func TestSettingRows_ChatPrefixAndRetention_SavedOrRefusedAtTheField(t *testing.T) {
+	tests := []struct {
+		name    string
+		row     func(h *harness) *settingRow
+		input   string
+		wantErr string // "" = saved
+		check   func(h *harness) bool
+	}{
+		{"prefix #", func(h *harness) *settingRow { return h.u.templates.prefix }, " # ", "",
+			func(h *harness) bool { return h.a.Settings().ChatPrefix == "#" }},
+		{"prefix with a space", func(h *harness) *settingRow { return h.u.templates.prefix }, "# 查", "不能有空格",
+			func(h *harness) bool { return h.a.Settings().ChatPrefix == "" }},
+		{"retention 90", func(h *harness) *settingRow { return h.u.logs.retention }, "90", "",
+			func(h *harness) bool { return h.a.Settings().LogRetentionDays == 90 }},
+		{"retention not a number", func(h *harness) *settingRow { return h.u.logs.retention }, "三十", T("日志保留天数必须是 1 到 3650 之间的整数"),
+			func(h *harness) bool { return h.a.Settings().LogRetentionDays == 30 }},
+		{"retention out of range", func(h *harness) *settingRow { return h.u.logs.retention }, "0", "1 到 3650",
+			func(h *harness) bool { return h.a.Settings().LogRetentionDays == 30 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			r := tt.row(h)
+			r.entry.SetText(tt.input)
+			r.save()
+			got := r.errs.text(r.field)
+			switch {
+			case tt.wantErr == "" && (got != "" || r.saved.Text != T("已保存")):
+				t.Fatalf("not saved: error %q, status %q", got, r.saved.Text)
+			case tt.wantErr != "" && !strings.Contains(got, tt.wantErr):
+				t.Fatalf("message at the field = %q, want %q", got, tt.wantErr)
+			}
+			if !tt.check(h) {
+				t.Fatalf("saved settings %+v", h.a.Settings())
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"botgate/app"
 	"botgate/storage"
 )
 
@@ -49,6 +51,8 @@ type logsTab struct {
 	msgTable *widget.Table
 	selMsg   int64
 	status   *widget.Label
+
+	retention *settingRow // 日志保留天数 (settings.log_retention_days)
 }
 
 var (
@@ -92,7 +96,17 @@ func newLogsTab(u *UI) *logsTab {
 	retry := widget.NewButtonWithIcon(T("重试所选消息"), theme.ViewRefreshIcon(), func() { l.act(true) })
 	cancel := widget.NewButtonWithIcon(T("取消所选消息"), theme.CancelIcon(), func() { l.act(false) })
 
-	reqPane := container.NewBorder(filter, nil, nil, nil, l.reqTable)
+	l.retention = newSettingRow(u, "log_retention_days", T("日志保留天数"), "30",
+		func(s app.Settings) string { return strconv.Itoa(s.LogRetentionDays) },
+		func(text string) (*app.SettingsPatch, error) {
+			n, err := strconv.Atoi(strings.TrimSpace(text))
+			if err != nil {
+				return nil, &app.Error{Code: app.CodeInvalid, Field: "log_retention_days", Msg: T("日志保留天数必须是 1 到 3650 之间的整数")}
+			}
+			return &app.SettingsPatch{LogRetentionDays: &n}, nil
+		})
+	retentionHelp := widget.NewLabel(T("请求日志、聊天记录和已送达/失败的消息超过这个天数后自动删除。"))
+	reqPane := container.NewBorder(filter, container.NewVBox(widget.NewSeparator(), l.retention.box, retentionHelp), nil, nil, l.reqTable)
 	msgPane := container.NewBorder(
 		container.NewBorder(nil, nil, widget.NewLabel(T("状态")), container.NewHBox(retry, cancel), statusSel),
 		l.status, nil, nil, l.msgTable)

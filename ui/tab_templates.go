@@ -49,6 +49,8 @@ type templatesTab struct {
 	result  *app.KeywordResult
 	table   *widget.Table
 	runInfo *widget.Label
+
+	prefix *settingRow // 聊天前缀 (settings.chat_prefix)
 }
 
 func newTemplatesTab(u *UI) *templatesTab {
@@ -141,7 +143,13 @@ func newTemplatesTab(u *UI) *templatesTab {
 		nil, nil, nil, container.NewGridWrap(fyne.NewSize(640, 160), t.table))
 
 	right := container.NewVScroll(container.NewVBox(form, buttons, t.errs.general, t.status, run))
-	split := container.NewHSplit(container.NewBorder(widget.NewLabel(T("模板列表")), nil, nil, nil, t.list), right)
+	t.prefix = newSettingRow(u, "chat_prefix", T("聊天前缀"), T("留空 = 不需要前缀；例如 #"),
+		func(s app.Settings) string { return s.ChatPrefix },
+		func(text string) (*app.SettingsPatch, error) { return &app.SettingsPatch{ChatPrefix: &text}, nil })
+	prefixHelp := widget.NewLabel(T("聊天中只有以前缀开头的消息才当作关键字，例如前缀 # 时发“#账号 admin”。"))
+	prefixHelp.Wrapping = fyne.TextWrapWord
+	left := container.NewBorder(widget.NewLabel(T("模板列表")), container.NewVBox(widget.NewSeparator(), t.prefix.box, prefixHelp), nil, nil, t.list)
+	split := container.NewHSplit(left, right)
 	split.Offset = 0.22
 	t.content = split
 	return t
@@ -162,6 +170,7 @@ func cellText(v any) string {
 }
 
 func (t *templatesTab) refresh() {
+	t.prefix.refresh()
 	t.ds.Options = t.u.ctrl.DataSourceNames()
 	if t.ds.Selected == "" {
 		t.ds.SetSelected(app.DefaultSource)

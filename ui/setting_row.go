@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"botgate/app"
+)
+
+// settingRow edits one setting where it is used (the chat prefix beside the
+// templates, log retention beside the logs): an entry, a save button, the
+// error under the entry and the outcome. Saving goes through Import like
+// every other save.
+type settingRow struct {
+	u     *UI
+	field string
+	entry *widget.Entry
+	errs  *fieldErrors
+	saved *widget.Label
+	box   fyne.CanvasObject
+	load  func(app.Settings) string
+	patch func(text string) (*app.SettingsPatch, error)
+}
+
+// newSettingRow builds the row for the setting named field (its config file
+// key, which validation errors carry).
+func newSettingRow(u *UI, field, label, placeholder string, load func(app.Settings) string, patch func(text string) (*app.SettingsPatch, error)) *settingRow {
+	r := &settingRow{u: u, field: field, entry: widget.NewEntry(), errs: newFieldErrors(), saved: statusLabel(), load: load, patch: patch}
+	r.entry.SetPlaceHolder(placeholder)
+	r.entry.OnSubmitted = func(string) { r.save() }
+	save := widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), r.save)
+	r.box = container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewLabel(label), save, r.errs.field(r.entry, field)),
+		r.errs.general, r.saved)
+	return r
+}
+
+func (r *settingRow) refresh() { r.entry.SetText(r.load(r.u.ctrl.Settings())) }
+
+func (r *settingRow) save() {
+	r.saved.SetText("")
+	p, err := r.patch(r.entry.Text)
+	if err == nil {
+		_, err = r.u.ctrl.Import(r.u.ctx, app.ConfigFile{Settings: p})
+	}
+	if err != nil {
+		r.errs.show(err)
+		return
+	}
+	r.errs.clear()
+	r.refresh()
+	setStatus(r.saved, nil, T("已保存"))
+}
