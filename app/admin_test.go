@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"botgate/app/auth"
 	"botgate/storage"
 )
 
@@ -231,6 +232,54 @@ func TestExampleURL(t *testing.T) {
 	for _, tt := range tests {
 		if got := ExampleURL(tt.addr, tt.user); !strings.HasPrefix(got, tt.want) {
 			t.Errorf("ExampleURL(%q, %q) = %q, want prefix %q", tt.addr, tt.user, got, tt.want)
+		}
+	}
+}
+
+func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
+	ctx := context.Background()
+	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), "")
+	if _, err := a.Import(ctx, ConfigFile{
+		Users: []UserConfig{{Name: "erp", Password: "erp-secret-1", Roles: []string{"sales"}}, {Name: "boss", Password: "boss-secret-1"}},
+		Templates: []TemplateConfig{{Keyword: "库存", Kind: KindQuery, SQL: "SELECT 1 AS n", Users: []string{"erp", "boss"}},
+			{Keyword: "工资", Kind: KindQuery, SQL: "SELECT 2 AS n", Users: []string{"boss"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	creds := func(user string) auth.Credentials {
+		return auth.Credentials{User: user, Password: "erp-secret-1", Remote: "127.0.0.1"}
+	}
+	if _, err := a.Authenticate(ctx, creds("erp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RenameUser(ctx, "erp", "erp2"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.Authenticate(ctx, creds("erp2"))
+	if err != nil || c.Name != "erp2" || strings.Join(c.Roles, ",") != "sales" {
+		t.Fatalf("renamed user: caller %+v err %v", c, err)
+	}
+	if _, err := a.Authenticate(ctx, creds("erp")); err == nil {
+		t.Fatal("the old name still authenticates")
+	}
+	ts, _ := a.ListTemplates(ctx)
+	for _, tp := range ts {
+		if tp.Keyword == "库存" && strings.Join(tp.Users, ",") != "erp2,boss" {
+			t.Fatalf("template 库存 users %v, want erp2,boss", tp.Users)
+		}
+		if tp.Keyword == "工资" && strings.Join(tp.Users, ",") != "boss" {
+			t.Fatalf("template 工资 users %v changed", tp.Users)
+		}
+	}
+
+	for _, tc := range []struct{ from, to, want string }{
+		{"erp2", "boss", "已存在"},
+		{"nobody", "x", "不存在"},
+		{"erp2", "a b", "无效"},
+	} {
+		err := a.RenameUser(ctx, tc.from, tc.to)
+		if e := ErrorOf(err); err == nil || e.Field != "name" || !strings.Contains(e.Msg, tc.want) {
+			t.Errorf("rename %s→%s: %v, want %q at name", tc.from, tc.to, err, tc.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -155,6 +156,53 @@ func (t *Tx) UpsertUser(u User) error {
 // DeleteUser removes a user by name.
 func (t *Tx) DeleteUser(name string) error {
 	return deleteByName(t, `DELETE FROM users WHERE name = ?`, name)
+}
+
+// RenameUser gives user from the name to; templates that name the user in
+// their users list follow, so the rename keeps every permission.
+// ErrNotFound: no user from. ErrExists: a user to already exists.
+func (t *Tx) RenameUser(from, to string) error {
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM users WHERE name = ?`, to).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return ErrExists
+	}
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE users SET name = ?, updated_at = ? WHERE name = ?`, to, t.now.UnixMilli(), from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT keyword, users FROM templates WHERE users <> '[]'`)
+	if err != nil {
+		return err
+	}
+	renamed := map[string][]string{}
+	for rows.Next() {
+		var kw, list string
+		if err := rows.Scan(&kw, &list); err != nil {
+			rows.Close()
+			return err
+		}
+		users := decodeList(list)
+		if i := slices.Index(users, from); i >= 0 {
+			users[i] = to
+			renamed[kw] = users
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for kw, users := range renamed {
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE templates SET users = ?, updated_at = ? WHERE keyword = ?`, encodeList(users), t.now.UnixMilli(), kw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Users lists every API user.

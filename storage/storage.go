@@ -40,6 +40,9 @@ type DB struct {
 // ErrNotFound is returned by lookups of a single row that does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrExists is returned when a new name is already taken.
+var ErrExists = errors.New("already exists")
+
 // pragmas are set in the DSN so that every pooled connection gets them.
 // synchronous(FULL) makes a committed outbox row survive power loss, not just a
 // crash of the process.

@@ -26,6 +26,7 @@ type Controller interface {
 
 	ListUsers(ctx context.Context) ([]app.UserConfig, error)
 	DeleteUser(ctx context.Context, name string) error
+	RenameUser(ctx context.Context, from, to string) error
 	GenerateToken() string
 
 	ListChannels(ctx context.Context) ([]app.ChannelConfig, error)

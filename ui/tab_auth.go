@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -87,6 +88,7 @@ func newAuthTab(u *UI) *authTab {
 	userButtons := container.NewHBox(
 		widget.NewButtonWithIcon(T("新建用户"), theme.ContentAddIcon(), a.newUser),
 		widget.NewButtonWithIcon(T("保存用户"), theme.DocumentSaveIcon(), a.saveUser),
+		widget.NewButtonWithIcon(T("重命名"), theme.DocumentCreateIcon(), a.renameUser),
 		widget.NewButtonWithIcon(T("删除用户"), theme.DeleteIcon(), a.deleteUser),
 	)
 	users := container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(220, 260), a.list), nil,
@@ -161,7 +163,7 @@ func (a *authTab) edit(i int) {
 	a.selected = i
 	u := a.users[i]
 	a.uname.SetText(u.Name)
-	a.uname.Disable() // renaming would orphan the old record; delete and add instead
+	a.uname.Disable() // saving upserts by name; 重命名 renames
 	a.upass.SetText("")
 	a.uroles.SetText(strings.Join(u.Roles, ", "))
 	a.udisabled.SetChecked(u.Disabled)
@@ -201,6 +203,36 @@ func (a *authTab) selectName(name string) {
 			a.list.Select(i)
 		}
 	}
+}
+
+// renameUser asks for the new name of the selected user; password, roles
+// and the templates naming the user stay with it.
+func (a *authTab) renameUser() {
+	if a.selected < 0 || a.selected >= len(a.users) {
+		a.uerrs.show(notice(T("请先在左侧列表中选择一个用户")))
+		return
+	}
+	from := a.users[a.selected].Name
+	to := widget.NewEntry()
+	to.SetText(from)
+	items := []*widget.FormItem{widget.NewFormItem(T("新用户名"), to)}
+	dialog.ShowForm(fmt.Sprintf(T("重命名用户 %s"), from), T("重命名"), T("取消"), items, func(ok bool) {
+		if ok {
+			a.rename(from, to.Text)
+		}
+	}, a.u.win)
+}
+
+func (a *authTab) rename(from, to string) {
+	if err := a.u.ctrl.RenameUser(a.u.ctx, from, to); err != nil {
+		a.uerrs.show(err)
+		return
+	}
+	to = strings.TrimSpace(to)
+	a.uerrs.clear()
+	a.loadUsers()
+	a.selectName(to)
+	setStatus(a.usaved, nil, fmt.Sprintf(T("用户 %s 已改名为 %s；调用 API 的程序也要改用新用户名"), from, to))
 }
 
 func (a *authTab) deleteUser() {

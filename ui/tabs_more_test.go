@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"botgate/app"
 )
 
 // fakeOneBot answers get_friend_list and get_group_list as the OneBot v11
@@ -140,5 +142,35 @@ func TestSettingRows_ChatPrefixAndRetention_SavedOrRefusedAtTheField(t *testing.
 				t.Fatalf("saved settings %+v", h.a.Settings())
 			}
 		})
+	}
+}
+
+func TestAuthTab_RenameUser_NewNameWorksOverHTTPAndTakenNameRefused(t *testing.T) {
+	h := newHarness(t)
+	h.addUser("erp", "erp-secret-1")
+	h.addUser("boss", "boss-secret-1")
+	a := h.u.auth
+	a.loadUsers()
+	a.selectName("erp")
+	a.rename("erp", "boss")
+	if got := a.uerrs.text("name"); !strings.Contains(got, "已存在") {
+		t.Fatalf("renaming onto boss: message at name %q", got)
+	}
+	a.rename("erp", " erp2 ")
+	if got := a.uerrs.text("name") + a.uerrs.text(""); got != "" {
+		t.Fatalf("rename refused: %s", got)
+	}
+	if a.selected < 0 || a.users[a.selected].Name != "erp2" {
+		t.Fatalf("selection after rename: %d %+v", a.selected, a.users)
+	}
+	test.Tap(h.u.service.start)
+	for _, tc := range []struct {
+		user       string
+		authorized bool
+	}{{"erp2", true}, {"erp", false}} {
+		_, body := h.get(h.addr(), "/?user="+tc.user+"&Access_token=erp-secret-1&QQ=10001&content=hi")
+		if refused := body["errcode"] == float64(app.CodeUnauthorized); refused == tc.authorized {
+			t.Errorf("sending as %s: %v, want authorized=%v", tc.user, body, tc.authorized)
+		}
 	}
 }
