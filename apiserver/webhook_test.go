@@ -74,6 +74,7 @@ func openHookApp(t *testing.T) (*app.App, *sql.DB) {
 			{Name: "qq", Type: "onebot", Config: app.ConfigValues{"url": "http://127.0.0.1:1", "secret": hookSecret}},
 			{Name: "local", Type: "onebot", Config: app.ConfigValues{"url": "http://127.0.0.1:1"}},
 			{Name: "webqq", Type: "openqq", Config: app.ConfigValues{"url": "http://127.0.0.1:1"}},
+			{Name: "webqq-lan", Type: "openqq", Config: app.ConfigValues{"url": "http://127.0.0.1:1", "secret": hookSecret}},
 			{Name: "old", Type: "onebot", Enabled: &off, Config: app.ConfigValues{"url": "http://127.0.0.1:1"}},
 		},
 		Templates: []app.TemplateConfig{
@@ -348,6 +349,30 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 			t.Fatalf("status %d body %s", rec.Code, rec.Body)
 		}
 	})
+	// Openqq cannot sign: its post_api URL carries ?secret= instead.
+	openqqBody := `{"type":"friend_message","msg_class":"recv","sender_id":"77","content":"账号 cs02"}`
+	for _, tc := range []struct {
+		name, query string
+		status      int
+	}{
+		{"openqq from another computer with the secret in the URL", "?secret=" + hookSecret, 200},
+		{"openqq with a wrong secret", "?secret=guess", 403},
+		{"openqq without the secret", "", 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := apiserver.New(f.a, hookLog(), "test")
+			req := httptest.NewRequest(http.MethodPost, "/webhook/webqq-lan"+tc.query, strings.NewReader(openqqBody))
+			req.RemoteAddr = "192.168.1.40:50000"
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.status == 200 && hookJSON(t, rec.Body.String())["reply"] != "测试员02(cs02) QQ 2303831209" {
+				t.Fatalf("reply %s", rec.Body)
+			}
+		})
+	}
 	t.Run("signed channel accepts other computers", func(t *testing.T) {
 		h := apiserver.New(f.a, hookLog(), "test")
 		req := httptest.NewRequest(http.MethodPost, "/webhook/qq", strings.NewReader(body))
@@ -360,8 +385,8 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 		}
 	})
 	logs, _ := f.a.InboundLogs(context.Background(), storage.InboundFilter{})
-	if len(logs) != 3 {
-		t.Fatalf("only the 3 accepted events may reach the chat, log has %d", len(logs))
+	if len(logs) != 4 {
+		t.Fatalf("only the 4 accepted events (3 OneBot, 1 Openqq) may reach the chat, log has %d", len(logs))
 	}
 }
 

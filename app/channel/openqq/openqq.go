@@ -17,10 +17,15 @@ import (
 
 // Type registers the connector. Web QQ accounts are frozen quickly when they
 // send fast, so the default is a cautious 20 messages a minute.
+//
+// secret is not sent to Openqq: Mojo-Webqq cannot sign its post_api reports,
+// so the admin appends ?secret=... to the post_api URL and the webhook
+// compares it; without one only reports from this computer are accepted.
 var Type = channel.Type{
 	Name:          "openqq",
 	Title:         "QQ (Mojo-Webqq Openqq)",
-	Keys:          []string{"url"},
+	Keys:          []string{"url", "secret"},
+	SecretKeys:    []string{"secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 20,
 	New:           New,
