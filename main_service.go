@@ -33,13 +33,14 @@ func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *report != "" {
-		f, err := os.OpenFile(*report, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fail(stderr, fmt.Errorf("无法写入 %s：%w", *report, err))
+		// The window created the file; opening it without O_CREATE is what
+		// Linux allows root for another user's file in /tmp (protected_regular).
+		// If it cannot be opened, the action still runs; only its words are lost.
+		if f, err := os.OpenFile(*report, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
+			defer f.Close()
+			stdout, stderr = f, f
+			fs.SetOutput(f)
 		}
-		defer f.Close()
-		stdout, stderr = f, f
-		fs.SetOutput(f)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(stderr, serviceUsage)
@@ -67,12 +68,8 @@ func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
 func serviceCommand(ctx context.Context, ctl *service.Control, action string, start bool, stdout, stderr io.Writer) int {
 	switch action {
 	case "install":
-		if err := ctl.Install(ctx); err != nil {
-			return fail(stderr, err)
-		}
-		st, _ := ctl.Status(ctx)
 		if start {
-			st, err := ctl.Start(ctx)
+			st, err := ctl.InstallAndStart(ctx)
 			if err != nil {
 				return fail(stderr, err)
 			}
@@ -80,6 +77,10 @@ func serviceCommand(ctx context.Context, ctl *service.Control, action string, st
 				st.Name, st.DB, st.Server.Addr, service.LogPath(st.DB))
 			return 0
 		}
+		if err := ctl.Install(ctx); err != nil {
+			return fail(stderr, err)
+		}
+		st, _ := ctl.Status(ctx)
 		fmt.Fprintf(stdout, "已安装系统服务 %s（数据库 %s），开机时自动启动。\n现在启动：botgate --db %s service start\n日志：系统日志，以及 %s\n",
 			st.Name, st.DB, quote(st.DB), service.LogPath(st.DB))
 		return 0

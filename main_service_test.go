@@ -281,6 +281,9 @@ func TestServiceCommand_Report_OutcomeGoesToTheFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			report := filepath.Join(dir, tc.name+".txt")
+			if err := os.WriteFile(report, []byte("old"), 0o600); err != nil { // the window creates it
+				t.Fatal(err)
+			}
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"--db", db}, tc.args...)
 			code := run(append(args, "--report", report), &stdout, &stderr)
@@ -295,6 +298,17 @@ func TestServiceCommand_Report_OutcomeGoesToTheFile(t *testing.T) {
 				t.Errorf("report %q (%v), want %q", b, err, tc.want)
 			}
 		})
+	}
+}
+
+// A report file that cannot be opened does not stop the action: its outcome
+// is printed as usual.
+func TestServiceCommand_ReportUnopenable_ActionStillRuns(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "botgate.db")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--db", db, "service", "status", "--report", filepath.Join(t.TempDir(), "missing", "r.txt")}, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "服务状态：") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }
 

@@ -54,6 +54,9 @@ func acquireLock(dbPath string, now time.Time) (*serverLock, error) {
 	// window or `service status` of another account (the service may run as
 	// root or LocalSystem) reads it to tell whether a server runs.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err == nil {
+		_ = f.Chmod(0o644) // a lock file left by an older version is 0600; best effort
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, &Error{Code: CodeInternal, Msg: fmt.Sprintf("无法创建锁文件 %s：没有权限。请以管理员身份运行，或让数据库所在文件夹可写", path), Err: err}

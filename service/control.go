@@ -150,6 +150,24 @@ func (c *Control) Install(ctx context.Context) error {
 	return c.explain("安装", c.m.Install())
 }
 
+// InstallAndStart installs the service and starts it. If it does not come
+// up, the install is undone: a service left installed would be restarted by
+// the manager again and again, failing each time, while the admin goes back
+// to running BotGate some other way.
+func (c *Control) InstallAndStart(ctx context.Context) (State, error) {
+	if err := c.Install(ctx); err != nil {
+		return State{}, err
+	}
+	st, err := c.Start(ctx)
+	if err == nil {
+		return st, nil
+	}
+	if uerr := c.Uninstall(context.WithoutCancel(ctx)); uerr != nil {
+		return st, &app.Error{Code: app.CodeInternal, Msg: app.ErrorOf(err).Msg + "；撤销安装也失败了：" + app.ErrorOf(uerr).Msg + "。请运行 botgate service uninstall", Err: err}
+	}
+	return st, &app.Error{Code: app.ErrorOf(err).Code, Msg: app.ErrorOf(err).Msg + "；已撤销安装", Err: err}
+}
+
 // Uninstall stops the service if it runs, then removes it. The database and
 // logs stay.
 func (c *Control) Uninstall(ctx context.Context) error {

@@ -351,3 +351,28 @@ func TestConfig_RunsServeWithTheAbsoluteDatabase(t *testing.T) {
 		t.Errorf("log path %q", LogPath("/srv/botgate/botgate.db"))
 	}
 }
+
+// A service that never comes up is not left installed, where the manager
+// would restart it again and again while the admin runs BotGate otherwise.
+func TestInstallAndStart_NotListening_InstallUndone(t *testing.T) {
+	m := &fakeManager{} // starts, but never takes the lock
+	c := newTestControl(m, &fakeLock{}, true)
+	_, err := c.InstallAndStart(context.Background())
+	checkErr(t, err, "已撤销安装")
+	if got := m.Calls(); got != "install,start,stop,uninstall" {
+		t.Fatalf("manager calls %q", got)
+	}
+	if m.installed {
+		t.Fatal("the service is still installed")
+	}
+}
+
+func TestInstallAndStart_Listening_StaysInstalled(t *testing.T) {
+	m := &fakeManager{}
+	l := &fakeLock{}
+	m.onStart = func() { l.set(true, "127.0.0.1:7789") }
+	st, err := newTestControl(m, l, true).InstallAndStart(context.Background())
+	if err != nil || st.Server.Addr != "127.0.0.1:7789" || m.Calls() != "install,start" {
+		t.Fatalf("state %+v, err %v, calls %s", st, err, m.Calls())
+	}
+}

@@ -25,8 +25,11 @@ func systemElevator() Elevator {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			// pkexec: 126 = the dialog was dismissed, 127 = not authorized.
-			if c := exit.ExitCode(); c == 126 || c == 127 {
+			switch c := exit.ExitCode(); c {
+			case 126:
 				return c, ErrElevationCancelled
+			case 127:
+				return c, ErrElevationDenied
 			}
 			return exit.ExitCode(), nil
 		}

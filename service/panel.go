@@ -21,6 +21,9 @@ type Elevator func(ctx context.Context, owner uintptr, exe string, args []string
 // ErrElevationCancelled: the admin closed the UAC / password prompt.
 var ErrElevationCancelled = errors.New("elevation cancelled")
 
+// ErrElevationDenied: the system refused this account administrator rights.
+var ErrElevationDenied = errors.New("elevation denied")
+
 // Panel is the service control behind the window. Status is read directly;
 // install, uninstall, start and stop need administrator rights, so when the
 // window runs without them it runs `botgate service ACTION` through the
@@ -67,13 +70,14 @@ func (p *Panel) DB() string { return p.c.db }
 func (p *Panel) Status(ctx context.Context) (State, error) { return p.c.status(ctx, false) }
 
 // Install registers the service, to start at boot; with start it also
-// starts it now, under the same prompt for rights.
+// starts it now, under the same prompt for rights, and undoes the install
+// if it does not come up.
 func (p *Panel) Install(ctx context.Context, start bool) error {
 	if p.elevate == nil {
-		if err := p.c.Install(ctx); err != nil || !start {
-			return err
+		if !start {
+			return p.c.Install(ctx)
 		}
-		_, err := p.c.Start(ctx)
+		_, err := p.c.InstallAndStart(ctx)
 		return err
 	}
 	if start {
@@ -131,6 +135,8 @@ func (p *Panel) run(ctx context.Context, action string, flags ...string) error {
 	switch {
 	case errors.Is(err, ErrElevationCancelled):
 		return &app.Error{Code: app.CodeInvalid, Msg: "已取消：没有获得管理员权限，系统服务没有改变"}
+	case errors.Is(err, ErrElevationDenied):
+		return &app.Error{Code: app.CodeInvalid, Msg: "系统拒绝了管理员权限（密码不对，或这个账户不是管理员），系统服务没有改变。" + manualHint(p.c.db, action)}
 	case err != nil:
 		return &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("无法获得管理员权限（%v）。%s", err, manualHint(p.c.db, action)), Err: err}
 	case code == 0:

@@ -58,6 +58,8 @@ func TestPanel_WithoutRights_RunsTheCommandElevated(t *testing.T) {
 		{"command failed silently: exit status and what to run", fakeElevator{code: 3},
 			func(p *Panel) error { return p.Stop(context.Background()) },
 			"service stop --db " + db + " --report *", "系统服务操作没有完成（退出码 3）。也可以以管理员身份打开命令行"},
+		{"rights refused", fakeElevator{err: ErrElevationDenied}, func(p *Panel) error { return p.Stop(context.Background()) },
+			"service stop --db " + db + " --report *", "系统拒绝了管理员权限"},
 		{"no prompt possible", fakeElevator{err: errors.New("exec: pkexec: not found")},
 			func(p *Panel) error { return p.Stop(context.Background()) },
 			"service stop --db " + db + " --report *", "无法获得管理员权限（exec: pkexec: not found）"},

@@ -15,16 +15,29 @@ import (
 	kservice "github.com/kardianos/service"
 )
 
-// osManager is kardianos' service with one fix: under SysV init its Status
+// osManager is kardianos' service with fixes to Status. Under SysV init it
 // treats the init script's "Stopped" (exit status 1) as a failure, and a
-// missing script as an unexplained error. Read the script's answer instead.
+// missing script as an unexplained error: read the script's answer instead.
+// Under systemd it reports a unit in the "failed" state (after crashes) as
+// an error and one "deactivating" as not installed: while the unit file is
+// there it is installed and not running, so it can be started or removed.
 type osManager struct {
 	kservice.Service
 	name string
 }
 
 func (m osManager) Status() (kservice.Status, error) {
-	if kservice.Platform() != "unix-systemv" {
+	switch kservice.Platform() {
+	case "unix-systemv":
+	case "linux-systemd":
+		st, err := m.Service.Status()
+		if err != nil && (errors.Is(err, kservice.ErrNotInstalled) || strings.Contains(err.Error(), "failed state")) {
+			if _, e := os.Stat("/etc/systemd/system/" + m.name + ".service"); e == nil {
+				return kservice.StatusStopped, nil
+			}
+		}
+		return st, err
+	default:
 		return m.Service.Status()
 	}
 	script := "/etc/init.d/" + m.name

@@ -49,7 +49,10 @@ type Message struct {
 }
 
 // Enqueue commits a batch of messages in one transaction. Batching is what
-// lets many concurrent sends share one fsync (group commit).
+// lets many concurrent sends share one fsync (group commit). ctx should not
+// be one that is cancelled mid-write (the queue passes Background): a lone
+// message commits as the statement finishes, so a cancellation at that
+// moment could report an error for a row that was saved.
 func (db *DB) Enqueue(ctx context.Context, msgs []NewMessage) ([]Enqueued, error) {
 	now := db.now().UnixMilli()
 	out := make([]Enqueued, len(msgs))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,7 @@ type osFake struct {
 
 	mu        sync.Mutex
 	installed bool
+	statusErr error
 	srv       *app.App
 	calls     []string
 }
@@ -95,6 +97,8 @@ func (f *osFake) Status() (kservice.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
+	case f.statusErr != nil:
+		return kservice.StatusUnknown, f.statusErr
 	case !f.installed:
 		return kservice.StatusUnknown, kservice.ErrNotInstalled
 	case f.srv != nil:
@@ -256,6 +260,38 @@ func TestServiceTab_ServerRunningElsewhere_ShownAndNotStartedTwice(t *testing.T)
 	}
 }
 
+func TestServiceTab_ManagerCannotBeAsked_SwitchOffLimitsAndReasonShown(t *testing.T) {
+	m := newOSFake(t, "", true)
+	m.statusErr = errors.New("exit status 3")
+	h := newHarnessWith(t, withService(m, true, nil))
+	s := h.u.service
+	if !s.boot.Disabled() || !s.svcNote.Visible() || !strings.HasPrefix(s.svcNote.Text, T("无法读取系统服务的状态：")) {
+		t.Fatalf("switch disabled %v, note %q", s.boot.Disabled(), s.svcNote.Text)
+	}
+	// The window may still run the server itself.
+	test.Tap(s.start)
+	if r, _ := h.a.Running(); !r {
+		t.Fatalf("the window's server did not start: %q", s.errs.text(""))
+	}
+}
+
+// A poll that began before an action ended must not overwrite what the
+// action's end read.
+func TestPollState_OvertakenByAnAction_Dropped(t *testing.T) {
+	h := newHarnessWith(t, withService(newOSFake(t, "", false), true, nil))
+	h.u.state.mu.Lock()
+	gen := h.u.state.gen
+	h.u.state.mu.Unlock()
+	h.u.setBusy("x")
+	h.u.setBusy("")
+	if _, ok := h.u.readStateSince(gen, true); ok {
+		t.Fatal("a poll begun before the action was kept")
+	}
+	if _, ok := h.u.readStateSince(gen+2, true); !ok {
+		t.Fatal("a current poll was dropped")
+	}
+}
+
 func TestTrayToggle_FollowsWhatRuns(t *testing.T) {
 	tests := []struct {
 		v        serverView
@@ -266,7 +302,7 @@ func TestTrayToggle_FollowsWhatRuns(t *testing.T) {
 		{serverView{where: here}, "停止服务", false},
 		{serverView{where: asService}, "停止服务", false},
 		{serverView{where: asService, busy: "正在停止系统服务…"}, "停止服务", true},
-		{serverView{where: serviceStarting}, "启动服务", true},
+		{serverView{where: serviceStarting}, "停止服务", false},
 		{serverView{where: elsewhere}, "启动服务", true},
 	}
 	for _, tt := range tests {

@@ -46,8 +46,13 @@ type serverView struct {
 	svcErr    string // the service manager could not be asked
 }
 
-// running says whether the window can stop what runs (here or the service).
+// running says whether the API runs where the window controls it (here or
+// as the service).
 func (v serverView) running() bool { return v.where == here || v.where == asService }
+
+// stoppable says whether Stop applies: what running says, and a service that
+// was started but does not listen (it may be failing and restarting).
+func (v serverView) stoppable() bool { return v.running() || v.where == serviceStarting }
 
 // key changes whenever anything shown changes; the state binding carries it.
 func (v serverView) key() string { return fmt.Sprintf("%+v", v) }
@@ -57,12 +62,22 @@ type stateBox struct {
 	mu   sync.Mutex
 	v    serverView
 	busy string
+	// gen counts actions begun and ended; a poll that began before the last
+	// one must not overwrite what the action's end read.
+	gen uint64
 }
 
 // readState asks the app, the lock file and the service manager where the
 // server runs. It may run a service manager query, so the poller calls it
 // off the main goroutine; actions call it after they changed something.
 func (u *UI) readState() serverView {
+	v, _ := u.readStateSince(0, false)
+	return v
+}
+
+// readStateSince reads the state; with poll, the result is dropped (ok false)
+// when an action began or ended since generation gen.
+func (u *UI) readStateSince(gen uint64, poll bool) (serverView, bool) {
 	var v serverView
 	if r, addr := u.ctrl.Running(); r {
 		v.where, v.addr = here, addr
@@ -96,10 +111,13 @@ func (u *UI) readState() serverView {
 		v.addr, v.pid = info.Addr, info.PID
 	}
 	u.state.mu.Lock()
+	defer u.state.mu.Unlock()
+	if poll && u.state.gen != gen {
+		return u.state.v, false
+	}
 	v.busy = u.state.busy
 	u.state.v = v
-	u.state.mu.Unlock()
-	return v
+	return v, true
 }
 
 // view is the last state read.
@@ -110,8 +128,19 @@ func (u *UI) view() serverView {
 }
 
 // syncState reads the state and hands it to the bindings (any goroutine).
-func (u *UI) syncState() {
-	v := u.readState()
+func (u *UI) syncState() { u.show(u.readState()) }
+
+// pollState is syncState for the poller: a read overtaken by an action is dropped.
+func (u *UI) pollState() {
+	u.state.mu.Lock()
+	gen := u.state.gen
+	u.state.mu.Unlock()
+	if v, ok := u.readStateSince(gen, true); ok {
+		u.show(v)
+	}
+}
+
+func (u *UI) show(v serverView) {
 	_ = u.addr.Set(v.addr)
 	_ = u.running.Set(v.running())
 	_ = u.stateKey.Set(v.key())
@@ -120,6 +149,7 @@ func (u *UI) syncState() {
 // setBusy marks a service action in progress ("" when done).
 func (u *UI) setBusy(what string) {
 	u.state.mu.Lock()
+	u.state.gen++
 	u.state.busy = what
 	u.state.v.busy = what
 	v := u.state.v
@@ -168,7 +198,7 @@ func (u *UI) StopServer() {
 	case v.where == here:
 		u.ctrl.StopServer()
 		u.syncState()
-	case v.where == asService || v.where == serviceStarting:
+	case v.stoppable():
 		u.serviceAction(T("正在停止系统服务…"), u.svc.Stop, nil)
 	}
 }

@@ -148,17 +148,21 @@ func (s *serviceTab) showState() {
 	s.dot.Refresh()
 	s.state.SetText(text)
 	enable(s.start, v.busy == "" && v.where == stopped)
-	enable(s.stop, v.busy == "" && (v.running() || v.where == serviceStarting))
+	enable(s.stop, v.busy == "" && v.stoppable())
 	if v.running() {
 		s.errs.general.Hide()
 	}
 
 	// The switch shows whether the service is installed; setting it must not
-	// install or uninstall anything.
-	s.boot.OnChanged = nil
-	s.boot.SetChecked(v.installed)
-	s.boot.OnChanged = s.setBoot
-	enable(s.boot, v.busy == "")
+	// install or uninstall anything. While an action runs it keeps the
+	// position the admin gave it; when the manager cannot be asked it is off
+	// limits (its position would be a guess).
+	if v.busy == "" {
+		s.boot.OnChanged = nil
+		s.boot.SetChecked(v.installed)
+		s.boot.OnChanged = s.setBoot
+	}
+	enable(s.boot, v.busy == "" && v.svcErr == "")
 	// With the service installed the system starts BotGate at boot; starting
 	// it again when the window opens does not apply.
 	enable(s.autoStart, !v.installed)
@@ -192,7 +196,7 @@ func enable(w fyne.Disableable, on bool) {
 // a server started in the window moves into the service, and a running service
 // moves back into the window when it is uninstalled.
 func (s *serviceTab) setBoot(on bool) {
-	v := s.u.view()
+	v := s.u.readState() // not the last poll: act on what is true now
 	if on == v.installed || v.busy != "" {
 		return
 	}
@@ -217,7 +221,7 @@ func (s *serviceTab) setBoot(on bool) {
 		})
 		return
 	}
-	wasService := v.where == asService || v.where == serviceStarting
+	wasService := v.stoppable()
 	s.u.serviceAction(T("正在卸载系统服务…"), func(ctx context.Context) error {
 		if err := s.u.svc.Uninstall(ctx); err != nil {
 			return err

@@ -27,7 +27,7 @@ func setupTray(fa fyne.App, u *UI) bool {
 	quit.IsQuit = true
 	menu := fyne.NewMenu("BotGate", show, toggle, fyne.NewMenuItemSeparator(), quit)
 	toggle.Action = func() {
-		if u.view().running() {
+		if u.view().stoppable() {
 			u.StopServer()
 		} else {
 			u.StartServer()
@@ -53,9 +53,9 @@ func setupTray(fa fyne.App, u *UI) bool {
 // shown, it cannot be stopped from here).
 func trayToggle(v serverView) (label string, disabled bool) {
 	switch {
-	case v.where == elsewhere || v.where == serviceStarting:
+	case v.where == elsewhere:
 		return T("启动服务"), true
-	case v.running():
+	case v.stoppable():
 		return T("停止服务"), v.busy != ""
 	}
 	return T("启动服务"), v.busy != ""

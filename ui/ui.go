@@ -150,7 +150,7 @@ func (u *UI) poll() {
 			return
 		case <-t.C:
 		}
-		u.syncState()
+		u.pollState()
 		n++
 		if n%5 == 0 {
 			u.service.loadStats()
