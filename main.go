@@ -20,6 +20,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	_ "botgate/internal/cleanlocale" // before Fyne reads the locale
 	"botgate/service"
 )
 
