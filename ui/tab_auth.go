@@ -208,11 +208,11 @@ func (a *authTab) selectName(name string) {
 // renameUser asks for the new name of the selected user; password, roles
 // and the templates naming the user stay with it.
 func (a *authTab) renameUser() {
-	if a.selected < 0 || a.selected >= len(a.users) {
+	from := selectedName(a.users, a.selected, func(x app.UserConfig) string { return x.Name })
+	if from == "" {
 		a.uerrs.show(notice(T("请先在左侧列表中选择一个用户")))
 		return
 	}
-	from := a.users[a.selected].Name
 	to := widget.NewEntry()
 	to.SetText(from)
 	items := []*widget.FormItem{widget.NewFormItem(T("新用户名"), to)}
@@ -236,19 +236,12 @@ func (a *authTab) rename(from, to string) {
 }
 
 func (a *authTab) deleteUser() {
-	if a.selected < 0 || a.selected >= len(a.users) {
-		a.uerrs.show(notice(T("请先在左侧列表中选择一个用户")))
-		return
-	}
-	name := a.users[a.selected].Name
-	a.u.confirm(T("删除用户"), fmt.Sprintf(T("确定删除用户 %s？使用该用户的程序将无法再调用。"), name), func() {
-		if err := a.u.ctrl.DeleteUser(a.u.ctx, name); err != nil {
-			a.uerrs.show(err)
-			return
-		}
-		a.newUser()
-		a.loadUsers()
-		setStatus(a.usaved, nil, fmt.Sprintf(T("用户 %s 已删除"), name))
+	a.u.deleteSelected(deletion{
+		name: selectedName(a.users, a.selected, func(x app.UserConfig) string { return x.Name }),
+		pick: T("请先在左侧列表中选择一个用户"), title: T("删除用户"),
+		question: T("确定删除用户 %s？使用该用户的程序将无法再调用。"), done: T("用户 %s 已删除"),
+		errs: a.uerrs, status: a.usaved, del: a.u.ctrl.DeleteUser,
+		after: func() { a.newUser(); a.loadUsers() },
 	})
 }
 

@@ -238,19 +238,12 @@ func (c *channelsTab) save() {
 }
 
 func (c *channelsTab) delete() {
-	if c.selected < 0 || c.selected >= len(c.items) {
-		c.errs.show(notice(T("请先在左侧列表中选择一个通道")))
-		return
-	}
-	name := c.items[c.selected].Name
-	c.u.confirm(T("删除通道"), fmt.Sprintf(T("确定删除通道 %s？队列中发往它的消息会失败。"), name), func() {
-		if err := c.u.ctrl.DeleteChannel(c.u.ctx, name); err != nil {
-			c.errs.show(err)
-			return
-		}
-		c.newChannel()
-		c.refresh()
-		setStatus(c.status, nil, fmt.Sprintf(T("通道 %s 已删除"), name))
+	c.u.deleteSelected(deletion{
+		name: selectedName(c.items, c.selected, func(x app.ChannelConfig) string { return x.Name }),
+		pick: T("请先在左侧列表中选择一个通道"), title: T("删除通道"),
+		question: T("确定删除通道 %s？队列中发往它的消息会失败。"), done: T("通道 %s 已删除"),
+		errs: c.errs, status: c.status, del: c.u.ctrl.DeleteChannel,
+		after: func() { c.newChannel(); c.refresh() },
 	})
 }
 

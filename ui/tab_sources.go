@@ -123,19 +123,12 @@ func (s *sourcesTab) save() {
 }
 
 func (s *sourcesTab) delete() {
-	if s.selected < 0 || s.selected >= len(s.items) {
-		s.errs.show(notice(T("请先在左侧列表中选择一个数据源")))
-		return
-	}
-	name := s.items[s.selected].Name
-	s.u.confirm(T("删除数据源"), fmt.Sprintf(T("确定删除数据源 %s？"), name), func() {
-		if err := s.u.ctrl.DeleteDataSource(s.u.ctx, name); err != nil {
-			s.errs.show(err)
-			return
-		}
-		s.newSource()
-		s.refresh()
-		setStatus(s.status, nil, fmt.Sprintf(T("数据源 %s 已删除"), name))
+	s.u.deleteSelected(deletion{
+		name: selectedName(s.items, s.selected, func(x app.DataSourceConfig) string { return x.Name }),
+		pick: T("请先在左侧列表中选择一个数据源"), title: T("删除数据源"),
+		question: T("确定删除数据源 %s？"), done: T("数据源 %s 已删除"),
+		errs: s.errs, status: s.status, del: s.u.ctrl.DeleteDataSource,
+		after: func() { s.newSource(); s.refresh() },
 	})
 }
 

@@ -278,19 +278,12 @@ func (t *templatesTab) save() {
 }
 
 func (t *templatesTab) delete() {
-	if t.selected < 0 || t.selected >= len(t.items) {
-		t.errs.show(notice(T("请先在左侧列表中选择一个模板")))
-		return
-	}
-	kw := t.items[t.selected].Keyword
-	t.u.confirm(T("删除模板"), fmt.Sprintf(T("确定删除模板 %s？调用该关键字的请求将失败。"), kw), func() {
-		if err := t.u.ctrl.DeleteTemplate(t.u.ctx, kw); err != nil {
-			t.errs.show(err)
-			return
-		}
-		t.newTemplate()
-		t.refresh()
-		setStatus(t.status, nil, fmt.Sprintf(T("模板 %s 已删除"), kw))
+	t.u.deleteSelected(deletion{
+		name: selectedName(t.items, t.selected, func(x app.TemplateConfig) string { return x.Keyword }),
+		pick: T("请先在左侧列表中选择一个模板"), title: T("删除模板"),
+		question: T("确定删除模板 %s？调用该关键字的请求将失败。"), done: T("模板 %s 已删除"),
+		errs: t.errs, status: t.status, del: t.u.ctrl.DeleteTemplate,
+		after: func() { t.newTemplate(); t.refresh() },
 	})
 }
 

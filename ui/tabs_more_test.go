@@ -1,13 +1,18 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"botgate/app"
 )
@@ -172,5 +177,80 @@ func TestAuthTab_RenameUser_NewNameWorksOverHTTPAndTakenNameRefused(t *testing.T
 		if refused := body["errcode"] == float64(app.CodeUnauthorized); refused == tc.authorized {
 			t.Errorf("sending as %s: %v, want authorized=%v", tc.user, body, tc.authorized)
 		}
+	}
+}
+
+// Every list tab's 删除 without a selection says what to do and deletes nothing.
+func TestDelete_NothingSelected_AsksToPickFirst(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name string
+		del  func()
+		errs *fieldErrors
+		want string
+	}{
+		{"channel", h.u.channels.delete, h.u.channels.errs, T("请先在左侧列表中选择一个通道")},
+		{"template", h.u.templates.delete, h.u.templates.errs, T("请先在左侧列表中选择一个模板")},
+		{"data source", h.u.sources.delete, h.u.sources.errs, T("请先在左侧列表中选择一个数据源")},
+		{"user", h.u.auth.deleteUser, h.u.auth.uerrs, T("请先在左侧列表中选择一个用户")},
+		{"user rename", h.u.auth.renameUser, h.u.auth.uerrs, T("请先在左侧列表中选择一个用户")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.del()
+			if got := tt.errs.text(""); got != tt.want {
+				t.Fatalf("message %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// tapOverlayButton taps the button labelled label in the window's top
+// overlay (an open dialog).
+func tapOverlayButton(t *testing.T, h *harness, label string) {
+	t.Helper()
+	top := h.u.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog is open")
+	}
+	var found *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			found = b
+		}
+		switch x := o.(type) {
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(x).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(top)
+	if found == nil {
+		t.Fatalf("no %q button in the dialog", label)
+	}
+	test.Tap(found)
+}
+
+func TestDelete_Confirmed_RemovedAndReported(t *testing.T) {
+	h := newHarness(t)
+	c := h.u.channels
+	c.newChannel()
+	c.name.SetText("记录")
+	c.selectKind("log")
+	c.save()
+	c.list.Select(0)
+	c.delete()
+	tapOverlayButton(t, h, lang.L("Yes"))
+	if items, _ := h.a.ListChannels(context.Background()); len(items) != 0 {
+		t.Fatalf("channels after delete: %+v", items)
+	}
+	if want := fmt.Sprintf(T("通道 %s 已删除"), "记录"); c.status.Text != want {
+		t.Fatalf("status %q, want %q", c.status.Text, want)
 	}
 }

@@ -7,6 +7,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -313,3 +314,39 @@ func setStatus(l *widget.Label, err error, ok string) {
 
 // notice is a message from the window itself, shown like a validation error.
 func notice(msg string) error { return &app.Error{Code: app.CodeInvalid, Msg: msg} }
+
+// deletion is what a list tab's 删除 button needs; the messages are passed
+// translated, question and done with a %s for the name.
+type deletion struct {
+	name                        string // the selected item; "" when none is
+	pick, title, question, done string
+	errs                        *fieldErrors
+	status                      *widget.Label
+	del                         func(ctx context.Context, name string) error
+	after                       func() // clear the form, reload the list
+}
+
+// deleteSelected refuses without a selection, asks, deletes, then runs after
+// and reports; a failure shows in the form's error label.
+func (u *UI) deleteSelected(d deletion) {
+	if d.name == "" {
+		d.errs.show(notice(d.pick))
+		return
+	}
+	u.confirm(d.title, fmt.Sprintf(d.question, d.name), func() {
+		if err := d.del(u.ctx, d.name); err != nil {
+			d.errs.show(err)
+			return
+		}
+		d.after()
+		setStatus(d.status, nil, fmt.Sprintf(d.done, d.name))
+	})
+}
+
+// selectedName is the name of items[i], or "" when i selects nothing.
+func selectedName[T any](items []T, i int, name func(T) string) string {
+	if i < 0 || i >= len(items) {
+		return ""
+	}
+	return name(items[i])
+}
