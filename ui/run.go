@@ -38,6 +38,7 @@ func Run(ctrl Controller, opts Options) int {
 			return
 		}
 		u.win.Hide()
+		u.hidden.Store(true)
 		// Say once where the window went, so the admin knows the service keeps running.
 		if !fa.Preferences().Bool("told_tray") {
 			fa.Preferences().SetBool("told_tray", true)

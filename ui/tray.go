@@ -21,6 +21,8 @@ func setupTray(fa fyne.App, u *UI) bool {
 	toggle := fyne.NewMenuItem(T("启动服务"), nil)
 	show := fyne.NewMenuItem(T("打开主窗口"), func() {
 		u.win.Show()
+		u.hidden.Store(false)
+		u.syncState() // hidden, it was read only every few seconds
 		u.win.RequestFocus()
 	})
 	quit := fyne.NewMenuItem(T("退出"), func() { fa.Quit() })

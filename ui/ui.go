@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -53,6 +54,10 @@ type UI struct {
 	wg     sync.WaitGroup
 	// actions counts service actions under way (tests wait for them).
 	actions sync.WaitGroup
+	// hidden: the window is closed to the tray. The state is then read every
+	// fifth tick only (the tray icon still follows it): on Linux each read
+	// runs systemctl or an init script.
+	hidden atomic.Bool
 
 	// svc is the system service for this database (nil: none here).
 	svc ServiceControl
@@ -151,12 +156,14 @@ func (u *UI) poll() {
 			return
 		case <-t.C:
 		}
-		u.pollState()
 		n++
+		if !u.hidden.Load() || n%5 == 0 {
+			u.pollState()
+		}
 		if n%5 == 0 {
 			u.service.loadStats()
 		}
-		if u.logs.visible() {
+		if u.logs.visible() && !u.hidden.Load() {
 			u.logs.loadAsync()
 		}
 	}
