@@ -186,6 +186,9 @@ func verifyEvent(r *http.Request, ch storage.Channel, body []byte) *hookError {
 			}
 			return hookErr(http.StatusForbidden, app.CodeUnauthorized, "上报地址中的 secret 与通道设置不一致，请核对")
 		}
+		if ch.Type == "openqq" {
+			return hookErr(http.StatusUnauthorized, app.CodeUnauthorized, "缺少 secret：通道设置了 secret，请在 Mojo-Webqq 的 post_api 地址后加上 ?secret=通道密钥（密钥中有 + & % # 等符号时要做 URL 编码）")
+		}
 		return hookErr(http.StatusUnauthorized, app.CodeUnauthorized, "缺少 X-Signature 签名：通道设置了 secret，请在 NapCat/LLBot 的 HTTP 上报中填写相同的密钥(token/secret)")
 	}
 	hexSig, ok := strings.CutPrefix(sig, "sha1=")

@@ -368,6 +368,9 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 			}
+			if tc.status == 401 && !strings.Contains(rec.Body.String(), "post_api") {
+				t.Fatalf("the missing secret is not explained for Mojo-Webqq: %s", rec.Body)
+			}
 			if tc.status == 200 && hookJSON(t, rec.Body.String())["reply"] != "测试员02(cs02) QQ 2303831209" {
 				t.Fatalf("reply %s", rec.Body)
 			}

@@ -252,6 +252,13 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 	if _, err := a.Authenticate(ctx, creds("erp")); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := a.Import(ctx, ConfigFile{Channels: []ChannelConfig{{Name: "记录", Type: "log"}}}); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := a.Send(ctx, Caller{Name: "erp", Roles: []string{"sales"}}, SendRequest{Channel: "记录", QQ: "10001", Content: "hi", IdemKey: "k1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := a.RenameUser(ctx, "erp", "erp2"); err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +268,14 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 	}
 	if _, err := a.Authenticate(ctx, creds("erp")); err == nil {
 		t.Fatal("the old name still authenticates")
+	}
+	// Its messages follow: still its own, and the idempotency key still holds.
+	if _, err := a.Message(ctx, c, sent.ID); err != nil {
+		t.Fatalf("erp2 cannot see the message it sent as erp: %v", err)
+	}
+	again, err := a.Send(ctx, c, SendRequest{Channel: "记录", QQ: "10001", Content: "hi", IdemKey: "k1"})
+	if err != nil || again.ID != sent.ID || !again.Existing {
+		t.Fatalf("retry after rename: %+v %v, want the existing message %d", again, err, sent.ID)
 	}
 	ts, _ := a.ListTemplates(ctx)
 	for _, tp := range ts {

@@ -250,6 +250,9 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 	}
 	settings := cur.settings
 	if cf.Settings != nil {
+		if err := validatePrefix(cf.Settings.ChatPrefix); err != nil {
+			return sum, prefix(err, "设置", "", -1)
+		}
 		settings = applyPatch(settings, *cf.Settings)
 		if err := validateSettings(settings, cur); err != nil {
 			return sum, prefix(err, "设置", "", -1)
@@ -558,9 +561,18 @@ func validateSettings(s Settings, cur *current) error {
 	if s.LogRetentionDays < 1 || s.LogRetentionDays > 3650 {
 		return invalid("log_retention_days", "日志保留天数必须在 1 到 3650 之间")
 	}
-	// The prefix is matched before the first word of a chat message, so a
-	// space in it could never match; a long one is surely a mistake.
-	if p := s.ChatPrefix; utf8.RuneCountInString(p) > 8 || strings.ContainsFunc(p, unicode.IsSpace) {
+	return nil
+}
+
+// validatePrefix checks a chat prefix being set. A prefix is typed before
+// the keyword in chat ("#账号"): spaces in it are a mistake people cannot
+// see, and a long one is surely a mistake. Only a new value is checked, so
+// a prefix stored before this rule does not block other settings.
+func validatePrefix(p *string) error {
+	if p == nil {
+		return nil
+	}
+	if v := strings.TrimSpace(*p); utf8.RuneCountInString(v) > 8 || strings.ContainsFunc(v, unicode.IsSpace) {
 		return invalid("chat_prefix", "聊天前缀最多 8 个字符，且不能有空格，例如 # 或 查；留空则不需要前缀")
 	}
 	return nil

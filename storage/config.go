@@ -188,13 +188,28 @@ func (t *Tx) RenameUser(from, to string) error {
 			return err
 		}
 		users := decodeList(list)
-		if i := slices.Index(users, from); i >= 0 {
-			users[i] = to
-			renamed[kw] = users
+		if !slices.Contains(users, from) {
+			continue
 		}
+		var out []string // from becomes to, listed once even if to was there already
+		for _, u := range users {
+			if u == from {
+				u = to
+			}
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+		renamed[kw] = out
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The user's messages follow too: ownership (GET /api/v1/messages/{id})
+	// and idempotency keys are per user name. OR IGNORE leaves rows whose key
+	// a deleted user of the new name already used.
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE OR IGNORE outbox SET api_user = ? WHERE api_user = ?`, to, from); err != nil {
 		return err
 	}
 	for kw, users := range renamed {

@@ -286,7 +286,6 @@ func (db *DB) RequestLogs(ctx context.Context, contains string, limit int) ([]Re
 	}, args...)
 }
 
-// PruneRequestLog deletes request log rows older than before and returns how many.
 // PruneFinished deletes delivered and failed messages queued before before;
 // queued ones stay whatever their age (they are still owed a delivery).
 func (db *DB) PruneFinished(ctx context.Context, before time.Time) (int64, error) {
@@ -297,6 +296,7 @@ func (db *DB) PruneFinished(ctx context.Context, before time.Time) (int64, error
 	return res.RowsAffected()
 }
 
+// PruneRequestLog deletes request log rows older than before and returns how many.
 func (db *DB) PruneRequestLog(ctx context.Context, before time.Time) (int64, error) {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM request_log WHERE at < ?`, before.UnixMilli())
 	if err != nil {

@@ -229,6 +229,10 @@ func (a *authTab) rename(from, to string) {
 		return
 	}
 	to = strings.TrimSpace(to)
+	if to == from {
+		a.uerrs.clear()
+		return
+	}
 	a.uerrs.clear()
 	a.loadUsers()
 	a.selectName(to)

@@ -139,9 +139,20 @@ func (c *channelsTab) buildKeys(values map[string]string) {
 		c.keysBox.Add(widget.NewLabel(T("此类型没有配置项")))
 	}
 	c.keysBox.Add(form)
-	test, book := c.u.ctrl.ChannelFeatures(k.Name)
+	c.enableFeatures(k.Name)
+}
+
+// enableFeatures enables 测试连接 and 通讯录 as the channel type offers them.
+func (c *channelsTab) enableFeatures(typ string) {
+	test, book := c.u.ctrl.ChannelFeatures(typ)
 	enable(c.testBtn, test)
 	enable(c.bookBtn, book)
+}
+
+// currentType is the type selected in the form now.
+func (c *channelsTab) currentType() string {
+	k, _ := c.kindByTitle(c.kind.Selected)
+	return k.Name
 }
 
 func (c *channelsTab) refresh() {
@@ -259,7 +270,13 @@ func (c *channelsTab) test() {
 	c.status.SetText(T("正在测试连接…"))
 	c.testBtn.Disable()
 	c.u.background(func(ctx context.Context) error { return c.u.ctrl.TestChannel(ctx, cc) }, func(err error) {
-		c.testBtn.Enable()
+		// The admin may have picked another type meanwhile: the buttons follow
+		// the form, and an outcome for a form no longer shown is dropped.
+		c.enableFeatures(c.currentType())
+		if c.currentType() != cc.Type {
+			c.status.SetText("")
+			return
+		}
 		if err != nil {
 			c.status.SetText("")
 			c.errs.show(err)
@@ -320,7 +337,11 @@ func (c *channelsTab) contacts() {
 		list, err = c.u.ctrl.ChannelContacts(ctx, cc)
 		return err
 	}, func(err error) {
-		c.bookBtn.Enable()
+		c.enableFeatures(c.currentType())
+		if c.currentType() != cc.Type {
+			c.status.SetText("")
+			return
+		}
 		if err != nil {
 			c.status.SetText("")
 			c.errs.show(err)
@@ -369,7 +390,7 @@ func (b *contactBook) apply(text string) {
 	text = strings.ToLower(strings.TrimSpace(text))
 	b.shown = b.shown[:0:0]
 	for _, ct := range b.all {
-		if text == "" || strings.Contains(ct.ID, text) || strings.Contains(strings.ToLower(ct.Name), text) {
+		if text == "" || strings.Contains(strings.ToLower(ct.ID), text) || strings.Contains(strings.ToLower(ct.Name), text) {
 			b.shown = append(b.shown, ct)
 		}
 	}
@@ -384,6 +405,7 @@ func (b *contactBook) copy(i int) {
 	id := b.shown[i].ID
 	b.u.fa.Clipboard().SetContent(id)
 	b.copied.SetText(fmt.Sprintf(T("已复制 %s"), id))
+	b.list.Unselect(i) // so that a second click on the row copies again
 }
 
 func (b *contactBook) show() {

@@ -170,7 +170,6 @@ func cellText(v any) string {
 }
 
 func (t *templatesTab) refresh() {
-	t.prefix.refresh()
 	t.ds.Options = t.u.ctrl.DataSourceNames()
 	if t.ds.Selected == "" {
 		t.ds.SetSelected(app.DefaultSource)

@@ -254,3 +254,24 @@ func TestDelete_Confirmed_RemovedAndReported(t *testing.T) {
 		t.Fatalf("status %q, want %q", c.status.Text, want)
 	}
 }
+
+// The setting rows show what is saved (set here by config import, as an
+// admin might while the window is open) when their tab is shown.
+func TestSettingRows_ShowTheSavedValues(t *testing.T) {
+	h := newHarness(t)
+	if got := h.u.logs.retention.entry.Text; got != "30" {
+		t.Fatalf("retention shows %q at start, want the default 30", got)
+	}
+	days, prefix := 90, "#"
+	if _, err := h.a.Import(context.Background(), app.ConfigFile{Settings: &app.SettingsPatch{LogRetentionDays: &days, ChatPrefix: &prefix}}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.SelectTab(3)
+	h.u.SelectTab(5)
+	if got := h.u.logs.retention.entry.Text; got != "90" {
+		t.Fatalf("retention shows %q, want 90", got)
+	}
+	if got := h.u.templates.prefix.entry.Text; got != "#" {
+		t.Fatalf("prefix shows %q, want #", got)
+	}
+}

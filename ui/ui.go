@@ -176,6 +176,15 @@ func (u *UI) refreshAll() {
 	u.templates.refresh()
 	u.sources.refresh()
 	u.logs.load()
+	u.loadSettingRows()
+}
+
+// loadSettingRows shows the saved chat prefix and log retention. Not part of
+// the tabs' refresh, which runs after every save in them and on each poll,
+// and would overwrite what the admin is typing.
+func (u *UI) loadSettingRows() {
+	u.templates.prefix.refresh()
+	u.logs.retention.refresh()
 }
 
 func (u *UI) refreshSelected() {
@@ -189,10 +198,12 @@ func (u *UI) refreshSelected() {
 		u.channels.refresh()
 	case 3:
 		u.templates.refresh()
+		u.templates.prefix.refresh()
 	case 4:
 		u.sources.refresh()
 	case 5:
 		u.logs.load()
+		u.logs.retention.refresh()
 	}
 }
 
