@@ -99,11 +99,7 @@ func (db *DB) InboundLogs(ctx context.Context, f InboundFilter) ([]Inbound, erro
 
 // PruneInbound deletes inbound log rows older than before and returns how many.
 func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM inbound_log WHERE at < ?`, before.UnixMilli())
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return db.pruneBatched(ctx, "inbound_log", `at < ?`, before.UnixMilli())
 }
 
 // capRunes cuts s to at most n characters (not bytes: Chinese text stays

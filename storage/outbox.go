@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -289,18 +290,38 @@ func (db *DB) RequestLogs(ctx context.Context, contains string, limit int) ([]Re
 // PruneFinished deletes delivered and failed messages queued before before;
 // queued ones stay whatever their age (they are still owed a delivery).
 func (db *DB) PruneFinished(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM outbox WHERE status IN ('delivered', 'failed') AND created_at < ?`, before.UnixMilli())
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return db.pruneBatched(ctx, "outbox", `status IN ('delivered', 'failed') AND created_at < ?`, before.UnixMilli())
 }
 
 // PruneRequestLog deletes request log rows older than before and returns how many.
 func (db *DB) PruneRequestLog(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM request_log WHERE at < ?`, before.UnixMilli())
-	if err != nil {
-		return 0, err
+	return db.pruneBatched(ctx, "request_log", `at < ?`, before.UnixMilli())
+}
+
+// pruneBatch bounds one DELETE: the writer connection is shared with every
+// acknowledged send, and the first pruning of a busy database can have
+// millions of rows to drop; in batches, sends slip in between.
+const pruneBatch = 2000
+
+// pruneBatched deletes the rows of table matching where, a batch at a time,
+// each its own short transaction (relaxed sync: a lost delete is redone next
+// hour). table and where are constants of this package, never user input.
+func (db *DB) pruneBatched(ctx context.Context, table, where string, args ...any) (int64, error) {
+	q := `DELETE FROM ` + table + ` WHERE rowid IN (SELECT rowid FROM ` + table + ` WHERE ` + where + ` LIMIT ` + strconv.Itoa(pruneBatch) + `)`
+	var total int64
+	for {
+		var n int64
+		err := db.relaxed(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
 	}
-	return res.RowsAffected()
 }

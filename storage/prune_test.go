@@ -1,0 +1,39 @@
+package storage
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Pruning more rows than one batch removes them all, and only them.
+func TestPruneRequestLog_ManyBatches(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	now := time.Now()
+	var logs []RequestLog
+	for i := 0; i < 2*pruneBatch+500; i++ {
+		logs = append(logs, RequestLog{At: now.AddDate(0, 0, -40), Path: "/old"})
+	}
+	for i := 0; i < 10; i++ {
+		logs = append(logs, RequestLog{At: now, Path: "/new"})
+	}
+	if err := db.InsertRequestLogs(ctx, logs); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PruneRequestLog(ctx, now.AddDate(0, 0, -30))
+	if err != nil || n != 2*pruneBatch+500 {
+		t.Fatalf("pruned %d (%v), want %d", n, err, 2*pruneBatch+500)
+	}
+	left, _ := db.RequestLogs(ctx, "", 100)
+	if len(left) != 10 {
+		t.Fatalf("%d rows left, want the 10 new ones", len(left))
+	}
+	for _, l := range left {
+		if l.Path != "/new" {
+			t.Fatalf("kept %+v", l)
+		}
+	}
+}
