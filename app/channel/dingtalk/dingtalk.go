@@ -38,7 +38,7 @@ const platform = "钉钉机器人"
 const MaxContent = 20000
 
 // TestText is what Test posts to the group.
-const TestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
+const TestText = channel.RobotTestText
 
 // Connector is one custom robot.
 type Connector struct {
@@ -61,13 +61,9 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	format := strings.ToLower(strings.TrimSpace(cfg.Values["format"]))
-	switch format {
-	case "":
-		format = "text"
-	case "text", "markdown":
-	default:
-		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("钉钉机器人的 format 只能是 text 或 markdown，不是 %q", format)}
+	format, err := channel.TextFormat(cfg, "钉钉机器人")
+	if err != nil {
+		return nil, err
 	}
 	atAll, _ := strconv.ParseBool(strings.TrimSpace(cfg.Values["at_all"]))
 	now := deps.Now

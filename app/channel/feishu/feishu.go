@@ -36,7 +36,7 @@ const platform = "飞书机器人"
 const MaxBody = 20 * 1024
 
 // TestText is what Test posts to the group.
-const TestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
+const TestText = channel.RobotTestText
 
 // Connector is one custom bot.
 type Connector struct {

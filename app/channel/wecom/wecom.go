@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"botgate/app/channel"
 )
@@ -33,7 +32,7 @@ const (
 )
 
 // TestText is what Test posts to the group.
-const TestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
+const TestText = channel.RobotTestText
 
 // Connector is one group robot.
 type Connector struct {
@@ -54,13 +53,9 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	format := strings.ToLower(strings.TrimSpace(cfg.Values["format"]))
-	switch format {
-	case "":
-		format = "text"
-	case "text", "markdown":
-	default:
-		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("企业微信机器人的 format 只能是 text 或 markdown，不是 %q", format)}
+	format, err := channel.TextFormat(cfg, "企业微信机器人")
+	if err != nil {
+		return nil, err
 	}
 	return &Connector{url: u, format: format, mentioned: channel.SplitList(cfg.Values["mentioned_list"]),
 		mobiles: channel.SplitList(cfg.Values["mentioned_mobile_list"]), client: deps.HTTP}, nil
