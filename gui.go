@@ -17,7 +17,8 @@ func runGUI(g *globals, stdout, stderr io.Writer) int {
 	slog.SetDefault(log)
 	a, err := openApp(context.Background(), g, log)
 	if err != nil {
-		return fail(stderr, err)
+		fail(stderr, err)
+		return ui.ShowStartupError(version, g.db, errMsg(err))
 	}
 	defer a.Close()
 	opts := ui.Options{Version: version, Log: log}

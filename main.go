@@ -114,13 +114,18 @@ func openApp(ctx context.Context, g *globals, log *slog.Logger) (*app.App, error
 
 // fail prints an error for an office admin: the Chinese message, not a stack.
 func fail(stderr io.Writer, err error) int {
+	fmt.Fprintln(stderr, "错误："+errMsg(err))
+	return 1
+}
+
+// errMsg is what an admin is told of err: the Chinese message of an
+// app.Error, else the error's own text (which names the file and the cause).
+func errMsg(err error) string {
 	var e *app.Error
 	if errors.As(err, &e) {
-		fmt.Fprintln(stderr, "错误："+e.Msg)
-	} else {
-		fmt.Fprintln(stderr, "错误："+err.Error())
+		return e.Msg
 	}
-	return 1
+	return err.Error()
 }
 
 func cmdServe(g *globals, args []string, stdout, stderr io.Writer) int {

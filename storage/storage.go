@@ -68,6 +68,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db := &DB{w: w, path: abs, now: time.Now}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
+		if strings.Contains(err.Error(), "file is not a database") {
+			return nil, fmt.Errorf("打开状态数据库 %s 失败：这个文件不是 BotGate 的数据库，或已经损坏 (%w)", abs, err)
+		}
 		return nil, fmt.Errorf("打开状态数据库 %s 失败: %w", abs, err)
 	}
 	r, err := sql.Open("sqlite", abs+"?"+pragmas+"&_pragma=query_only(1)")

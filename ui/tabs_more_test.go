@@ -275,3 +275,44 @@ func TestSettingRows_ShowTheSavedValues(t *testing.T) {
 		t.Fatalf("prefix shows %q, want #", got)
 	}
 }
+
+func TestStartupError_SaysWhatFailedWhereAndWhatToTry(t *testing.T) {
+	fa := test.NewTempApp(t)
+	quit := false
+	w := fa.NewWindow("x")
+	w.SetContent(startupErrorContent("/srv/botgate/botgate.db", "打开状态数据库 /srv/botgate/botgate.db 失败: file is not a database", func() { quit = true }))
+	var texts []string
+	var closeBtn *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Label:
+			texts = append(texts, x.Text)
+		case *widget.Button:
+			closeBtn = x
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(x).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(w.Content())
+	all := strings.Join(texts, "\n")
+	hint := T("请确认这个文件夹可以写入、磁盘没有满。如果数据库文件损坏，可以先把它改名（保留备份），再打开 BotGate，会新建一个空数据库，然后在“关于”页用“导入配置”恢复。")
+	for _, want := range []string{"file is not a database", T("状态数据库：") + "/srv/botgate/botgate.db", hint} {
+		if !strings.Contains(all, want) {
+			t.Errorf("window lacks %q:\n%s", want, all)
+		}
+	}
+	if closeBtn == nil {
+		t.Fatal("no close button")
+	}
+	test.Tap(closeBtn)
+	if !quit {
+		t.Fatal("关闭 does not quit")
+	}
+}

@@ -1,8 +1,11 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,5 +38,22 @@ func TestPruneRequestLog_ManyBatches(t *testing.T) {
 		if l.Path != "/new" {
 			t.Fatalf("kept %+v", l)
 		}
+	}
+}
+
+// A file that is not SQLite (a wrong path, a damaged file) is refused with a
+// Chinese reason that names it, and is left as it was.
+func TestOpen_NotADatabase_ExplainedAndUntouched(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "botgate.db")
+	junk := []byte(strings.Repeat("not sqlite ", 1000))
+	if err := os.WriteFile(path, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "不是 BotGate 的数据库，或已经损坏") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(path); !bytes.Equal(b, junk) {
+		t.Fatal("the file was changed")
 	}
 }
