@@ -53,6 +53,38 @@ type result struct {
 	errors   int
 	perSec   float64
 	p50, p99 time.Duration
+	lat      []time.Duration // sorted
+	elapsed  time.Duration
+}
+
+// merge combines runs of the same phase into one result.
+func merge(rs ...result) result {
+	var m result
+	for _, r := range rs {
+		m.reqs += r.reqs
+		m.errors += r.errors
+		m.elapsed += r.elapsed
+		m.lat = append(m.lat, r.lat...)
+	}
+	slices.Sort(m.lat)
+	m.perSec = float64(m.reqs) / m.elapsed.Seconds()
+	if len(m.lat) > 0 {
+		m.p50 = m.lat[len(m.lat)*50/100]
+		m.p99 = m.lat[min(len(m.lat)-1, len(m.lat)*99/100)]
+	}
+	return m
+}
+
+// versus runs a BotGate phase and the same phase on the reference in the
+// order A B B A, each half as long, and merges each side: the machine's
+// drift over the minute (other load, page cache, CPU frequency) then weighs
+// on both sides alike instead of on whichever ran first.
+func versus(d time.Duration, a, b func(time.Duration) result) (result, result) {
+	a1 := a(d / 2)
+	b1 := b(d / 2)
+	b2 := b(d / 2)
+	a2 := a(d / 2)
+	return merge(a1, a2), merge(b1, b2)
 }
 
 func (r result) String() string {
@@ -188,7 +220,7 @@ func load(conns int, d time.Duration, next func(worker, i int) string, check fun
 	wg.Wait()
 	el := time.Since(t0)
 	slices.Sort(lat)
-	r := result{reqs: len(lat), errors: errs, perSec: float64(len(lat)) / el.Seconds()}
+	r := result{reqs: len(lat), errors: errs, perSec: float64(len(lat)) / el.Seconds(), lat: lat, elapsed: el}
 	if len(lat) > 0 {
 		r.p50 = lat[len(lat)*50/100]
 		r.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
@@ -289,12 +321,6 @@ func run() error {
 	query := func(w, i int) string {
 		return base + url.Values{"Access_token": {password}, "user": {"demo"}, "QQ": {strconv.Itoa(100000000 + rand.IntN(*rows))}, "keyword": {"查询"}}.Encode()
 	}
-	bg1 := load(1, *duration, send, okEnvelope)
-	bg32 := load(32, *duration, send, okEnvelope)
-	q1 := load(1, *duration, query, okEnvelope)
-	q32 := load(32, *duration, query, okEnvelope)
-	loadedRSS := p.rssKB()
-
 	ref, err := startProc(*refBin, "-db", filepath.Join(dir, "ref.db"), "-listen", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -304,8 +330,14 @@ func run() error {
 	refSend := func(w, i int) string {
 		return refURL + url.Values{"QQ": {strconv.Itoa(10000 + w)}, "content": {"bench " + strconv.Itoa(i)}}.Encode()
 	}
-	r1 := load(1, *duration, refSend, okEnvelope)
-	r32 := load(32, *duration, refSend, okEnvelope)
+	phase := func(conns int, next func(w, i int) string) func(time.Duration) result {
+		return func(d time.Duration) result { return load(conns, d, next, okEnvelope) }
+	}
+	bg1, r1 := versus(*duration, phase(1, send), phase(1, refSend))
+	bg32, r32 := versus(*duration, phase(32, send), phase(32, refSend))
+	q1 := load(1, *duration, query, okEnvelope)
+	q32 := load(32, *duration, query, okEnvelope)
+	loadedRSS := p.rssKB()
 
 	fmt.Printf("| measure | BotGate | reference (net/http + 1 SQLite insert) | ratio / target |\n|---|---|---|---|\n")
 	fmt.Printf("| QQAP send, 1 connection | %s | %s | %.2fx (target ≥ 0.7x) |\n", bg1, r1, bg1.perSec/r1.perSec)
