@@ -59,9 +59,8 @@ func (v serverView) key() string { return fmt.Sprintf("%+v", v) }
 
 // stateBox holds the current view for readers on any goroutine.
 type stateBox struct {
-	mu   sync.Mutex
-	v    serverView
-	busy string
+	mu sync.Mutex
+	v  serverView // v.busy is set by setBusy and kept across reads
 	// gen counts actions begun and ended; a poll that began before the last
 	// one must not overwrite what the action's end read.
 	gen uint64
@@ -115,7 +114,7 @@ func (u *UI) readStateSince(gen uint64, poll bool) (serverView, bool) {
 	if poll && u.state.gen != gen {
 		return u.state.v, false
 	}
-	v.busy = u.state.busy
+	v.busy = u.state.v.busy
 	u.state.v = v
 	return v, true
 }
@@ -140,17 +139,12 @@ func (u *UI) pollState() {
 	}
 }
 
-func (u *UI) show(v serverView) {
-	_ = u.addr.Set(v.addr)
-	_ = u.running.Set(v.running())
-	_ = u.stateKey.Set(v.key())
-}
+func (u *UI) show(v serverView) { _ = u.stateKey.Set(v.key()) }
 
 // setBusy marks a service action in progress ("" when done).
 func (u *UI) setBusy(what string) {
 	u.state.mu.Lock()
 	u.state.gen++
-	u.state.busy = what
 	u.state.v.busy = what
 	v := u.state.v
 	u.state.mu.Unlock()

@@ -61,11 +61,9 @@ type UI struct {
 
 	// svc is the system service for this database (nil: none here).
 	svc ServiceControl
-	// state is where the server runs; running, addr and stateKey mirror it
-	// for widgets, and a poller keeps them current.
+	// state is where the server runs; stateKey changes with it so that
+	// widgets (the 服务 tab, the tray) follow, and a poller keeps it current.
 	state    stateBox
-	running  binding.Bool
-	addr     binding.String
 	stateKey binding.String
 	// onState hooks (the tray) run on the main goroutine when the state changes.
 	onState []func(v serverView)
@@ -89,7 +87,7 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 		opts.Poll = time.Second
 	}
 	u := &UI{ctrl: ctrl, fa: fa, opts: opts, log: opts.Log, svc: opts.Service,
-		running: binding.NewBool(), addr: binding.NewString(), stateKey: binding.NewString()}
+		stateKey: binding.NewString()}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = fa.NewWindow(T(Title))
 	u.win.SetIcon(assets.AppIcon)
