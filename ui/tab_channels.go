@@ -258,8 +258,19 @@ func (c *channelsTab) delete() {
 	})
 }
 
-// test runs the connector's check off the main goroutine: it may wait on the network.
+// test runs the connector's check on the form as shown.
 func (c *channelsTab) test() {
+	c.askPlatform(c.testBtn, T("正在测试连接…"), func(ctx context.Context, cc app.ChannelConfig) error {
+		return c.u.ctrl.TestChannel(ctx, cc)
+	}, func(app.ChannelConfig) { setStatus(c.status, nil, T("连接成功")) })
+}
+
+// askPlatform runs work against the platform of the form as shown, off the
+// main goroutine (it waits on the network), with btn disabled and busy in
+// the status line; ok runs on success. The admin may pick another type
+// meanwhile: the buttons then follow the form, and an outcome for a form no
+// longer shown is dropped.
+func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(context.Context, app.ChannelConfig) error, ok func(app.ChannelConfig)) {
 	cc, err := c.config()
 	if err != nil {
 		c.errs.show(err)
@@ -267,32 +278,28 @@ func (c *channelsTab) test() {
 	}
 	c.errs.clear()
 	c.status.Importance = widget.MediumImportance
-	c.status.SetText(T("正在测试连接…"))
-	c.testBtn.Disable()
-	c.u.background(func(ctx context.Context) error { return c.u.ctrl.TestChannel(ctx, cc) }, func(err error) {
-		// The admin may have picked another type meanwhile: the buttons follow
-		// the form, and an outcome for a form no longer shown is dropped.
+	c.status.SetText(busy)
+	btn.Disable()
+	c.u.background(func(ctx context.Context) error { return work(ctx, cc) }, func(err error) {
 		c.enableFeatures(c.currentType())
-		if c.currentType() != cc.Type {
-			c.status.SetText("")
-			return
-		}
-		if err != nil {
-			c.status.SetText("")
+		c.status.SetText("")
+		switch {
+		case c.currentType() != cc.Type:
+		case err != nil:
 			c.errs.show(err)
-			return
+		default:
+			ok(cc)
 		}
-		setStatus(c.status, nil, T("连接成功"))
 	})
 }
 
 // sendTest asks for a receiver and queues a test message on the saved channel.
 func (c *channelsTab) sendTest() {
-	if c.selected < 0 || c.selected >= len(c.items) {
+	name := selectedName(c.items, c.selected, func(x app.ChannelConfig) string { return x.Name })
+	if name == "" {
 		c.errs.show(notice(T("请先保存通道，再发送测试消息")))
 		return
 	}
-	name := c.items[c.selected].Name
 	qq, group, content := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	group.SetPlaceHolder(T("发群消息时填写群号"))
 	content.SetText(T("BotGate 测试消息"))
@@ -318,36 +325,15 @@ func (c *channelsTab) sendTest() {
 	}, c.u.win)
 }
 
-// contacts fetches the platform's friends and groups for the form as shown
-// (off the main goroutine: it asks the platform) and lists them; a click
-// copies the number the ERP needs as QQ or group.
+// contacts lists the friends and groups of the platform behind the form as
+// shown; a click copies the number the ERP needs as QQ or group.
 func (c *channelsTab) contacts() {
-	cc, err := c.config()
-	if err != nil {
-		c.errs.show(err)
-		return
-	}
-	c.errs.clear()
-	c.status.Importance = widget.MediumImportance
-	c.status.SetText(T("正在读取通讯录…"))
-	c.bookBtn.Disable()
 	var list []channel.Contact
-	c.u.background(func(ctx context.Context) error {
+	c.askPlatform(c.bookBtn, T("正在读取通讯录…"), func(ctx context.Context, cc app.ChannelConfig) error {
 		var err error
 		list, err = c.u.ctrl.ChannelContacts(ctx, cc)
 		return err
-	}, func(err error) {
-		c.enableFeatures(c.currentType())
-		if c.currentType() != cc.Type {
-			c.status.SetText("")
-			return
-		}
-		if err != nil {
-			c.status.SetText("")
-			c.errs.show(err)
-			return
-		}
-		c.status.SetText("")
+	}, func(cc app.ChannelConfig) {
 		c.book = newContactBook(c.u, cc.Name, list)
 		c.book.show()
 	})
