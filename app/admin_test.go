@@ -298,3 +298,17 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 		}
 	}
 }
+
+// 测试连接 and 通讯录 on a form: a type without the call is explained at the
+// type, an unknown type is refused.
+func TestChannelFormCalls_UnsupportedOrUnknownType(t *testing.T) {
+	ctx := context.Background()
+	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), "")
+	_, err := a.ChannelContacts(ctx, ChannelConfig{Name: "w", Type: "wecom", Config: ConfigValues{"url": "http://127.0.0.1:1/x"}})
+	if e := ErrorOf(err); err == nil || e.Field != "type" || !strings.Contains(e.Msg, "不提供通讯录列表") {
+		t.Errorf("contacts of a wecom robot: %v", err)
+	}
+	if err := a.TestChannel(ctx, ChannelConfig{Name: "x", Type: "nope"}); err == nil || ErrorOf(err).Field != "type" {
+		t.Errorf("unknown type: %v", err)
+	}
+}

@@ -1,12 +1,10 @@
 package channel_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
 	"botgate/app"
-	"botgate/app/channel"
 )
 
 func TestChannelTypes_KeysAreConsistent(t *testing.T) {
@@ -54,15 +52,5 @@ func TestChannelCapabilities_PerType(t *testing.T) {
 				t.Errorf("capabilities = %v %v %v, want %v %v %v", test, contacts, validates, tt.test, tt.contacts, tt.validates)
 			}
 		})
-	}
-}
-
-func TestChannelContacts_UnsupportedType_ExplainsInChinese(t *testing.T) {
-	_, err := app.ChannelContacts(context.Background(), channel.Config{Type: "wecom", Values: map[string]string{"url": "http://127.0.0.1:1/x"}}, channel.Deps{})
-	if !channel.IsPermanent(err) || err.Error() != "通道类型 wecom 的平台不提供通讯录列表" {
-		t.Errorf("err = %v", err)
-	}
-	if err := app.TestChannelConfig(context.Background(), channel.Config{Type: "nope"}, channel.Deps{}); err == nil {
-		t.Error("unknown type accepted")
 	}
 }
