@@ -29,6 +29,7 @@ type osManager struct {
 func (m osManager) Status() (kservice.Status, error) {
 	switch kservice.Platform() {
 	case "unix-systemv":
+		return m.sysvStatus()
 	case "linux-systemd":
 		st, err := m.Service.Status()
 		if err != nil && (errors.Is(err, kservice.ErrNotInstalled) || strings.Contains(err.Error(), "failed state")) {
@@ -37,9 +38,12 @@ func (m osManager) Status() (kservice.Status, error) {
 			}
 		}
 		return st, err
-	default:
-		return m.Service.Status()
 	}
+	return m.Service.Status()
+}
+
+// sysvStatus asks the init script, whose answer kardianos misreads.
+func (m osManager) sysvStatus() (kservice.Status, error) {
 	script := "/etc/init.d/" + m.name
 	if _, err := os.Stat(script); errors.Is(err, fs.ErrNotExist) {
 		return kservice.StatusUnknown, kservice.ErrNotInstalled
