@@ -205,6 +205,22 @@ func TestDelete_NothingSelected_AsksToPickFirst(t *testing.T) {
 	}
 }
 
+// walkTree calls visit for o and everything drawn inside it: container
+// children and the objects of widget renderers.
+func walkTree(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
+	visit(o)
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			walkTree(c, visit)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			walkTree(c, visit)
+		}
+	}
+}
+
 // tapOverlayButton taps the button labelled label in the window's top
 // overlay (an open dialog).
 func tapOverlayButton(t *testing.T, h *harness, label string) {
@@ -214,23 +230,11 @@ func tapOverlayButton(t *testing.T, h *harness, label string) {
 		t.Fatal("no dialog is open")
 	}
 	var found *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
+	walkTree(top, func(o fyne.CanvasObject) {
 		if b, ok := o.(*widget.Button); ok && b.Text == label {
 			found = b
 		}
-		switch x := o.(type) {
-		case *fyne.Container:
-			for _, c := range x.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(x).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(top)
+	})
 	if found == nil {
 		t.Fatalf("no %q button in the dialog", label)
 	}
@@ -283,24 +287,14 @@ func TestStartupError_SaysWhatFailedWhereAndWhatToTry(t *testing.T) {
 	w.SetContent(startupErrorContent("/srv/botgate/botgate.db", "打开状态数据库 /srv/botgate/botgate.db 失败: file is not a database", func() { quit = true }))
 	var texts []string
 	var closeBtn *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
+	walkTree(w.Content(), func(o fyne.CanvasObject) {
 		switch x := o.(type) {
 		case *widget.Label:
 			texts = append(texts, x.Text)
 		case *widget.Button:
 			closeBtn = x
-		case *fyne.Container:
-			for _, c := range x.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(x).Objects() {
-				walk(c)
-			}
 		}
-	}
-	walk(w.Content())
+	})
 	all := strings.Join(texts, "\n")
 	hint := T("请确认这个文件夹可以写入、磁盘没有满。如果数据库文件损坏，可以先把它改名（保留备份），再打开 BotGate，会新建一个空数据库，然后在“关于”页用“导入配置”恢复。")
 	for _, want := range []string{"file is not a database", T("状态数据库：") + "/srv/botgate/botgate.db", hint} {
