@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"botgate/app"
 	"botgate/service"
@@ -82,7 +81,7 @@ func serviceCommand(ctx context.Context, ctl *service.Control, action string, st
 		}
 		st, _ := ctl.Status(ctx)
 		fmt.Fprintf(stdout, "已安装系统服务 %s（数据库 %s），开机时自动启动。\n现在启动：botgate --db %s service start\n日志：系统日志，以及 %s\n",
-			st.Name, st.DB, quote(st.DB), service.LogPath(st.DB))
+			st.Name, st.DB, service.QuoteArg(st.DB), service.LogPath(st.DB))
 		return 0
 	case "uninstall":
 		if err := ctl.Uninstall(ctx); err != nil {
@@ -113,13 +112,6 @@ func serviceCommand(ctx context.Context, ctl *service.Control, action string, st
 	}
 	fmt.Fprintf(stderr, "未知的 service 子命令 %q\n%s\n", action, serviceUsage)
 	return 2
-}
-
-func quote(s string) string {
-	if strings.ContainsAny(s, " \t") {
-		return `"` + s + `"`
-	}
-	return s
 }
 
 // serveAsService is `botgate serve` started by the service manager: the same

@@ -71,7 +71,7 @@ func (s State) String() string {
 	var b strings.Builder
 	switch {
 	case !s.Installed:
-		fmt.Fprintf(&b, "未安装：数据库 %s 还没有安装为系统服务（安装：botgate --db %s service install）", s.DB, quoteArg(s.DB))
+		fmt.Fprintf(&b, "未安装：数据库 %s 还没有安装为系统服务（安装：botgate --db %s service install）", s.DB, QuoteArg(s.DB))
 		if s.Serving {
 			fmt.Fprintf(&b, "\n另有一个 BotGate 正在前台运行%s", where(s.Server))
 		}
@@ -100,7 +100,8 @@ func where(info app.ServerInfo) string {
 	return s
 }
 
-func quoteArg(s string) string {
+// QuoteArg quotes a path with spaces for a command line the admin copies.
+func QuoteArg(s string) string {
 	if strings.ContainsAny(s, " \t") {
 		return `"` + s + `"`
 	}
@@ -258,7 +259,7 @@ func (c *Control) waitFor(ctx context.Context, cond func(State) bool, st *State)
 }
 
 func notInstalled(db string) error {
-	return &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 还没有安装为系统服务：请先运行 botgate --db %s service install", db, quoteArg(db))}
+	return &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 还没有安装为系统服务：请先运行 botgate --db %s service install", db, QuoteArg(db))}
 }
 
 // NeedAdmin is the message for an action that needs administrator rights.

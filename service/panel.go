@@ -161,7 +161,7 @@ func lastError(out string) string {
 }
 
 func manualHint(db, action string) string {
-	return fmt.Sprintf("也可以%s后执行 botgate --db %s service %s", NeedAdminWhere, quoteArg(db), action)
+	return fmt.Sprintf("也可以%s后执行 botgate --db %s service %s", NeedAdminWhere, QuoteArg(db), action)
 }
 
 // NeedAdminWhere says how to open a command line with administrator rights.
