@@ -48,6 +48,10 @@ func Test(ctx context.Context, driver, dsn, forbidden string) error {
 		defer cancel()
 	}
 	src, err := Open(ctx, driver, dsn, forbidden)
+	if errors.Is(err, ErrStateDB) {
+		// Its message already says what to do; the generic hint about hosts and ports would mislead.
+		return &TestError{Kind: FailDSN, Msg: err.Error(), Err: err}
+	}
 	if err != nil {
 		return &TestError{Kind: FailDSN, Msg: "连接设置有误：" + err.Error() + "。请检查主机、端口、数据库名和连接选项", Err: err}
 	}

@@ -3,6 +3,7 @@ package datasource
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -10,12 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"modernc.org/sqlite"
+
 	"botgate/app/sqltmpl"
 )
 
 // OpenSQLite opens an SQLite data file. forbidden is BotGate's own state
-// database: a data source pointing at it is refused, so no template can read
-// API users or rewrite the outbox.
+// database: a data source reaching it is refused, when it opens and again
+// before every connection its pools open later, so no template can read API
+// users or rewrite the outbox even after the data file is swapped for a link.
 func OpenSQLite(ctx context.Context, path, forbidden string) (*SQL, error) {
 	path = sqlitePath(path)
 	if path == "" || path == ":memory:" {
@@ -25,20 +29,28 @@ func OpenSQLite(ctx context.Context, path, forbidden string) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	if IsSQLiteFile(abs, forbidden) {
-		return nil, fmt.Errorf("数据源不能指向 BotGate 自己的状态数据库 %s", forbidden)
+	guard := newStateGuard(forbidden)
+	if err := guard.check(abs); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, err
 	}
 	// The path is escaped as a URI so that '?' or '#' in a folder name cannot smuggle options in.
 	base := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
-	rw, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	open := func(dsn string) (*sql.DB, error) {
+		c, err := sqlite.NewConnector(dsn)
+		if err != nil {
+			return nil, err
+		}
+		return sql.OpenDB(guardedConnector{Connector: c, path: abs, guard: guard}), nil
+	}
+	rw, err := open(base + "&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
 	rw.SetMaxOpenConns(1)
-	ro, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	ro, err := open(base + "&_pragma=query_only(1)")
 	if err != nil {
 		rw.Close()
 		return nil, err
@@ -48,6 +60,9 @@ func OpenSQLite(ctx context.Context, path, forbidden string) (*SQL, error) {
 	if err := rw.PingContext(ctx); err != nil {
 		rw.Close()
 		ro.Close()
+		if errors.Is(err, ErrStateDB) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("无法打开 SQLite 文件 %s: %w", abs, err)
 	}
 	return NewSQL(rw, ro, sqltmpl.Question, convSQLite), nil
@@ -86,22 +101,14 @@ func sqlitePath(dsn string) string {
 	return p
 }
 
-// IsSQLiteFile tells whether an SQLite DSN names the file target (or its
-// -wal/-shm companions). Import uses it to refuse a data source on BotGate's
-// own state database before anything is opened.
+// IsSQLiteFile tells whether an SQLite DSN names the file target, its
+// -wal/-shm/-journal companions, or a link to any of them. Import uses it to
+// refuse a data source on BotGate's own state database before anything is
+// opened.
 func IsSQLiteFile(dsn, target string) bool {
-	if target == "" {
-		return false
-	}
 	abs, err := filepath.Abs(sqlitePath(dsn))
 	if err != nil {
 		return false
 	}
-	abs = strings.TrimSuffix(strings.TrimSuffix(abs, "-wal"), "-shm")
-	if abs == filepath.Clean(target) {
-		return true
-	}
-	fa, err1 := os.Stat(abs)
-	fb, err2 := os.Stat(target)
-	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+	return newStateGuard(target).check(abs) != nil
 }
