@@ -144,6 +144,13 @@ func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, v
 		res.Affected, err = ls.src.Exec(ctx, q, args)
 	}
 	if err != nil {
+		if errors.Is(err, datasource.ErrStateDB) {
+			// Not a broken template: the data file now leads to the state
+			// database (swapped for a link since it was saved). The new
+			// connection was refused; the admin must fix the file.
+			a.log.Error("data source leads to the state database; connection refused", "keyword", t.Keyword, "datasource", name, "err", err)
+			return nil, &Error{Code: CodeNoSource, Msg: "模板“" + t.Keyword + "”的数据源“" + name + "”指向了 BotGate 自己的状态数据库，已拒绝执行。请管理员在“数据源”中把文件路径改回 ERP 的数据库文件", Err: err}
+		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, &Error{Code: CodeQueryTimeout, Msg: "查询超时（超过 " + timeout.String() + "），请稍后再试或请管理员优化模板 SQL", Err: err}
 		}
