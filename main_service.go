@@ -10,26 +10,41 @@ import (
 
 	"botgate/app"
 	"botgate/service"
+	"botgate/storage"
 )
 
-// serviceUsage lists the service actions.
-const serviceUsage = "用法：botgate [--db 路径] service install|uninstall|start|stop|status"
+// serviceHelp is `botgate service -h`. --report, which the window uses, is
+// left out: it is no use to an admin.
+func serviceHelp() string {
+	return `用法：botgate [--db 路径] service install [--start]|uninstall|start|stop|status
+
+每个数据库可以安装成一个系统服务，开机时自动启动：
+  install [--start]   安装系统服务（需要管理员权限）；--start 同时立即启动
+  uninstall           卸载系统服务（数据库、配置和日志文件都保留）
+  start               启动服务，等它开始监听
+  stop                停止服务，等它关闭数据库
+  status              查看服务状态（没有安装服务时，数据库必须已存在）
+
+` + globalHelp()
+}
 
 // serviceMain runs `botgate service ACTION` against the real service manager.
 func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, serviceUsage)
-		return 2
+	switch {
+	case len(args) == 0:
+		return usageError(stderr, "缺少 service 子命令", serviceHelp())
+	case isHelp(args[0]):
+		fmt.Fprint(stdout, serviceHelp())
+		return 0
 	}
 	fs := flag.NewFlagSet("service "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	g.register(fs)
 	// --report: the window runs these commands with administrator rights in a
 	// process whose output it cannot see, so the outcome goes to this file.
 	report := fs.String("report", "", "write the outcome to this file")
 	start := fs.Bool("start", false, "install: also start the service now")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args[1:], serviceHelp(), stdout, stderr); !ok {
+		return code
 	}
 	if *report != "" {
 		// The window created the file; opening it without O_CREATE is what
@@ -38,12 +53,10 @@ func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
 		if f, err := os.OpenFile(*report, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
 			defer f.Close()
 			stdout, stderr = f, f
-			fs.SetOutput(f)
 		}
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, serviceUsage)
-		return 2
+	if code, ok := noArgs(fs, serviceHelp(), stderr); !ok {
+		return code
 	}
 	if g.listen != "" && args[0] == "install" {
 		// The service must follow the saved address so that a change in the
@@ -107,11 +120,20 @@ func serviceCommand(ctx context.Context, ctl *service.Control, action string, st
 		if err != nil {
 			return fail(stderr, err)
 		}
+		// Status reads only the service manager and the lock file, so it
+		// creates nothing. A service installed for a database it has not
+		// created yet (install without --start) is a real state to report;
+		// otherwise a missing database is most likely a mistyped --db, which
+		// "未安装" would hide.
+		if !st.Installed && !st.Serving {
+			if err := storage.CheckExists(st.DB); err != nil {
+				return fail(stderr, err)
+			}
+		}
 		fmt.Fprintln(stdout, "服务状态："+st.String())
 		return 0
 	}
-	fmt.Fprintf(stderr, "未知的 service 子命令 %q\n%s\n", action, serviceUsage)
-	return 2
+	return usageError(stderr, fmt.Sprintf("未知的 service 子命令 %q", action), serviceHelp())
 }
 
 // serveAsService is `botgate serve` started by the service manager: the same

@@ -199,21 +199,29 @@ func (f *fakeManager) Status() (kservice.Status, error) {
 }
 
 func TestServiceCommand_StatusEachState(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "botgate.db")
 	tests := []struct {
 		name      string
 		installed bool
 		running   bool
-		serving   bool // a real server holds the database lock
-		want      string
+		serving   bool // a real server holds the database lock (and created it)
+		created   bool // the database exists
+		wantCode  int
+		want      string // in stdout, or in stderr when wantCode != 0
 	}{
-		{"not installed", false, false, false, "服务状态：未安装"},
-		{"installed, stopped", true, false, false, "服务状态：已安装，已停止；启动后将监听 127.0.0.1:7789"},
-		{"installed, running", true, true, true, "服务状态：已安装，正在运行，监听地址 http://127.0.0.1:"},
+		{"not installed", false, false, false, true, 0, "服务状态：未安装"},
+		// Most likely a mistyped --db: "未安装" would send the admin the wrong way.
+		{"not installed, no database", false, false, false, false, 1, "错误：数据库不存在："},
+		// Installed without --start: the service creates the database when it starts.
+		{"installed, stopped, no database yet", true, false, false, false, 0, "服务状态：已安装，已停止；启动后将监听 127.0.0.1:7789"},
+		{"installed, stopped", true, false, false, true, 0, "服务状态：已安装，已停止；启动后将监听 127.0.0.1:7789"},
+		{"installed, running", true, true, true, true, 0, "服务状态：已安装，正在运行，监听地址 http://127.0.0.1:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "botgate.db")
+			if tc.created && !tc.serving {
+				createDB(t, db)
+			}
 			if tc.serving {
 				startServe(t, db)
 			}
@@ -221,8 +229,15 @@ func TestServiceCommand_StatusEachState(t *testing.T) {
 			ctl := service.NewControl(m, db, false, service.Probe{})
 			var stdout, stderr bytes.Buffer
 			code := serviceCommand(context.Background(), ctl, "status", false, &stdout, &stderr)
-			if code != 0 || !strings.Contains(stdout.String(), tc.want) {
-				t.Errorf("exit %d, stdout %q stderr %q; want %q", code, stdout.String(), stderr.String(), tc.want)
+			got := stdout.String()
+			if tc.wantCode != 0 {
+				got = stderr.String()
+			}
+			if code != tc.wantCode || !strings.Contains(got, tc.want) {
+				t.Errorf("exit %d, stdout %q stderr %q; want %d and %q", code, stdout.String(), stderr.String(), tc.wantCode, tc.want)
+			}
+			if _, err := os.Stat(db); tc.created != (err == nil) {
+				t.Errorf("database exists %v after status, want %v", err == nil, tc.created)
 			}
 		})
 	}
@@ -269,14 +284,17 @@ func TestServiceCommand_BadUsage(t *testing.T) {
 func TestServiceCommand_Report_OutcomeGoesToTheFile(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "botgate.db")
+	createDB(t, db)
 	tests := []struct {
 		name     string
+		db       string
 		args     []string
 		wantCode int
 		want     string
 	}{
-		{"status", []string{"service", "status"}, 0, "服务状态："},
-		{"unknown action", []string{"service", "restartx"}, 2, "未知的 service 子命令"},
+		{"status", db, []string{"service", "status"}, 0, "服务状态："},
+		{"unknown action", db, []string{"service", "restartx"}, 2, "未知的 service 子命令"},
+		{"status, no database", filepath.Join(dir, "missing.db"), []string{"service", "status"}, 1, "错误：数据库不存在："},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -285,7 +303,7 @@ func TestServiceCommand_Report_OutcomeGoesToTheFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
-			args := append([]string{"--db", db}, tc.args...)
+			args := append([]string{"--db", tc.db}, tc.args...)
 			code := run(append(args, "--report", report), &stdout, &stderr)
 			if code != tc.wantCode {
 				t.Errorf("exit %d, want %d", code, tc.wantCode)
@@ -305,6 +323,7 @@ func TestServiceCommand_Report_OutcomeGoesToTheFile(t *testing.T) {
 // is printed as usual.
 func TestServiceCommand_ReportUnopenable_ActionStillRuns(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "botgate.db")
+	createDB(t, db)
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"--db", db, "service", "status", "--report", filepath.Join(t.TempDir(), "missing", "r.txt")}, &stdout, &stderr)
 	if code != 0 || !strings.Contains(stdout.String(), "服务状态：") {

@@ -32,6 +32,7 @@ const DefaultSource = "default"
 // Options configure an App. Zero values get sensible defaults.
 type Options struct {
 	DBPath     string
+	MustExist  bool   // commands that only read: a missing database is a *storage.MissingError, not created
 	Listen     string // overrides the saved listen address (command line --listen)
 	Now        func() time.Time
 	Log        *slog.Logger
@@ -106,7 +107,11 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if opts.Dispatch.Log == nil {
 		opts.Dispatch.Log = opts.Log
 	}
-	db, err := storage.Open(ctx, opts.DBPath)
+	open := storage.Open
+	if opts.MustExist {
+		open = storage.OpenExisting
+	}
+	db, err := open(ctx, opts.DBPath)
 	if err != nil {
 		return nil, err
 	}

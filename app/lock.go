@@ -187,10 +187,11 @@ func (a *App) FindServer() (ServerInfo, bool, error) {
 // where a stopped service will listen when started. It opens only the state
 // database (no data sources), and does not create one that is missing.
 func SavedListen(ctx context.Context, dbPath string) (string, error) {
-	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+	db, err := storage.OpenExisting(ctx, dbPath)
+	var missing *storage.MissingError
+	if errors.As(err, &missing) {
 		return DefaultListen, nil
 	}
-	db, err := storage.Open(ctx, dbPath)
 	if err != nil {
 		return "", err
 	}

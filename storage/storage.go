@@ -48,6 +48,26 @@ var ErrExists = errors.New("already exists")
 // crash of the process.
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 
+// MissingError is OpenExisting's error when no database is at Path (absolute).
+type MissingError struct{ Path string }
+
+func (e *MissingError) Error() string { return "数据库不存在：" + e.Path }
+
+// CheckExists returns a *MissingError when no file is at path: the test
+// OpenExisting makes, for callers that need to know without opening it.
+// Other stat errors (a folder that cannot be read) are left to the open,
+// which reports them with the file name.
+func CheckExists(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+		return &MissingError{Path: abs}
+	}
+	return nil
+}
+
 // Open opens (creating if needed) the state database at path and applies any
 // pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
@@ -58,6 +78,26 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("创建数据目录 %s 失败: %w", filepath.Dir(abs), err)
 	}
+	return open(ctx, abs)
+}
+
+// OpenExisting is Open for commands that only read (config export): a
+// missing database is a *MissingError, and nothing is created, neither the
+// folder nor the file. SQLite would create both on open, so the check
+// comes first. An existing database is still migrated, as by Open.
+func OpenExisting(ctx context.Context, path string) (*DB, error) {
+	if err := CheckExists(path); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return open(ctx, abs)
+}
+
+// open opens the database at the absolute path abs, whose folder exists.
+func open(ctx context.Context, abs string) (*DB, error) {
 	w, err := sql.Open("sqlite", abs+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -42,6 +44,62 @@ func TestOpen_MigratesOnceAndReopens(t *testing.T) {
 	if err := db.w.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode %q %v", mode, err)
 	}
+}
+
+func TestOpenExisting_MissingDatabase_CreatesNothing(t *testing.T) {
+	tests := []struct {
+		name      string
+		dirExists bool
+	}{{"missing folder", false}, {"empty folder", true}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "sub")
+			if tc.dirExists {
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := filepath.Join(dir, "state.db")
+			for what, err := range map[string]error{"CheckExists": CheckExists(path), "OpenExisting": openErr(OpenExisting(context.Background(), path))} {
+				var missing *MissingError
+				if !errors.As(err, &missing) || missing.Path != path || err.Error() != "数据库不存在："+path {
+					t.Errorf("%s: %v, want a *MissingError for %s", what, err, path)
+				}
+			}
+			entries, err := os.ReadDir(dir)
+			if tc.dirExists && (err != nil || len(entries) > 0) || !tc.dirExists && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("after OpenExisting: entries %v, err %v", entries, err)
+			}
+		})
+	}
+}
+
+func TestOpenExisting_ExistingDatabase_Opens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openTest(t, path)
+	if err := db.Update(context.Background(), func(tx *Tx) error { return tx.SetSetting("listen", "127.0.0.1:7790") }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := CheckExists(path); err != nil {
+		t.Fatalf("CheckExists: %v", err)
+	}
+	db, err := OpenExisting(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if m, err := db.Settings(context.Background()); err != nil || m["listen"] != "127.0.0.1:7790" {
+		t.Fatalf("settings %v %v", m, err)
+	}
+}
+
+// openErr is the error of an open, closing the database if it opened.
+func openErr(db *DB, err error) error {
+	if db != nil {
+		db.Close()
+	}
+	return err
 }
 
 func TestUpdate_BumpsRevisionAndRollsBackOnError(t *testing.T) {
