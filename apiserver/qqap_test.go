@@ -227,12 +227,20 @@ func TestQQAP_InjectionThroughEveryPlaceholderIsInert(t *testing.T) {
 	}
 }
 
-func TestQQAP_QueryTemplateIsReadOnlyAtRunTime(t *testing.T) {
+func TestQQAP_WritingQueryTemplate_RefusedAtSaveAndNeverRuns(t *testing.T) {
 	e := start(t)
-	// WITH passes the kind check; the read-only connection must still refuse the write.
-	e.importJSON(`{"templates":[{"keyword":"偷改","kind":"query","sql":"WITH x AS (SELECT 1) UPDATE staff SET name = 'pwned'"}]}`)
+	// WITH passes the kind check, but the statement writes: refused at save.
+	// (A write hidden in a database function still meets the read-only
+	// connection at run time: app/datasource's suite.)
+	cf, err := app.ParseConfig(strings.NewReader(`{"templates":[{"keyword":"偷改","kind":"query","sql":"WITH x AS (SELECT 1) UPDATE staff SET name = 'pwned'"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Import(context.Background(), cf); app.ErrorOf(err).Field != "sql" {
+		t.Fatalf("import of a writing query template: err = %v, want a refusal of field sql", err)
+	}
 	env, raw := e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("偷改"), "", "")
-	if env.Errcode != app.CodeQueryFailed {
+	if env.Errcode != app.CodeNoKeyword {
 		t.Fatalf("write in query template: %s", raw)
 	}
 	if after := countStaff(t, e); strings.Contains(after, "pwned") {

@@ -15,7 +15,6 @@ import (
 
 	"botgate/app/channel"
 	"botgate/app/datasource"
-	"botgate/app/sqltmpl"
 	"botgate/storage"
 )
 
@@ -164,16 +163,12 @@ func (a *App) DryRunTemplate(ctx context.Context, t TemplateConfig, vars Vars, w
 	for n, s := range st.sources {
 		srcs[n] = s.cfg
 	}
-	tp, err := validateTemplate(t, srcs)
+	tp, stmt, err := validateTemplate(t, srcs)
 	if err != nil {
 		return nil, err
 	}
 	if tp.Kind != KindQuery && !write {
 		return nil, invalid("kind", "填报/修改模板试运行会真的修改数据，请确认后再试运行")
-	}
-	stmt, err := sqltmpl.Compile(tp.SQL, templateNames)
-	if err != nil {
-		return nil, invalid("sql", "%v", err)
 	}
 	res, err := a.runTemplate(ctx, st, &compiledTemplate{Template: tp, stmt: stmt}, vars)
 	if err != nil {

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -310,5 +312,147 @@ func TestChannelFormCalls_UnsupportedOrUnknownType(t *testing.T) {
 	}
 	if err := a.TestChannel(ctx, ChannelConfig{Name: "x", Type: "nope"}); err == nil || ErrorOf(err).Field != "type" {
 		t.Errorf("unknown type: %v", err)
+	}
+}
+
+// unsafeTemplates has a template for each kind of SQL the template checks
+// refuse, and words the refusal must contain. "erp" is an added SQLite source.
+var unsafeTemplates = []struct {
+	name string
+	tc   TemplateConfig
+	want string
+}{
+	{"table from a placeholder", TemplateConfig{Keyword: "k", SQL: "SELECT * FROM {{1}}"}, "FROM 后面"},
+	{"sort key from a placeholder", TemplateConfig{Keyword: "k", SQL: "SELECT name FROM staff ORDER BY {{1}}"}, "排序"},
+	{"column from a placeholder in an insert", TemplateConfig{Keyword: "k", Kind: KindInsert, SQL: "INSERT INTO staff ({{1}}) VALUES (1)"}, "列名"},
+	{"query that deletes after a CTE", TemplateConfig{Keyword: "k", SQL: "WITH x AS (SELECT 1) DELETE FROM staff"}, "DELETE"},
+	{"query that inserts and returns", TemplateConfig{Keyword: "k", SQL: "INSERT INTO staff (name) VALUES ({{1}}) RETURNING name"}, "INSERT"},
+	{"query that locks", TemplateConfig{Keyword: "k", SQL: "SELECT name FROM staff FOR UPDATE"}, "加锁"},
+	{"query that creates a table", TemplateConfig{Keyword: "k", SQL: "SELECT * INTO copy FROM staff"}, "INTO"},
+	{"sqlite schema on the built-in source", TemplateConfig{Keyword: "k", SQL: "SELECT sql FROM sqlite_master"}, "sqlite_master"},
+	{"pragma function on an added sqlite source", TemplateConfig{Keyword: "k", DataSource: "erp", SQL: "SELECT file FROM pragma_database_list"}, "pragma_database_list"},
+	{"insert template copying the sqlite schema", TemplateConfig{Keyword: "k", Kind: KindInsert, DataSource: "erp",
+		SQL: "INSERT INTO staff (name) SELECT sql FROM sqlite_schema"}, "sqlite_schema"},
+}
+
+func TestTemplateChecks_EverySavePathRefusesEachClass(t *testing.T) {
+	ctx := context.Background()
+	a := openAdminApp(t, time.Now())
+	mustImport(t, a, ConfigFile{DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")}}})
+	for _, tt := range unsafeTemplates {
+		t.Run(tt.name, func(t *testing.T) {
+			file, err := json.Marshal(ConfigFile{Templates: []TemplateConfig{tt.tc}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			saves := []struct {
+				name string
+				save func() error
+			}{
+				{"botgate config import", func() error {
+					cf, err := ParseConfig(bytes.NewReader(file))
+					if err != nil {
+						return err
+					}
+					_, err = a.Import(ctx, cf)
+					return err
+				}},
+				{"window save", func() error {
+					_, err := a.Import(ctx, ConfigFile{Templates: []TemplateConfig{tt.tc}})
+					return err
+				}},
+				{"check next to the field", func() error { return a.ValidateTemplate(tt.tc) }},
+				// write=true: only the checks may stop it, not the confirmation.
+				{"try-run", func() error { _, err := a.DryRunTemplate(ctx, tt.tc, Vars{"1": "name"}, true); return err }},
+			}
+			for _, s := range saves {
+				err := s.save()
+				if e := ErrorOf(err); err == nil || e.Code != CodeInvalid || e.Field != "sql" || !strings.Contains(e.Msg, tt.want) {
+					t.Errorf("%s: err = %v, want a refusal of field sql naming %q", s.name, err, tt.want)
+				}
+			}
+		})
+	}
+	if ts, _ := a.ListTemplates(ctx); len(ts) != 0 {
+		t.Fatalf("a refused template was saved: %+v", ts)
+	}
+}
+
+func TestTemplateChecks_SafeTemplatesAreSaved(t *testing.T) {
+	ctx := context.Background()
+	a := openAdminApp(t, time.Now())
+	mustImport(t, a, ConfigFile{DataSources: []DataSourceConfig{
+		{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")},
+		// Not opened until used: the check only needs the driver.
+		{Name: "pg", Driver: "postgres", DSN: "postgres://u:p@127.0.0.1:1/erp?sslmode=disable"},
+	}})
+	tcs := []TemplateConfig{
+		{Keyword: "名字", DataSource: "erp", SQL: "SELECT name FROM staff WHERE name = {{1}}"},
+		{Keyword: "账号", SQL: "SELECT xtuser FROM staff WHERE qq='{{来源QQ}}'"},
+		{Keyword: "模糊", SQL: "SELECT name FROM staff WHERE name LIKE '%' || {{1}} || '%'"},
+		{Keyword: "日期", SQL: "SELECT from_date, update_time FROM leave WHERE from_date >= {{1}} ORDER BY from_date"},
+		{Keyword: "字面", SQL: "SELECT 'DELETE' AS word FROM staff -- DELETE FROM staff"},
+		{Keyword: "CTE", SQL: "WITH t AS (SELECT name FROM staff WHERE qq = {{来源QQ}}) SELECT name FROM t"},
+		{Keyword: "请假", Kind: KindInsert, SQL: "INSERT INTO t(a) VALUES ({{1}})"},
+		{Keyword: "改名", Kind: KindUpdate, SQL: "UPDATE staff SET name = {{1}} WHERE qq = '{{来源QQ}}'"},
+		// sqlite_master is only SQLite's: on PostgreSQL it is just a name.
+		{Keyword: "pg", DataSource: "pg", SQL: "SELECT name FROM sqlite_master"},
+	}
+	for _, tc := range tcs {
+		if err := a.ValidateTemplate(tc); err != nil {
+			t.Errorf("ValidateTemplate(%q): %v", tc.SQL, err)
+		}
+	}
+	mustImport(t, a, ConfigFile{Templates: tcs})
+	if ts, _ := a.ListTemplates(ctx); len(ts) != len(tcs) {
+		t.Fatalf("saved %d templates, want %d", len(ts), len(tcs))
+	}
+}
+
+func TestLoad_StoredTemplateFailingTheChecks_IsDisabledAndWarned(t *testing.T) {
+	ctx := context.Background()
+	var logs strings.Builder
+	a, err := Open(ctx, Options{DBPath: filepath.Join(t.TempDir(), "botgate.db"), Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	// A template on PostgreSQL may name sqlite_master; once its data source
+	// becomes SQLite, the same template fails the check at load.
+	mustImport(t, a, ConfigFile{
+		DataSources: []DataSourceConfig{{Name: "erp", Driver: "postgres", DSN: "postgres://u:p@127.0.0.1:1/erp?sslmode=disable"}},
+		Templates:   []TemplateConfig{{Keyword: "换库", DataSource: "erp", SQL: "SELECT name FROM sqlite_master"}},
+	})
+	mustImport(t, a, ConfigFile{DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")}}})
+	// Templates written past the checks: a hand edit, or saved by a version without them.
+	bad := map[string]string{"表名": "SELECT * FROM {{1}}", "偷删": "WITH x AS (SELECT 1) DELETE FROM staff", "结构": "SELECT sql FROM sqlite_master"}
+	err = a.db.Update(ctx, func(tx *storage.Tx) error {
+		for kw, q := range bad {
+			if err := tx.UpsertTemplate(storage.Template{Keyword: kw, Kind: KindQuery, SQL: q, MaxRows: 50, TimeoutMS: 5000, Enabled: true}); err != nil {
+				return err
+			}
+		}
+		return tx.UpsertTemplate(storage.Template{Keyword: "好", Kind: KindQuery, SQL: "SELECT {{1}} AS n", MaxRows: 50, TimeoutMS: 5000, Enabled: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bad["换库"] = ""
+	for kw := range bad {
+		if tp := a.state.Load().templates[kw]; tp == nil || tp.Enabled || tp.stmt != nil {
+			t.Errorf("%s: loaded as %+v, want disabled with no statement", kw, tp)
+		}
+		if _, err := a.RunKeyword(ctx, Caller{Name: "admin"}, kw, Vars{"1": "staff"}); ErrorOf(err).Code != CodeNoKeyword {
+			t.Errorf("%s: RunKeyword err = %v, want code %d (not enabled)", kw, err, CodeNoKeyword)
+		}
+		if !strings.Contains(logs.String(), "keyword="+kw) {
+			t.Errorf("%s: no warning logged:\n%s", kw, logs.String())
+		}
+	}
+	if res, err := a.RunKeyword(ctx, Caller{Name: "admin"}, "好", Vars{"1": "7"}); err != nil || len(res.Rows) != 1 {
+		t.Fatalf("the good template: %+v, %v", res, err)
 	}
 }

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -230,10 +231,16 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 		return nil, err
 	}
 	for _, t := range tps {
-		stmt, err := sqltmpl.Compile(t.SQL, templateNames)
-		if err != nil {
-			// Saved templates were validated; this only happens after a hand edit.
-			a.log.Warn("template does not compile; it is disabled", "keyword", t.Keyword, "err", err)
+		driver := ""
+		if ls := st.sources[cmp.Or(t.DataSource, DefaultSource)]; ls != nil {
+			driver = ls.cfg.Driver
+		}
+		stmt, e := compileTemplate(t.Kind, driver, t.SQL)
+		if e != nil {
+			// Saved templates were validated; this happens after a hand edit, a
+			// template saved before a check was added, or a data source whose
+			// driver changed. Without a statement it can never run.
+			a.log.Warn("template fails the template checks; it is disabled", "keyword", t.Keyword, "err", e)
 			t.Enabled = false
 		}
 		st.templates[t.Keyword] = &compiledTemplate{Template: t, stmt: stmt}

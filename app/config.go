@@ -242,7 +242,7 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 	}
 	var templates []storage.Template
 	for i, t := range cf.Templates {
-		st, err := validateTemplate(t, cur.sources)
+		st, _, err := validateTemplate(t, cur.sources)
 		if err != nil {
 			return sum, prefix(err, "模板", t.Keyword, i)
 		}
@@ -440,11 +440,13 @@ func (a *App) ValidateTemplate(t TemplateConfig) error {
 	for n, s := range st.sources {
 		srcs[n] = s.cfg
 	}
-	_, err := validateTemplate(t, srcs)
+	_, _, err := validateTemplate(t, srcs)
 	return err
 }
 
-func validateTemplate(t TemplateConfig, sources map[string]storage.DataSource) (storage.Template, error) {
+// validateTemplate checks a template being saved or tried and returns it as
+// stored and its compiled statement.
+func validateTemplate(t TemplateConfig, sources map[string]storage.DataSource) (storage.Template, *sqltmpl.Template, error) {
 	st := storage.Template{Keyword: strings.TrimSpace(t.Keyword), Kind: strings.TrimSpace(t.Kind), DataSource: strings.TrimSpace(t.DataSource),
 		SQL: strings.TrimSpace(t.SQL), Roles: cleanList(t.Roles), Users: cleanList(t.Users), Chat: t.Chat, Reply: t.Reply,
 		MaxRows: t.MaxRows, TimeoutMS: t.TimeoutMS, Enabled: true}
@@ -452,39 +454,39 @@ func validateTemplate(t TemplateConfig, sources map[string]storage.DataSource) (
 		st.Enabled = *t.Enabled
 	}
 	if st.Keyword == "" {
-		return st, invalid("keyword", "关键字不能为空")
+		return st, nil, invalid("keyword", "关键字不能为空")
 	}
 	if strings.IndexFunc(st.Keyword, unicode.IsSpace) >= 0 || utf8.RuneCountInString(st.Keyword) > 32 {
-		return st, invalid("keyword", "关键字不能包含空格，最多 32 个字")
+		return st, nil, invalid("keyword", "关键字不能包含空格，最多 32 个字")
 	}
 	if st.Kind == "" {
 		st.Kind = KindQuery
 	}
+	driver := "sqlite" // the built-in data source
 	if st.DataSource != "" && st.DataSource != DefaultSource {
-		if _, ok := sources[st.DataSource]; !ok {
-			return st, invalid("datasource", "数据源“%s”不存在，请先在“数据源”中添加", st.DataSource)
+		d, ok := sources[st.DataSource]
+		if !ok {
+			return st, nil, invalid("datasource", "数据源“%s”不存在，请先在“数据源”中添加", st.DataSource)
 		}
+		driver = d.Driver
 	}
-	stmt, err := sqltmpl.Compile(st.SQL, templateNames)
-	if err != nil {
-		return st, invalid("sql", "%v", err)
-	}
-	if e := checkVerb(st.Kind, stmt); e != nil {
-		return st, e
+	stmt, e := compileTemplate(st.Kind, driver, st.SQL)
+	if e != nil {
+		return st, nil, e
 	}
 	if st.MaxRows == 0 {
 		st.MaxRows = 50
 	}
 	if st.MaxRows < 1 || st.MaxRows > 10000 {
-		return st, invalid("max_rows", "最多行数必须在 1 到 10000 之间")
+		return st, nil, invalid("max_rows", "最多行数必须在 1 到 10000 之间")
 	}
 	if st.TimeoutMS == 0 {
 		st.TimeoutMS = 5000
 	}
 	if st.TimeoutMS < 100 || st.TimeoutMS > 120000 {
-		return st, invalid("timeout_ms", "超时必须在 100 到 120000 毫秒之间")
+		return st, nil, invalid("timeout_ms", "超时必须在 100 到 120000 毫秒之间")
 	}
-	return st, nil
+	return st, stmt, nil
 }
 
 func applyPatch(s Settings, p SettingsPatch) Settings {

@@ -160,22 +160,38 @@ func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, v
 	return res, nil
 }
 
+// compileTemplate is the one check of a template's SQL, used when a
+// template is saved, tried and loaded: it compiles, fits the kind, and is
+// allowed on the data source's driver (what sqlite may not read).
+func compileTemplate(kind, driver, sql string) (*sqltmpl.Template, *Error) {
+	stmt, err := sqltmpl.Compile(sql, templateNames)
+	if err != nil {
+		return nil, invalid("sql", "%v", err)
+	}
+	if e := checkVerb(kind, stmt); e != nil {
+		return nil, e
+	}
+	if driver == "sqlite" {
+		if err := stmt.CheckSQLite(); err != nil {
+			return nil, invalid("sql", "%v", err)
+		}
+	}
+	return stmt, nil
+}
+
 // checkVerb makes sure a template's statement fits its kind.
 func checkVerb(kind string, stmt *sqltmpl.Template) *Error {
-	ok := false
 	switch kind {
 	case KindQuery:
-		ok = slices.Contains([]string{"SELECT", "WITH", "VALUES"}, stmt.Verb)
+		if err := stmt.CheckRead(); err != nil {
+			return invalid("sql", "%v", err)
+		}
 	case KindInsert, KindUpdate:
-		ok = slices.Contains([]string{"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "MERGE"}, stmt.Verb)
+		if !slices.Contains([]string{"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "MERGE"}, stmt.Verb) {
+			return invalid("sql", "填报/修改模板必须是 INSERT、UPDATE 或 DELETE 语句（现在是 %s）", stmt.Verb)
+		}
 	default:
 		return invalid("kind", "模板类型 %q 无效，应为 query（查询）、insert（填报）或 update（修改）", kind)
-	}
-	if !ok {
-		if kind == KindQuery {
-			return invalid("sql", "查询模板必须是 SELECT 语句（现在是 %s）", stmt.Verb)
-		}
-		return invalid("sql", "填报/修改模板必须是 INSERT、UPDATE 或 DELETE 语句（现在是 %s）", stmt.Verb)
 	}
 	return nil
 }

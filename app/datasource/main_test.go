@@ -49,8 +49,10 @@ type dbCase struct {
 	exactSum                                    bool   // SUM of decimals is exact (not in SQLite)
 	sleep                                       string // a statement that runs for seconds; %s is a marker
 	hexBlob                                     func(hex string) string
-	// sneakyWrite is a statement a query template accepts (it starts with
-	// WITH) that writes to table %s.
+	// sneakyWrite is a statement that passes the save-time checks of a query
+	// template (a SELECT) but writes to table %s through a function, so only
+	// the read-only query path stops it. Empty for SQLite, where no function
+	// writes; a writing CTE is refused at save on every database (app tests).
 	sneakyWrite string
 	// sneakySetup creates what sneakyWrite needs (%s: the table), sneakyDrop removes it.
 	sneakySetup, sneakyDrop string
@@ -59,9 +61,8 @@ type dbCase struct {
 func sqliteCase(t *testing.T) dbCase {
 	return dbCase{name: "sqlite", driver: "sqlite", dsn: filepath.Join(t.TempDir(), "erp.db"),
 		bigint: "INTEGER", decimal: "TEXT", text: "TEXT", date: "DATE", datetime: "DATETIME", blob: "BLOB",
-		sleep:       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000000000) SELECT max(x) AS %s FROM c",
-		hexBlob:     func(h string) string { return "X'" + h + "'" },
-		sneakyWrite: "WITH x AS (SELECT 1) UPDATE %s SET name = 'hacked' WHERE id = 1",
+		sleep:   "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000000000) SELECT max(x) AS %s FROM c",
+		hexBlob: func(h string) string { return "X'" + h + "'" },
 	}
 }
 
@@ -71,18 +72,18 @@ func postgresCase(t *testing.T) dbCase {
 		exactSum:    true,
 		sleep:       "SELECT pg_sleep(5) AS %s",
 		hexBlob:     func(h string) string { return "decode('" + h + "', 'hex')" },
-		sneakyWrite: "WITH x AS (UPDATE %s SET name = 'hacked' WHERE id = 1 RETURNING id) SELECT id FROM x",
+		sneakyWrite: "SELECT %[1]s_fn() AS x",
+		sneakySetup: "CREATE FUNCTION %[1]s_fn() RETURNS INT LANGUAGE sql AS $$ UPDATE %[1]s SET name = 'hacked' WHERE id = 1 RETURNING 1 $$",
+		sneakyDrop:  "DROP FUNCTION IF EXISTS %[1]s_fn",
 	}
 }
 
 func mysqlCase(t *testing.T) dbCase {
 	return dbCase{name: "mysql", driver: "mysql", dsn: serverDSN(t, "BOTGATE_TEST_MYSQL_DSN"),
 		bigint: "BIGINT", decimal: "DECIMAL(18,2)", text: "VARCHAR(200)", date: "DATE", datetime: "DATETIME", blob: "BLOB",
-		exactSum: true,
-		sleep:    "SELECT SLEEP(5) AS %s",
-		hexBlob:  func(h string) string { return "X'" + h + "'" },
-		// MariaDB has no writing CTE; a SELECT of a function that writes
-		// is the query template that would write.
+		exactSum:    true,
+		sleep:       "SELECT SLEEP(5) AS %s",
+		hexBlob:     func(h string) string { return "X'" + h + "'" },
 		sneakyWrite: "SELECT %[1]s_fn() AS x",
 		sneakySetup: "CREATE FUNCTION %[1]s_fn() RETURNS INT MODIFIES SQL DATA BEGIN UPDATE %[1]s SET name = 'hacked' WHERE id = 1; RETURN 1; END",
 		sneakyDrop:  "DROP FUNCTION IF EXISTS %[1]s_fn",

@@ -45,6 +45,7 @@ type Template struct {
 	params [][]part
 	Verb   string   // first keyword, upper case (SELECT, INSERT, ...)
 	Names  []string // canonical placeholder names used, in first-use order
+	toks   []token  // the statement without comments, for the checks in check.go
 }
 
 // Forbidden statement words: they reach outside the data source (ATTACH could
@@ -67,10 +68,11 @@ func Compile(src string, resolve Resolver) (*Template, error) {
 			t.Names = append(t.Names, name)
 		}
 	}
-	addParam := func(p []part) {
+	addParam := func(p []part, off int, written string) {
 		t.chunks = append(t.chunks, cur.String())
 		cur.Reset()
 		t.params = append(t.params, p)
+		t.toks = append(t.toks, token{kind: tokParam, text: written, off: off})
 	}
 	// placeholder parses "{{name}}" at src[i:] and returns the canonical name and the end offset.
 	placeholder := func(i int) (string, int, error) {
@@ -120,8 +122,9 @@ func Compile(src string, resolve Resolver) (*Template, error) {
 			}
 			if parts == nil {
 				cur.WriteString(lit)
+				t.toks = append(t.toks, token{kind: tokString, text: unquote(lit), off: i})
 			} else {
-				addParam(parts)
+				addParam(parts, i, src[i:end])
 			}
 			i = end
 		case c == '"' || c == '`' || c == '[':
@@ -132,16 +135,18 @@ func Compile(src string, resolve Resolver) (*Template, error) {
 			}
 			ident := src[i : i+1+j+1]
 			if strings.Contains(ident, "{{") {
-				return nil, &Error{Offset: i, Msg: "占位符不能用在表名或列名里，只能用在值的位置"}
+				return nil, &Error{Offset: i, Msg: fmt.Sprintf("占位符不能用在表名或列名里（%s）：占位符只能放在值的位置，"+
+					"例如 WHERE name = {{1}}；表名和列名请直接写在 SQL 里", ident)}
 			}
 			cur.WriteString(ident)
+			t.toks = append(t.toks, token{kind: tokIdent, text: ident[1 : len(ident)-1], off: i})
 			i += j + 2
 		case c == '{' && i+1 < n && src[i+1] == '{':
 			name, end, err := placeholder(i)
 			if err != nil {
 				return nil, err
 			}
-			addParam([]part{{name: name}})
+			addParam([]part{{name: name}}, i, src[i:end])
 			i = end
 		case c == '?':
 			return nil, &Error{Offset: i, Msg: "SQL 中不能直接写 ? 参数，请使用 {{1}}、{{来源QQ}} 等占位符"}
@@ -158,16 +163,21 @@ func Compile(src string, resolve Resolver) (*Template, error) {
 				return nil, &Error{Offset: i, Msg: fmt.Sprintf("模板不允许使用 %s", word)}
 			}
 			cur.WriteString(src[i:j])
+			t.toks = append(t.toks, token{kind: tokWord, text: word, off: i})
 			i = j
 		default:
 			_, size := utf8.DecodeRuneInString(src[i:])
 			cur.WriteString(src[i : i+size])
+			t.toks = append(t.toks, token{kind: tokPunct, text: src[i : i+size], off: i})
 			i += size
 		}
 	}
 	t.chunks = append(t.chunks, cur.String())
 	if t.Verb == "" {
 		return nil, &Error{Msg: "SQL 不能为空"}
+	}
+	if err := checkValuePositions(t.toks); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
