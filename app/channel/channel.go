@@ -112,6 +112,22 @@ func Transientf(err error, format string, args ...any) error {
 	return &Error{Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
+// Outcome is how a connector treats one documented platform failure: whether a
+// retry can help, and the Chinese message that tells the admin what to fix.
+// Each connector keeps its platform's codes in a small table of these, so the
+// classification can be read (and tested) row by row against the platform's
+// documentation.
+type Outcome struct {
+	Permanent bool
+	Msg       string
+}
+
+// Err returns the failure o describes, with detail (the platform's own code
+// and text) kept for the log file.
+func (o Outcome) Err(detail error) error {
+	return &Error{Permanent: o.Permanent, Msg: o.Msg, Err: detail}
+}
+
 // IsPermanent tells whether err must not be retried.
 func IsPermanent(err error) bool {
 	var e *Error

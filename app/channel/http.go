@@ -99,6 +99,7 @@ func Do(ctx context.Context, client *http.Client, r Request, out any) error {
 type StatusError struct {
 	Code int
 	Text string // status line and the start of the body
+	Body []byte // the whole reply body: some platforms explain a 4xx with a JSON code
 }
 
 func (e *StatusError) Error() string { return e.Text }
@@ -113,6 +114,18 @@ func HTTPStatus(err error) int {
 	return 0
 }
 
+// ErrorBody returns the reply body behind err when Do failed because of an HTTP
+// error status, else nil. Connectors whose platform puts its error code in the
+// body of a 4xx reply decode it to classify by that code rather than by the
+// status alone.
+func ErrorBody(err error) []byte {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Body
+	}
+	return nil
+}
+
 func httpErr(resp *http.Response, raw []byte) error {
-	return &StatusError{Code: resp.StatusCode, Text: resp.Status + ": " + strings.TrimSpace(string(raw[:min(len(raw), 300)]))}
+	return &StatusError{Code: resp.StatusCode, Text: resp.Status + ": " + strings.TrimSpace(string(raw[:min(len(raw), 300)])), Body: raw}
 }

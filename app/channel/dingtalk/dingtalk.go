@@ -9,7 +9,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -155,38 +154,15 @@ func (c *Connector) post(ctx context.Context, b body) error {
 	if err != nil {
 		return err
 	}
-	var r struct {
-		ErrCode *int   `json:"errcode"`
-		ErrMsg  string `json:"errmsg"`
-	}
+	var r result
 	if err := channel.Do(ctx, c.client, channel.Request{URL: u, JSON: b, Platform: platform}, &r); err != nil {
+		if r, ok := bodyCode(err); ok {
+			return classify(*r.ErrCode, r.ErrMsg)
+		}
 		return err
 	}
 	if r.ErrCode == nil {
 		return channel.Transientf(nil, "钉钉机器人的响应缺少 errcode，请确认 url 是机器人的 webhook 地址")
 	}
 	return classify(*r.ErrCode, r.ErrMsg)
-}
-
-func classify(code int, msg string) error {
-	detail := fmt.Errorf("errcode %d: %s", code, msg)
-	low := strings.ToLower(msg)
-	switch {
-	case code == 0:
-		return nil
-	case code == 130101 || code == 410100 || strings.Contains(low, "too fast"):
-		return channel.Transientf(detail, "钉钉机器人发送太频繁（%d，每个机器人每分钟最多 20 条，超出后会被限流 10 分钟），稍后重试", code)
-	case code == -1:
-		return channel.Transientf(detail, "钉钉系统繁忙（-1），稍后重试")
-	case code == 310000 && strings.Contains(low, "sign"):
-		return channel.Permanentf(detail, "钉钉机器人签名校验失败（310000），请核对通道的 secret 与机器人“加签”密钥一致，并确认本机时间准确")
-	case code == 310000 && strings.Contains(low, "keyword"):
-		return channel.Permanentf(detail, "消息不含钉钉机器人安全设置中的自定义关键词（310000），请在消息中加入关键词或修改机器人安全设置")
-	case code == 310000 && strings.Contains(low, "ip"):
-		return channel.Permanentf(detail, "本机 IP 不在钉钉机器人的 IP 白名单中（310000），请在机器人安全设置中添加本机出口 IP")
-	case code == 300001 || code == 300005 || code == 400101 || strings.Contains(low, "token is not exist"):
-		return channel.Permanentf(detail, "钉钉机器人的 access_token 无效或机器人已被移除（%d），请重新复制机器人的 webhook 地址", code)
-	default:
-		return channel.Permanentf(detail, "钉钉拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
-	}
 }

@@ -2,6 +2,7 @@ package dingtalk
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -109,6 +110,47 @@ func TestSend_ClassifiesFailures(t *testing.T) {
 			srv := ct.New(t, ct.Always(tt.reply))
 			ct.WantError(t, newConn(t, srv, map[string]string{"secret": "SECabc123"}).Send(context.Background(), channel.Message{Content: "hi"}), tt.permanent, tt.wantMsg)
 		})
+	}
+}
+
+// TestSend_DocumentedCodes_Classified has one row per DingTalk errcode (and
+// 310000 reason) in errors.go, plus the same reply carried by an HTTP 4xx body.
+func TestSend_DocumentedCodes_Classified(t *testing.T) {
+	tests := []struct {
+		code      int
+		errmsg    string
+		permanent bool
+		wantMsg   string
+	}{
+		{-1, "系统繁忙", false, "钉钉系统繁忙（-1），稍后重试"},
+		{410100, "发送速度太快而限流", false, "每分钟最多 20 条，超出后会被限流 10 分钟），稍后重试"},
+		{130101, "send too fast, exceed 20 times per minute", false, "稍后重试"},
+		{310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]", true, "签名校验失败（310000），请核对通道的 secret"},
+		{310000, "keywords not in content, more: []", true, "自定义关键词（310000）"},
+		{310000, "ip X.X.X.X not in whitelist", true, "IP 白名单中（310000）"},
+		{310000, "invalid timestamp", true, "时间戳无效（310000），请确认本机时间准确"},
+		{310000, "消息校验未通过", true, "安全设置校验未通过（310000），请查看机器人的安全设置"},
+		{400101, "access_token不存在", true, "access_token 不存在（400101），请重新复制机器人的 webhook 地址"},
+		{300001, "token is not exist", true, "access_token 无效或机器人已被移除（300001）"},
+		{300005, "token is not exist", true, "access_token 无效"},
+		{400013, "群已被解散", true, "钉钉群已被解散（400013）"},
+		{400102, "机器人已停用", true, "钉钉机器人已停用（400102），请联系群管理员启用机器人"},
+		{400105, "不支持的消息类型", true, "不支持该消息类型（400105），请检查通道的 format 设置"},
+		{400106, "机器人不存在", true, "钉钉机器人不存在（400106）"},
+		{430101, "含有不安全的外链", true, "不安全的外链（430101），请修改消息内容"},
+		{430102, "含有不合适的文本", true, "不合适的文本（430102）"},
+		{430103, "含有不合适的图片", true, "不合适的图片（430103）"},
+		{430104, "含有不合适的内容", true, "不合适的内容（430104）"},
+		{88, "ding talk error", true, "钉钉拒绝了该消息（88：ding talk error），请检查消息内容和通道设置"},
+	}
+	for _, tt := range tests {
+		body := fmt.Sprintf(`{"errcode":%d,"errmsg":%q}`, tt.code, tt.errmsg)
+		for _, rep := range []ct.Reply{ct.JSON(body), {Status: http.StatusBadRequest, Body: body}} {
+			t.Run(fmt.Sprintf("%d %s/HTTP%d", tt.code, tt.errmsg, max(rep.Status, 200)), func(t *testing.T) {
+				srv := ct.New(t, ct.Always(rep))
+				ct.WantError(t, newConn(t, srv, nil).Send(context.Background(), channel.Message{Content: "hi"}), tt.permanent, tt.wantMsg)
+			})
+		}
 	}
 }
 

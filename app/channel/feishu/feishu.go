@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -105,41 +104,16 @@ func (c *Connector) post(ctx context.Context, text string) error {
 	if len(raw) > MaxBody {
 		return channel.Permanentf(nil, "消息过长：飞书机器人请求最大 20 KB（约 %d 个汉字），当前 %d 字节。请缩短内容或拆成多条发送", MaxBody/3, len(raw))
 	}
-	var r struct {
-		Code          *int   `json:"code"`
-		Msg           string `json:"msg"`
-		StatusCode    *int   `json:"StatusCode"` // older replies
-		StatusMessage string `json:"StatusMessage"`
-	}
+	var r result
 	err = channel.Do(ctx, c.client, channel.Request{URL: c.url, Body: raw, CType: "application/json; charset=utf-8", Platform: platform}, &r)
 	if err != nil {
-		return err
+		var ok bool
+		if r, ok = bodyCode(err); !ok {
+			return err
+		}
 	}
-	switch {
-	case r.Code != nil:
-		return classify(*r.Code, r.Msg)
-	case r.StatusCode != nil:
-		return classify(*r.StatusCode, r.StatusMessage)
+	if code, msg, ok := r.code(); ok {
+		return classify(code, msg)
 	}
 	return channel.Transientf(nil, "飞书机器人的响应缺少 code，请确认 url 是机器人的 webhook 地址")
-}
-
-func classify(code int, msg string) error {
-	detail := fmt.Errorf("code %d: %s", code, msg)
-	switch code {
-	case 0:
-		return nil
-	case 11232:
-		return channel.Transientf(detail, "飞书机器人发送太频繁（11232，每分钟最多 100 条、每秒 5 条），稍后重试")
-	case 19021:
-		return channel.Permanentf(detail, "飞书机器人签名校验失败（19021），请核对通道的 secret 与机器人“签名校验”密钥一致，并确认本机时间准确（误差需小于 1 小时）")
-	case 19024:
-		return channel.Permanentf(detail, "消息不含飞书机器人安全设置中的自定义关键词（19024），请在消息中加入关键词或修改机器人安全设置")
-	case 19022:
-		return channel.Permanentf(detail, "本机 IP 不在飞书机器人的 IP 白名单中（19022），请在机器人安全设置中添加本机出口 IP")
-	case 19001:
-		return channel.Permanentf(detail, "飞书机器人 webhook 地址无效或机器人已被移除（19001），请重新复制机器人的 webhook 地址")
-	default:
-		return channel.Permanentf(detail, "飞书拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
-	}
 }

@@ -2,6 +2,7 @@ package feishu
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -86,6 +87,39 @@ func TestSend_ClassifiesFailures(t *testing.T) {
 			srv := ct.New(t, ct.Always(tt.reply))
 			ct.WantError(t, newConn(t, srv, "SECabc123").Send(context.Background(), channel.Message{Content: "hi"}), tt.permanent, tt.wantMsg)
 		})
+	}
+}
+
+// TestSend_DocumentedCodes_Classified has one row per Feishu code in
+// errors.go, in the current reply, the older StatusCode reply and an HTTP 400
+// body.
+func TestSend_DocumentedCodes_Classified(t *testing.T) {
+	tests := []struct {
+		code      int
+		msg       string
+		permanent bool
+		wantMsg   string
+	}{
+		{11232, "frequency limited psm", false, "发送太频繁（11232，每分钟最多 100 条、每秒 5 条），稍后重试"},
+		{9499, "Bad Request", true, "飞书不接受该请求（9499：请求体格式错误或超过 20 KB）"},
+		{19001, "param invalid: incoming webhook access token invalid", true, "webhook 地址无效或机器人已被移除（19001）"},
+		{19021, "sign match fail or timestamp is not within one hour from current time", true, "签名校验失败（19021），请核对通道的 secret"},
+		{19022, "ip not allowed", true, "IP 白名单中（19022）"},
+		{19024, "Key Words Not Found", true, "自定义关键词（19024）"},
+		{19002, "params error", true, "飞书拒绝了该消息（19002：params error），请检查消息内容和通道设置"},
+	}
+	for _, tt := range tests {
+		current := fmt.Sprintf(`{"code":%d,"data":{},"msg":%q}`, tt.code, tt.msg)
+		for shape, rep := range map[string]ct.Reply{
+			"code":       ct.JSON(current),
+			"StatusCode": ct.JSON(fmt.Sprintf(`{"Extra":null,"StatusCode":%d,"StatusMessage":%q}`, tt.code, tt.msg)),
+			"HTTP 400":   {Status: http.StatusBadRequest, Body: current},
+		} {
+			t.Run(fmt.Sprintf("%d/%s", tt.code, shape), func(t *testing.T) {
+				srv := ct.New(t, ct.Always(rep))
+				ct.WantError(t, newConn(t, srv, "SECabc123").Send(context.Background(), channel.Message{Content: "hi"}), tt.permanent, tt.wantMsg)
+			})
+		}
 	}
 }
 

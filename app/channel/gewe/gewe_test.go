@@ -69,6 +69,8 @@ func TestSend_ClassifiesFailures(t *testing.T) {
 		{"offline device is retried with a hint", ct.JSON(`{"ret":-1,"msg_err":"设备不在线"}`), false, "重新登录微信"},
 		{"bad token is permanent", ct.JSON(`{"ret":-1,"msg_err":"token无效"}`), true, "检查通道设置中的 token"},
 		{"unknown recipient is permanent", ct.JSON(`{"ret":-1,"msg_err":"联系人不存在"}`), true, "检查接收者 wxid"},
+		{"unknown device (appid) is permanent", ct.JSON(`{"ret":-1,"msg_err":"appid错误"}`), true, "检查通道设置中的 appid"},
+		{"HTTP 403 names the token", ct.Reply{Status: 403}, true, "重新获取 token"},
 		{"per-recipient Ret in the list fails the send", ct.JSON(`{"ret":0,"msg":"success","data":{"List":[{"Ret":-44,"ToUsetName":{"string":"wxid_x"}}]}}`), false, "wxid_x"},
 		{"HTTP 401 names the token", ct.Reply{Status: 401}, true, "重新获取 token"},
 		{"server error is retried", ct.Reply{Status: 500}, false, "HTTP 500"},

@@ -97,19 +97,10 @@ func (c *Connector) call(ctx context.Context, action string, body any) (json.Raw
 	if err := channel.Do(ctx, c.client, channel.Request{URL: c.base + "/" + action, Header: h, JSON: body, Platform: "OneBot"}, &r); err != nil {
 		return nil, c.httpError(action, err)
 	}
-	switch {
-	case r.Retcode == 0 || r.Retcode == 1: // 1 = accepted asynchronously
+	if r.Retcode == 0 || r.Retcode == 1 { // 1 = accepted asynchronously
 		return r.Data, nil
-	case r.Retcode == 100 || r.Retcode == 102 || r.Retcode == 104:
-		// Bad parameters, invalid data or bad credentials: retrying will not help.
-		return nil, channel.Permanentf(fmt.Errorf("retcode %d: %s %s %s", r.Retcode, r.Msg, r.Message, r.Wording), "OneBot 拒绝发送（retcode %d%s），请检查接收者和通道设置", r.Retcode, detail(r))
-	case unknownTarget(r):
-		// NapCat and LLBot answer a stranger or a group the bot left with a
-		// generic retcode and a wording such as "好友不存在".
-		return nil, channel.Permanentf(fmt.Errorf("retcode %d: %s %s %s", r.Retcode, r.Msg, r.Message, r.Wording), "OneBot 找不到接收者（retcode %d%s），请确认对方是机器人 QQ 的好友或机器人在该群中", r.Retcode, detail(r))
-	default:
-		return nil, channel.Transientf(fmt.Errorf("retcode %d: %s %s %s", r.Retcode, r.Msg, r.Message, r.Wording), "OneBot 发送失败（retcode %d%s），稍后重试", r.Retcode, detail(r))
 	}
+	return nil, classify(r)
 }
 
 // httpError words Do's failure for OneBot: the spec answers 401 when the
@@ -125,16 +116,6 @@ func (c *Connector) httpError(action string, err error) error {
 		return channel.Permanentf(err, "OneBot 没有接口 /%s（HTTP 404），请确认 url 指向 NapCat/LLBot 的 HTTP 服务（默认端口 3000）", action)
 	}
 	return err
-}
-
-func unknownTarget(r reply) bool {
-	s := strings.ToLower(r.Msg + " " + r.Message + " " + r.Wording)
-	for _, w := range []string{"不存在", "找不到", "not found", "not exist", "不是好友"} {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // Test calls get_login_info: harmless, and it proves the url, the access_token

@@ -2,6 +2,7 @@ package onebot
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 	"testing"
@@ -75,6 +76,73 @@ func TestSend_ClassifiesFailures(t *testing.T) {
 		{"server error (500) is retried", ct.Reply{Status: 500, Body: "boom"}, false, "HTTP 500"},
 		{"rate limit (429) is retried", ct.Reply{Status: 429}, false, "限流"},
 		{"garbage reply is retried", ct.JSON(`<html>`), false, "不是预期的 JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ct.New(t, ct.Always(tt.reply))
+			err := newConn(t, srv, "x").Send(context.Background(), channel.Message{Kind: channel.Private, To: "10001", Content: "hi"})
+			ct.WantError(t, err, tt.permanent, tt.wantMsg)
+		})
+	}
+}
+
+// napcat is the reply shape of NapCat's OB11Response.error (and LLBot's): the
+// text is in message and wording, and the HTTP status is 200.
+func napcat(retcode int, text string) ct.Reply {
+	return ct.JSON(fmt.Sprintf(`{"status":"failed","retcode":%d,"data":null,"message":%q,"wording":%q,"echo":null,"stream":"normal-action"}`, retcode, text, text))
+}
+
+// gocq is the reply shape of go-cqhttp's Failed(code, msg, wording).
+func gocq(retcode int, msg, wording string) ct.Reply {
+	return ct.JSON(fmt.Sprintf(`{"data":null,"retcode":%d,"msg":%q,"wording":%q,"message":%q,"status":"failed"}`, retcode, msg, wording, wording))
+}
+
+// TestSend_DocumentedFailures_Classified has one row per documented OneBot
+// failure (retcode table and implementation wordings in errors.go): permanent
+// ones fail at once saying what to fix, the others are retried.
+func TestSend_DocumentedFailures_Classified(t *testing.T) {
+	tests := []struct {
+		name      string
+		reply     ct.Reply
+		permanent bool
+		wantMsg   string
+	}{
+		// NapCat / LLBot, HTTP 200.
+		{"NapCat unknown QQ number", napcat(200, "无法获取用户信息"), true, "该 QQ 号不存在或机器人查不到此人，请检查 QQ 号（retcode 200：无法获取用户信息）"},
+		{"NapCat no target", napcat(200, "请指定正确的 group_id 或 user_id"), true, "没有收到有效的接收者"},
+		{"NapCat param validation (retcode 400)", napcat(400, "Key: user_id, Message: Expected number"), true, "不接受请求参数，请检查接收者 QQ 号/群号是否为数字（retcode 400"},
+		{"NapCat unknown action", napcat(200, "不支持的Api send_privat_msg"), true, "不支持该接口"},
+		{"NapCat/LLBot unparsable message", napcat(200, "消息体无法解析, 请检查是否发送了不支持的消息类型"), true, "消息为空或无法解析"},
+		{"NapCat send timeout", napcat(200, "Timeout: NTEvent serviceAndMethod:NodeIKernelMsgService/sendMsg ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet:"), false, "发送超时"},
+		{"NapCat unknown error, maybe timeout", napcat(200, "未知错误，可能操作超时"), false, "稍后重试"},
+		{"NapCat HTTP server switched off", napcat(200, "Server is closed"), false, "在 NapCat 网络配置中启用"},
+		{"NapCat other thrown error is retried", napcat(200, "EventChecker Failed: NTEvent serviceAndMethod:NodeIKernelMsgService/sendMsg"), false, "OneBot 发送失败，稍后重试（retcode 200"},
+		{"LLBot muted in the group", napcat(200, "当前处于被禁言状态"), true, "被禁言，请联系群管理员解除禁言"},
+		{"LLBot bad request body (retcode 400)", napcat(400, "请求体解析失败: Unexpected token"), true, "不接受请求参数"},
+		{"LLBot QQ send failure is retried", napcat(200, "发送消息失败 (code=1): 未知"), false, "稍后重试"},
+		// go-cqhttp.
+		{"go-cqhttp group not found", gocq(100, "GROUP_NOT_FOUND", "群聊不存在"), true, "机器人不在该群中"},
+		{"go-cqhttp friend not found", gocq(100, "FRIEND_NOT_FOUND", "好友不存在"), true, "对方不是机器人 QQ 的好友"},
+		{"go-cqhttp empty message", gocq(100, "EMPTY_MSG_ERROR", "消息为空"), true, "消息为空或无法解析"},
+		{"go-cqhttp send refused", gocq(100, "SEND_MSG_API_ERROR", "请参考 go-cqhttp 端输出"), true, "私聊需要对方是好友"},
+		{"go-cqhttp group send blocked", gocq(100, "SEND_MSG_API_ERROR", "send group message failed: blocked by server"), true, "账号被风控"},
+		{"go-cqhttp unknown API (retcode 404)", gocq(404, "API_NOT_FOUND", "API不存在"), true, "不支持该接口"},
+		// CQHTTP retcode table.
+		{"retcode 100 bad parameters", gocq(100, "", ""), true, "参数缺失或无效，请检查接收者 QQ 号/群号和消息内容（retcode 100）"},
+		{"retcode 102 no permission", gocq(102, "", ""), true, "没有权限完成发送"},
+		{"retcode 103 operation failed", gocq(103, "", ""), true, "权限不足或文件系统异常"},
+		{"retcode 104 credentials expired", gocq(104, "", ""), true, "重新登录 QQ"},
+		{"retcode 201 worker pool is retried", gocq(201, "", ""), false, "请重启 NapCat/LLBot；消息会自动重试"},
+		// OneBot v11 WebSocket-style codes.
+		{"retcode 1400 bad request", gocq(1400, "", ""), true, "不接受请求参数"},
+		{"retcode 1401 token missing", gocq(1401, "", ""), true, "要求 access_token"},
+		{"retcode 1403 token wrong", gocq(1403, "", ""), true, "拒绝了 access_token"},
+		{"retcode 1404 unknown action", gocq(1404, "", ""), true, "没有该接口"},
+		{"retcode 1200 thrown error is retried", gocq(1200, "", ""), false, "稍后重试"},
+		{"undocumented retcode is retried", gocq(-5, "", ""), false, "OneBot 发送失败，稍后重试（retcode -5）"},
+		// HTTP statuses (NapCat answers a wrong token with 403 and a JSON message).
+		{"NapCat wrong token (HTTP 403)", ct.Reply{Status: 403, Body: `{"message":"token verify failed!"}`}, true, "access_token 是否与"},
+		{"LLBot unknown action (HTTP 404)", ct.Reply{Status: 404, Body: `{"status":"failed","retcode":404,"data":null,"message":"send_privat_msg API 不存在"}`}, true, "默认端口 3000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -125,11 +125,8 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 		return channel.Transientf(fmt.Errorf("reply without code: %+v", r), "Openqq 的响应缺少 code，请确认 url 指向 Openqq 插件的监听地址")
 	case *r.Code == 0:
 		return nil
-	case *r.Code == 100:
-		// Openqq's "object not found": no such friend, group or discussion.
-		return channel.Permanentf(fmt.Errorf("code 100: %s", r.Status), "Openqq 找不到接收者 %s（%s），请确认对方是好友、机器人在该群中，或在通讯录中重新查看 id", m.To, r.Status)
 	default:
-		return channel.Transientf(fmt.Errorf("code %d: %s", *r.Code, r.Status), "Openqq 发送失败（code %d：%s），稍后重试；若持续失败请确认 Webqq 仍在线", *r.Code, r.Status)
+		return classify(*r.Code, r.Status)
 	}
 }
 

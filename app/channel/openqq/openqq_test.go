@@ -71,6 +71,40 @@ func TestSend_ClassifiesFailures(t *testing.T) {
 	}
 }
 
+// TestSend_DocumentedCodes_Classified has one row per code of Openqq's send
+// replies (errors.go), each sent to the API path it comes from.
+func TestSend_DocumentedCodes_Classified(t *testing.T) {
+	tests := []struct {
+		name      string
+		msg       channel.Message
+		body      string
+		permanent bool
+		wantMsg   string
+	}{
+		{"friend not found (100)", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":null,"code":100,"status":"friend not found"}`, true, "对方不是机器人 QQ 的好友或 id 已变化，请确认好友的 QQ 号，或在通讯录中重新查看 id（code 100：friend not found）"},
+		{"group not found (101)", channel.Message{Kind: channel.Group, To: "552603"}, `{"msg_id":null,"code":101,"status":"group not found"}`, true, "机器人不在该群或 gid 已变化"},
+		{"discussion not found (102)", channel.Message{Kind: channel.Group, To: "did:4118239384"}, `{"msg_id":null,"code":102,"status":"discuss not found"}`, true, "讨论组不存在或 did 已变化"},
+		{"group member not found (103)", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":null,"code":103,"status":"group member not found"}`, true, "该群成员不存在"},
+		{"discussion member not found (104)", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":null,"code":104,"status":"discuss member not found"}`, true, "该讨论组成员不存在"},
+		{"member not found (105)", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":null,"code":105,"status":"discuss member or group member  not found"}`, true, "群成员或讨论组成员不存在"},
+		{"auth callback refused (-6)", channel.Message{Kind: channel.Private, To: "123456"}, `{"code":-6,"status":"auth failure"}`, true, "auth 设置中放行本机"},
+		{"bad data format (-1) is retried", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":1,"code":-1,"status":"发送失败"}`, false, "稍后重试；若持续失败请确认 Webqq 仍在线（code -1：发送失败）"},
+		{"unknown reply (-2) is retried", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":1,"code":-2,"status":"发送失败"}`, false, "Webqq 仍在线"},
+		{"send error (-3) is retried", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":1,"code":-3,"status":"发送失败"}`, false, "Webqq 仍在线"},
+		{"unknown reply (-4) is retried", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":1,"code":-4,"status":"发送失败"}`, false, "Webqq 仍在线"},
+		{"TTL expired (-5) is retried", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":1,"code":-5,"status":"发送失败"}`, false, "Webqq 仍在线"},
+		{"undocumented code is retried", channel.Message{Kind: channel.Private, To: "123456"}, `{"msg_id":1,"code":7,"status":"?"}`, false, "稍后重试"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ct.New(t, ct.Always(ct.JSON(tt.body)))
+			tt.msg.Content = "hi"
+			err := newConn(t, srv).Send(context.Background(), tt.msg)
+			ct.WantError(t, err, tt.permanent, tt.wantMsg)
+		})
+	}
+}
+
 func TestSend_BadTargetOrEmpty_RefusedWithoutRequest(t *testing.T) {
 	for _, m := range []channel.Message{
 		{Kind: channel.Private, To: "abc", Content: "x"},

@@ -5,7 +5,6 @@ package wecom
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"botgate/app/channel"
@@ -105,31 +104,15 @@ func (c *Connector) Test(ctx context.Context) error {
 }
 
 func (c *Connector) post(ctx context.Context, b body) error {
-	var r struct {
-		ErrCode *int   `json:"errcode"`
-		ErrMsg  string `json:"errmsg"`
-	}
+	var r result
 	if err := channel.Do(ctx, c.client, channel.Request{URL: c.url, JSON: b, Platform: platform}, &r); err != nil {
+		if r, ok := bodyCode(err); ok {
+			return classify(*r.ErrCode, r.ErrMsg)
+		}
 		return err
 	}
 	if r.ErrCode == nil {
 		return channel.Transientf(nil, "企业微信机器人的响应缺少 errcode，请确认 url 是机器人的 webhook 地址")
 	}
 	return classify(*r.ErrCode, r.ErrMsg)
-}
-
-func classify(code int, msg string) error {
-	detail := fmt.Errorf("errcode %d: %s", code, msg)
-	switch code {
-	case 0:
-		return nil
-	case 93000:
-		return channel.Permanentf(detail, "企业微信机器人 webhook 地址无效或机器人已被移出群（93000），请在群设置中重新复制机器人的 webhook 地址")
-	case 45009, 45033, 45047:
-		return channel.Transientf(detail, "企业微信机器人发送太频繁（%d，每个机器人每分钟最多 20 条），稍后重试", code)
-	case -1:
-		return channel.Transientf(detail, "企业微信系统繁忙（-1），稍后重试")
-	default:
-		return channel.Permanentf(detail, "企业微信拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
-	}
 }

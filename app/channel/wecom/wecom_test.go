@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -100,6 +101,40 @@ func TestSend_ClassifiesFailures(t *testing.T) {
 			srv := ct.New(t, ct.Always(tt.reply))
 			ct.WantError(t, newConn(t, srv, nil).Send(context.Background(), channel.Message{Content: "hi"}), tt.permanent, tt.wantMsg)
 		})
+	}
+}
+
+// TestSend_DocumentedCodes_Classified has one row per WeCom errcode in
+// errors.go, plus the same code carried by an HTTP 4xx body.
+func TestSend_DocumentedCodes_Classified(t *testing.T) {
+	tests := []struct {
+		code      int
+		permanent bool
+		wantMsg   string
+	}{
+		{-1, false, "企业微信系统繁忙（-1），稍后重试"},
+		{45009, false, "发送太频繁（45009"},
+		{45033, false, "并发调用太多（45033），稍后重试"},
+		{45047, false, "发送太频繁（45047"},
+		{93000, true, "webhook 地址无效或机器人已被移出群（93000）"},
+		{93004, true, "机器人已被停用（93004），请在群设置中启用机器人"},
+		{93008, true, "机器人不在群里（93008），请把机器人重新加入群"},
+		{40008, true, "不接受该消息类型（40008），请检查通道的 format 设置"},
+		{40035, true, "参数不合法（40035）"},
+		{40058, true, "参数不合法（40058）"},
+		{40063, true, "参数为空（40063）"},
+		{44004, true, "消息内容为空（44004）"},
+		{45002, true, "超过企业微信的大小限制（45002）"},
+		{60020, true, "企业微信拒绝了该消息（60020：x），请检查消息内容和通道设置"},
+	}
+	for _, tt := range tests {
+		body := fmt.Sprintf(`{"errcode":%d,"errmsg":"x"}`, tt.code)
+		for _, rep := range []ct.Reply{ct.JSON(body), {Status: http.StatusBadRequest, Body: body}} {
+			t.Run(fmt.Sprintf("%d/HTTP%d", tt.code, max(rep.Status, 200)), func(t *testing.T) {
+				srv := ct.New(t, ct.Always(rep))
+				ct.WantError(t, newConn(t, srv, nil).Send(context.Background(), channel.Message{Content: "hi"}), tt.permanent, tt.wantMsg)
+			})
+		}
 	}
 }
 

@@ -134,6 +134,10 @@ type reply struct {
 	Result  string          `json:"result"`
 	Message string          `json:"message"`
 	Data    json.RawMessage `json:"data"`
+	// The entry check before the method answers in another shape (errors.go).
+	ErrCode channel.Flex `json:"errcode"`
+	ErrMsg  string       `json:"errmsg"`
+	Error   string       `json:"error"`
 }
 
 // Send pushes a notification to users (private) or a message to a chat group.
@@ -169,6 +173,9 @@ func (c *Connector) call(ctx context.Context, method, u string, body any) (json.
 	}
 	if r.Result == "success" {
 		return r.Data, nil
+	}
+	if err, ok := entryError(r); ok {
+		return nil, err
 	}
 	return nil, classify(r)
 }

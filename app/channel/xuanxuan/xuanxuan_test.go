@@ -96,6 +96,46 @@ func TestSend_ClassifiesFailures(t *testing.T) {
 	}
 }
 
+// TestSend_EntryCheckFailures_Classified has one row per answer of the
+// server's entry check (errors.go), in every shape it can take: each
+// documented one fails at once with what to fix instead of being retried as an
+// unexplained failure.
+func TestSend_EntryCheckFailures_Classified(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      string
+		permanent bool
+		wantMsg   string
+	}{
+		{"reason phrase in errmsg", `{"errcode":401,"errmsg":"INVALID_TOKEN"}`, true, "喧喧拒绝了签名（INVALID_TOKEN），请核对通道设置中的 key"},
+		{"Chinese errmsg", `{"errcode":401,"errmsg":"无效的token参数"}`, true, "喧喧拒绝了签名（INVALID_TOKEN）"},
+		{"bare error phrase", `{"error":"INVALID_TOKEN"}`, true, "喧喧拒绝了签名（INVALID_TOKEN）"},
+		{"errcode as a string", `{"errcode":"404","errmsg":"应用不存在"}`, true, "喧喧找不到该应用（EMPTY_ENTRY），请核对通道设置中的 code"},
+		{"PARAM_CODE_MISSING", `{"errcode":401,"errmsg":"缺少code参数"}`, true, "请在通道设置中填写 code"},
+		{"PARAM_TOKEN_MISSING", `{"errcode":401,"errmsg":"缺少token参数"}`, true, "没有收到签名（PARAM_TOKEN_MISSING）"},
+		{"SESSION_CODE_MISSING", `{"errcode":401,"errmsg":"缺少session code"}`, true, "SESSION_CODE_MISSING"},
+		{"SESSION_VERIFY_FAILED", `{"errcode":401,"errmsg":"session验证失败"}`, true, "会话校验失败（SESSION_VERIFY_FAILED）"},
+		{"EMPTY_KEY", `{"errcode":401,"errmsg":"应用未设置密钥"}`, true, "为应用生成密钥并填入通道设置的 key"},
+		{"IP_DENIED", `{"errcode":403,"errmsg":"该IP被限制访问"}`, true, "在“应用集成”中添加本机 IP"},
+		{"ACCOUNT_UNBOUND", `{"errcode":403,"errmsg":"未绑定用户"}`, true, "为应用绑定账号或开启免密"},
+		{"EMPTY_ENTRY", `{"errcode":404,"errmsg":"EMPTY_ENTRY"}`, true, "喧喧找不到该应用"},
+		{"CALLED_TIME", `{"errcode":405,"errmsg":"Token已失效"}`, true, "签名已失效（CALLED_TIME），请检查本机时间"},
+		{"INVALID_ACCOUNT", `{"errcode":406,"errmsg":"用户不存在"}`, true, "绑定的账号不存在（INVALID_ACCOUNT）"},
+		{"ERROR_TIMESTAMP", `{"errcode":407,"errmsg":"错误的时间戳。"}`, true, "拒绝了时间戳（ERROR_TIMESTAMP）"},
+		{"errcode 401 with another text", `{"errcode":401,"errmsg":"Invalid token."}`, true, "喧喧拒绝了应用凭据（401），请核对通道设置中的 code 和 key"},
+		{"errcode 403 with another text", `{"errcode":403,"errmsg":"IP is denied."}`, true, "喧喧拒绝了本机的访问（403"},
+		{"undocumented 4xx errcode", `{"errcode":408,"errmsg":"?"}`, true, "喧喧拒绝了请求（408：?），请核对通道设置中的 url、code 和 key"},
+		{"other errcode is retried", `{"errcode":500,"errmsg":"?"}`, false, "喧喧返回错误（500：?），稍后重试"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ct.New(t, ct.Always(ct.JSON(tt.body)))
+			err := newConn(t, srv, "").Send(context.Background(), channel.Message{Kind: channel.Group, To: "30683aea-7a1f-4ec8-a6d6-834e0310fd7d", Content: "hi"})
+			ct.WantError(t, err, tt.permanent, tt.wantMsg)
+		})
+	}
+}
+
 func TestTest_CallsSignedGetGroupChats(t *testing.T) {
 	srv := ct.New(t, ct.Always(ct.JSON(`{"result":"success","data":{}}`)))
 	if err := newConn(t, srv, "").Test(context.Background()); err != nil {
