@@ -273,7 +273,7 @@ func recipient(m storage.Message) string {
 
 // fill hands due recipients to workers and returns when the next
 // not-yet-due message falls due (zero if none). Workers stop starting sends
-// when ctx is done; sends itself is the context of the sends.
+// when ctx is done; their sends run on the sends context.
 func (d *Dispatcher) fill(ctx, sends context.Context) time.Time {
 	free := d.cfg.MaxInFlight - len(d.busy)
 	if free <= 0 || ctx.Err() != nil {
