@@ -18,9 +18,15 @@ import (
 
 // fakeOneBot is a OneBot v11 HTTP API that can be switched down (503).
 type fakeOneBot struct {
-	down atomic.Bool
-	mu   sync.Mutex
-	got  map[string]int // message text -> times delivered
+	delay    time.Duration // how long a send takes, so that some are in flight at the stop
+	down     atomic.Bool
+	inflight atomic.Int64 // sends being answered now
+	mu       sync.Mutex
+	got      map[string]int // message text -> times delivered
+}
+
+func newFakeOneBot(delay time.Duration) *fakeOneBot {
+	return &fakeOneBot{delay: delay, got: map[string]int{}}
 }
 
 func (f *fakeOneBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -35,10 +41,14 @@ func (f *fakeOneBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad", http.StatusBadRequest)
 		return
 	}
-	time.Sleep(2 * time.Millisecond) // a platform takes a moment; some sends are in flight at the kill
+	// The platform has the message now: a sender that gives up waiting
+	// for the answer does not take it back.
+	f.inflight.Add(1)
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	f.got[body.Message]++
 	f.mu.Unlock()
+	f.inflight.Add(-1)
 	io.WriteString(w, `{"status":"ok","retcode":0,"data":{"message_id":1}}`)
 }
 
@@ -48,19 +58,30 @@ func (f *fakeOneBot) count(msg string) int {
 	return f.got[msg]
 }
 
-// TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage: sends pour in
-// while the platform goes down, the server is killed with SIGKILL, restarted
-// with the platform back, and every acknowledged message must arrive.
-func TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage(t *testing.T) {
-	fake := &fakeOneBot{got: map[string]int{}}
-	platform := httptest.NewServer(fake)
-	defer platform.Close()
+// duplicates counts the deliveries beyond the first of every message.
+func (f *fakeOneBot) duplicates() (n int, examples []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for msg, c := range f.got {
+		if c > 1 {
+			n += c - 1
+			if len(examples) < 5 {
+				examples = append(examples, msg)
+			}
+		}
+	}
+	return n, examples
+}
 
+// platformDB is a state database whose default channel "qq" is a OneBot
+// channel on platformURL, with an admin user erp.
+func platformDB(t *testing.T, platformURL string) string {
+	t.Helper()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "botgate.db")
 	cfg := fmt.Sprintf(`{"settings":{"default_channel":"qq"},
 	  "users":[{"name":"erp","password":"erp-password","roles":["admin"]}],
-	  "channels":[{"name":"qq","type":"onebot","rate_per_minute":100000,"config":{"url":%q}}]}`, platform.URL)
+	  "channels":[{"name":"qq","type":"onebot","rate_per_minute":100000,"config":{"url":%q}}]}`, platformURL)
 	cfgPath := filepath.Join(dir, "cfg.json")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -68,20 +89,29 @@ func TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage(t *testing.T) {
 	if out, err := botgateCmd(t, "--db", db, "config", "import", cfgPath).CombinedOutput(); err != nil {
 		t.Fatalf("config import: %v\n%s", err, out)
 	}
+	return db
+}
 
-	cmd, addr := startServe(t, db)
-	var acked sync.Map // message text -> msg_id
-	var nAcked, nErr atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
+// sendLoad is an ERP pouring sends into a server: one sender per recipient,
+// each sending as fast as it is answered.
+type sendLoad struct {
+	acked  sync.Map // message text -> msg_id
+	nAcked atomic.Int64
+	nErr   atomic.Int64 // sends not answered (the stop): not acknowledged
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func startLoad(addr string, senders int) *sendLoad {
+	l := &sendLoad{stop: make(chan struct{})}
 	client := &http.Client{Timeout: 5 * time.Second}
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
+	for w := 0; w < senders; w++ {
+		l.wg.Add(1)
 		go func(w int) {
-			defer wg.Done()
+			defer l.wg.Done()
 			for i := 0; ; i++ {
 				select {
-				case <-stop:
+				case <-l.stop:
 					return
 				default:
 				}
@@ -89,7 +119,7 @@ func TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage(t *testing.T) {
 				q := url.Values{"Access_token": {"erp-password"}, "user": {"erp"}, "QQ": {fmt.Sprint(10000 + w)}, "content": {text}}
 				resp, err := client.Get("http://" + addr + "/?" + q.Encode())
 				if err != nil {
-					nErr.Add(1) // the kill: no answer, so not acknowledged
+					l.nErr.Add(1)
 					continue
 				}
 				var env struct {
@@ -99,12 +129,52 @@ func TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage(t *testing.T) {
 				err = json.NewDecoder(resp.Body).Decode(&env)
 				resp.Body.Close()
 				if err == nil && env.Errcode == 0 {
-					acked.Store(text, env.MsgID)
-					nAcked.Add(1)
+					l.acked.Store(text, env.MsgID)
+					l.nAcked.Add(1)
 				}
 			}
 		}(w)
 	}
+	return l
+}
+
+// halt stops the senders and waits for them.
+func (l *sendLoad) halt() {
+	close(l.stop)
+	l.wg.Wait()
+}
+
+// waitDelivered waits up to 60 s for every acknowledged message to reach
+// the platform and returns those that did not.
+func (l *sendLoad) waitDelivered(fake *fakeOneBot) []string {
+	var missing []string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		missing = missing[:0]
+		l.acked.Range(func(k, _ any) bool {
+			if fake.count(k.(string)) == 0 {
+				missing = append(missing, k.(string))
+			}
+			return true
+		})
+		if len(missing) == 0 || time.Now().After(deadline) {
+			return missing
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage: sends pour in
+// while the platform goes down, the server is killed with SIGKILL, restarted
+// with the platform back, and every acknowledged message must arrive.
+func TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage(t *testing.T) {
+	fake := newFakeOneBot(2 * time.Millisecond)
+	platform := httptest.NewServer(fake)
+	defer platform.Close()
+	db := platformDB(t, platform.URL)
+
+	cmd, addr := startServe(t, db)
+	load := startLoad(addr, 8)
 	time.Sleep(700 * time.Millisecond)
 	fake.down.Store(true) // the platform goes down while sends keep coming
 	time.Sleep(700 * time.Millisecond)
@@ -112,38 +182,22 @@ func TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	close(stop)
-	wg.Wait()
-	if nAcked.Load() < 100 {
-		t.Fatalf("only %d sends acknowledged before the kill; the test did not load the server", nAcked.Load())
+	load.halt()
+	if load.nAcked.Load() < 100 {
+		t.Fatalf("only %d sends acknowledged before the kill; the test did not load the server", load.nAcked.Load())
 	}
 
 	fake.down.Store(false)
 	startServe(t, db)
-	var missing []string
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		missing = missing[:0]
-		acked.Range(func(k, _ any) bool {
-			if fake.count(k.(string)) == 0 {
-				missing = append(missing, k.(string))
-			}
-			return true
-		})
-		if len(missing) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(missing) > 0 {
-		t.Fatalf("%d of %d acknowledged messages never delivered, e.g. %v", len(missing), nAcked.Load(), missing[:min(5, len(missing))])
+	if missing := load.waitDelivered(fake); len(missing) > 0 {
+		t.Fatalf("%d of %d acknowledged messages never delivered, e.g. %v", len(missing), load.nAcked.Load(), missing[:min(5, len(missing))])
 	}
 	dups := 0
-	acked.Range(func(k, _ any) bool {
+	load.acked.Range(func(k, _ any) bool {
 		if n := fake.count(k.(string)); n > 1 {
 			dups += n - 1
 		}
 		return true
 	})
-	t.Logf("acknowledged %d, unanswered at the kill %d, all acknowledged delivered after restart; duplicate deliveries: %d", nAcked.Load(), nErr.Load(), dups)
+	t.Logf("acknowledged %d, unanswered at the kill %d, all acknowledged delivered after restart; duplicate deliveries: %d", load.nAcked.Load(), load.nErr.Load(), dups)
 }

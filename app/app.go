@@ -127,10 +127,11 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	return a, nil
 }
 
-// Close stops the server if running and releases everything.
+// Close stops the server if running (the same stop as Serve's) and
+// releases everything.
 func (a *App) Close() error {
-	a.StopServer()
-	a.queue.Close()
+	a.stopServer(true)
+	a.queue.Close() // no server was running: the queue is still open
 	a.reqs.close()
 	st := a.state.Load()
 	for _, s := range st.sources {

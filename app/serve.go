@@ -272,8 +272,17 @@ func (a *App) ListenProblem() error {
 
 // StopServer stops accepting, lets in-flight requests finish, then stops the
 // dispatcher and releases the database lock. Queued messages stay in the
-// outbox for the next start.
-func (a *App) StopServer() {
+// outbox for the next start; the queue stays open (the window can still
+// queue a test message, and start the server again).
+func (a *App) StopServer() { a.stopServer(false) }
+
+// stopServer is every stop: the window's, Serve's (Ctrl-C, SIGTERM, the
+// service manager) and Close's. The order is what makes a clean stop send
+// nothing twice: no new request (Shutdown, which lets the ones being
+// answered finish), with closeQueue no new message, the dispatcher starts
+// no new send and gives those in flight outbox.Config.StopGrace to finish
+// and records their outcomes; the caller closes the database after.
+func (a *App) stopServer(closeQueue bool) {
 	a.srvMu.Lock()
 	defer a.srvMu.Unlock()
 	rs := a.server
@@ -287,8 +296,11 @@ func (a *App) StopServer() {
 		rs.srv.Close()
 	}
 	rs.serving.Wait()
+	if closeQueue {
+		a.queue.Close()
+	}
 	rs.cancel()
-	rs.wg.Wait()
+	rs.wg.Wait() // the dispatcher returns once the sends in flight are recorded
 	rs.lock.release()
 	a.server = nil
 	a.log.Info("BotGate stopped")
@@ -304,8 +316,10 @@ func (a *App) Running() (bool, string) {
 	return true, a.server.addr
 }
 
-// Serve runs the server until ctx is cancelled, then stops it gracefully.
-// ready, if not nil, is called with the bound address.
+// Serve runs the server until ctx is cancelled, then stops it gracefully:
+// it is the whole life of `botgate serve` and of the service, so the stop
+// also closes the queue, as Close does. ready, if not nil, is called with
+// the bound address.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	addr, err := a.StartServer()
 	if err != nil {
@@ -326,7 +340,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	case <-rs.done:
 		serr = rs.err // written before done was closed
 	}
-	a.StopServer()
+	a.stopServer(true)
 	return serr
 }
 

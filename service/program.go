@@ -19,9 +19,11 @@ type Server interface {
 }
 
 // DefaultStopTimeout bounds Stop: above app.ShutdownTimeout (10 s for
-// in-flight requests) and below the service managers' own limits (Windows
-// waits about 20 s, our systemd unit 20 s) so we report before being killed.
-const DefaultStopTimeout = 15 * time.Second
+// in-flight requests) plus the outbox's stop grace (5 s for sends in flight,
+// then the database is closed) and below the service managers' own limits
+// (Windows waits about 20 s, our systemd unit 20 s) so we report before
+// being killed.
+const DefaultStopTimeout = 17 * time.Second
 
 // Program is the kardianos service program: Start returns at once and runs
 // the server in a goroutine; Stop cancels it and waits for the graceful stop.

@@ -39,6 +39,7 @@ type Config struct {
 	BackoffMax  time.Duration // longest delay (default 5 min)
 	RetryWindow time.Duration // after this long since queueing, give up (default 24h)
 	SendTimeout time.Duration // one attempt (default 30s)
+	StopGrace   time.Duration // at stop, how long sends in flight may take to finish (default 5s)
 	MaxInFlight int           // recipients served at once (default 64)
 	Batch       int           // messages one recipient's worker takes per round (default 50)
 	Gather      time.Duration // wait after a wake-up to batch work (default 5ms)
@@ -58,6 +59,9 @@ func (c *Config) defaults() {
 	}
 	if c.SendTimeout <= 0 {
 		c.SendTimeout = 30 * time.Second
+	}
+	if c.StopGrace <= 0 {
+		c.StopGrace = 5 * time.Second
 	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 64
@@ -131,17 +135,28 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run delivers until ctx is cancelled, then waits for the workers (their
-// attempts are cancelled too; those messages stay queued for the next Run).
+// UnknownAtStop is the last error of a message whose send was still
+// unanswered when the stop grace ran out: the platform may or may not have
+// taken it, so it stays queued and is sent again at the next start.
+const UnknownAtStop = "停止服务时发送未完成，结果未知；重启后会重试，对方可能收到两次"
+
+// Run delivers until ctx is cancelled. Then it starts no new send, gives
+// the sends in flight up to StopGrace to finish, records their outcomes and
+// returns: a clean stop sends nothing twice. A send that outlives the grace
+// is cancelled and stays queued, noted UnknownAtStop.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.inflight, d.busy = map[int64]string{}, map[string]int{}
 	d.mu.Lock()
 	d.sending = map[int64]bool{}
 	d.mu.Unlock()
+	// Sends run on their own context: cancelling one mid-request leaves its
+	// outcome unknown, so it is cancelled only when the grace runs out.
+	sends, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		next := d.fill(ctx)
+		next := d.fill(ctx, sends)
 		wait := time.Second
 		if !next.IsZero() {
 			if w := next.Sub(d.cfg.Now()); w < wait {
@@ -152,7 +167,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		var rs []result
 		select {
 		case <-ctx.Done():
-			d.drain(nil)
+			d.drain(nil, cancelSends)
 			return
 		case <-d.wake:
 		case <-timer.C:
@@ -169,7 +184,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				gather.Stop()
-				d.drain(rs)
+				d.drain(rs, cancelSends)
 				return
 			case <-d.wake:
 			case r := <-d.results:
@@ -182,14 +197,21 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// drain waits for the workers and records what they finished.
-func (d *Dispatcher) drain(rs []result) {
+// drain waits for the workers, which start no new send once Run's context
+// is done, and records what they finished. Sends still running after
+// StopGrace are cancelled (cancelSends) and report an unknown outcome.
+func (d *Dispatcher) drain(rs []result, cancelSends context.CancelFunc) {
 	done := make(chan struct{})
 	go func() { d.wg.Wait(); close(done) }()
+	grace := time.NewTimer(d.cfg.StopGrace)
+	defer grace.Stop()
 	for {
 		select {
 		case r := <-d.results:
 			rs = append(rs, r)
+		case <-grace.C:
+			d.cfg.Log.Warn("outbox: sends still unanswered at the end of the stop grace; cancelling them, they will be sent again at the next start", "grace", d.cfg.StopGrace)
+			cancelSends()
 		case <-done:
 			d.record(context.Background(), rs)
 			return
@@ -250,8 +272,9 @@ func recipient(m storage.Message) string {
 }
 
 // fill hands due recipients to workers and returns when the next
-// not-yet-due message falls due (zero if none).
-func (d *Dispatcher) fill(ctx context.Context) time.Time {
+// not-yet-due message falls due (zero if none). Workers stop starting sends
+// when ctx is done; their sends run on the sends context.
+func (d *Dispatcher) fill(ctx, sends context.Context) time.Time {
 	free := d.cfg.MaxInFlight - len(d.busy)
 	if free <= 0 || ctx.Err() != nil {
 		return time.Time{}
@@ -310,53 +333,69 @@ func (d *Dispatcher) fill(ctx context.Context) time.Time {
 		}
 		d.busy[key] = len(b)
 		d.wg.Add(1)
-		go d.work(ctx, b)
+		go d.work(ctx, sends, b)
 	}
 	d.mu.Unlock()
 	return next
 }
 
 // work delivers one recipient's batch in order, reporting each outcome as it
-// happens; at the first failure it hands the rest back untried.
-func (d *Dispatcher) work(ctx context.Context, batch []storage.Message) {
+// happens; at the first failure, or at a stop (ctx done), it hands the rest
+// back untried.
+func (d *Dispatcher) work(ctx, sends context.Context, batch []storage.Message) {
 	defer d.wg.Done()
 	for i, m := range batch {
-		m.Attempts++ // this attempt; RecordOutcomes counts it in the table
-		err := d.send(ctx, m)
-		o := storage.Outcome{ID: m.ID, Status: storage.StatusDelivered, NextAttemptAt: m.NextAttemptAt}
-		if err != nil {
-			if ctx.Err() != nil {
-				// Shutting down: the attempt was cut short, not refused. Leave it for the next start.
-				o = storage.Outcome{ID: m.ID, Status: storage.StatusQueued, LastError: "服务停止时发送被中断，将在重新启动后继续", NextAttemptAt: d.cfg.Now()}
-			} else {
-				o = d.failure(m, err)
-			}
+		o, tried := d.attempt(ctx, sends, m)
+		if tried && (o.Status == storage.StatusDelivered || o.Status == storage.StatusFailed) {
+			d.results <- result{out: &o}
+			continue
 		}
-		r := result{out: &o}
-		if o.Status != storage.StatusDelivered && o.Status != storage.StatusFailed {
-			for _, rest := range batch[i+1:] {
-				r.release = append(r.release, rest.ID)
-			}
-			d.results <- r
-			return
+		var r result
+		rest := batch[i:] // not tried: m goes back with the rest
+		if tried {
+			r.out, rest = &o, batch[i+1:]
+		}
+		for _, b := range rest {
+			r.release = append(r.release, b.ID)
 		}
 		d.results <- r
+		return
 	}
 }
 
-func (d *Dispatcher) send(ctx context.Context, m storage.Message) error {
+// attempt sends m once. tried is false when a stop came before the send
+// began: m is left as it was, to be sent at the next start. Sends run on
+// sends, which a stop cancels only once the grace is over.
+func (d *Dispatcher) attempt(ctx, sends context.Context, m storage.Message) (o storage.Outcome, tried bool) {
+	if ctx.Err() != nil {
+		return o, false
+	}
+	m.Attempts++ // this attempt; RecordOutcomes counts it in the table
 	route, err := d.resolve(m.Channel)
 	if err != nil {
-		return err
+		return d.failure(m, err), true
 	}
 	if route.Limiter != nil {
+		// Waiting for the rate limit is not sending yet: a stop ends it at once.
 		if err := route.Limiter.Wait(ctx); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return o, false
+			}
+			return d.failure(m, err), true
 		}
 	}
-	actx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	actx, cancel := context.WithTimeout(sends, d.cfg.SendTimeout)
 	defer cancel()
-	return route.Channel.Send(actx, channel.Message{ID: m.ID, Kind: m.TargetKind, To: m.Target, Content: m.Content})
+	err = route.Channel.Send(actx, channel.Message{ID: m.ID, Kind: m.TargetKind, To: m.Target, Content: m.Content})
+	switch {
+	case err == nil:
+		return storage.Outcome{ID: m.ID, Status: storage.StatusDelivered, NextAttemptAt: m.NextAttemptAt}, true
+	case sends.Err() != nil:
+		// The stop grace ran out mid-send: the platform may have taken it.
+		// Keep it queued (at least once) and say so.
+		return storage.Outcome{ID: m.ID, Status: storage.StatusQueued, LastError: UnknownAtStop, NextAttemptAt: d.cfg.Now()}, true
+	}
+	return d.failure(m, err), true
 }
 
 // failure decides between a retry later and a final failure.
