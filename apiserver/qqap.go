@@ -275,6 +275,12 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 		vars.SetArgs(q.Args)
 		res, err := s.b.RunKeyword(r.Context(), caller, q.Keyword, vars)
 		if err != nil {
+			if q.Content != "" {
+				// The message is queued and will be delivered: the reply keeps
+				// the keyword's errcode but says so, or an ERP that retries on
+				// errcode ≠ 0 would send it twice.
+				extra = append(extra, "sent", true)
+			}
 			fail(err, extra...)
 			return
 		}

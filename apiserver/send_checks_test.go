@@ -13,6 +13,29 @@ import (
 	"botgate/storage"
 )
 
+// TestQQAP_SendAndUnknownKeyword_ReportsTheQueuedMessage: the message is
+// queued and delivered although the keyword fails, so the reply says so and
+// an ERP that retries on errcode ≠ 0 can tell not to send it again.
+func TestQQAP_SendAndUnknownKeyword_ReportsTheQueuedMessage(t *testing.T) {
+	e := start(t)
+	q := e.auth()
+	q.Set("QQ", seedQQ)
+	q.Set("content", "订单已发货")
+	q.Set("keyword", "nosuch")
+	env, raw := e.qqap("GET", q.Encode(), "", "")
+	if env.Errcode != app.CodeNoKeyword || env.MsgID == 0 || !env.Sent {
+		t.Fatalf("want errcode %d with msg_id and sent:true, got %s", app.CodeNoKeyword, raw)
+	}
+	e.waitStatus(env.MsgID, storage.StatusDelivered)
+
+	// A failed send is not "sent": no msg_id, no sent flag.
+	q.Set("QQ", "abc")
+	env, raw = e.qqap("GET", q.Encode(), "", "")
+	if env.Errcode != app.CodeBadTarget || env.MsgID != 0 || env.Sent || strings.Contains(raw, `"sent"`) {
+		t.Fatalf("failed send: %s", raw)
+	}
+}
+
 // robotServer fakes a WeCom/DingTalk/Feishu robot webhook that accepts
 // every message; it counts the posts.
 func robotServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
