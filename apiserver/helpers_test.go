@@ -100,6 +100,7 @@ type envelope struct {
 	MsgID     int64             `json:"msg_id"`
 	Affected  *int64            `json:"affected"`
 	Truncated bool              `json:"truncated"`
+	Sent      bool              `json:"sent"`
 }
 
 // qqap calls the QQAP endpoint and decodes the envelope; it must be HTTP 200.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"botgate/app"
 	"botgate/app/auth"
@@ -30,6 +32,11 @@ func (s *Server) native(h nativeHandler) http.Handler {
 		}
 		e.user = cr.User
 		err := func() error {
+			if !utf8.ValidString(cr.User) || !utf8.ValidString(cr.Password) {
+				// Some clients encode Basic credentials in Latin-1 or GBK; no
+				// stored name or password could match those bytes.
+				return app.Errorf(app.CodeUnauthorized, "HTTP Basic 授权中的用户名或密码不是 UTF-8 编码（可能是 Latin-1 或 GBK）：请让客户端按 UTF-8 发送，或改用只含字母数字的用户名和密码")
+			}
 			c, err := s.b.Authenticate(r.Context(), cr)
 			if err != nil {
 				return err
@@ -70,7 +77,10 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return app.Errorf(app.CodeBadRequest, "字段 %s 的类型不对，应为 %s", te.Field, te.Type)
+			if te.Field == "" {
+				return app.Errorf(app.CodeBadRequest, "请求内容应为 JSON 对象 {...}，收到的是 %s", jsonValueName(te.Value))
+			}
+			return app.Errorf(app.CodeBadRequest, "字段 %s 的类型不对：应为 %s，收到的是 %s", te.Field, goTypeName(te.Type), jsonValueName(te.Value))
 		}
 		if strings.HasPrefix(err.Error(), "json: unknown field") {
 			return app.Errorf(app.CodeBadRequest, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
@@ -78,6 +88,43 @@ func decodeJSON(r *http.Request, v any) error {
 		return app.Errorf(app.CodeBadRequest, "请求内容不是有效的 JSON：%s", jsonProblem(err))
 	}
 	return nil
+}
+
+// goTypeName says in words what JSON a Go type takes; Go's own names
+// ("apiserver.messageRequest", "[]string") mean nothing to an ERP's author.
+func goTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "文本"
+	case reflect.Slice, reflect.Array:
+		return "数组 [...]（每一项是 " + goTypeName(t.Elem()) + "）"
+	case reflect.Struct, reflect.Map:
+		return "JSON 对象 {...}"
+	case reflect.Bool:
+		return "true 或 false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "数字"
+	}
+	return t.String()
+}
+
+// jsonValueName names the kind of JSON value encoding/json reports in
+// UnmarshalTypeError.Value.
+func jsonValueName(v string) string {
+	switch {
+	case v == "array":
+		return "数组 [...]"
+	case v == "object":
+		return "JSON 对象 {...}"
+	case v == "string":
+		return "文本"
+	case v == "bool":
+		return "true/false"
+	case v == "number" || strings.HasPrefix(v, "number "):
+		return "数字"
+	}
+	return v
 }
 
 // messageRequest is the body of POST /api/v1/messages: either to + type, or

@@ -28,9 +28,9 @@ type QQAPRequest struct {
 // DecodeQQAP reads a QQAP request from the query string and, for POST, the
 // body (JSON as in the seed, or form-encoded). Body values win over the query.
 func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
-	params, err := url.ParseQuery(r.URL.RawQuery)
+	params, err := parseParams(r.URL.RawQuery, "请求参数格式错误：地址中")
 	if err != nil {
-		return QQAPRequest{}, app.Errorf(app.CodeBadRequest, "请求参数格式错误：地址中有无法解析的 %% 编码")
+		return QQAPRequest{}, err
 	}
 	vals := lowerKeys(params)
 	var args []string
@@ -71,6 +71,31 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 	return q, nil
 }
 
+// MaxParams is how many parameters a query string or form may have. It is
+// net/url's own limit (its defaultMaxParams, which ParseQuery reports only as
+// "number of URL query parameters exceeded limit"), counted the same way, so
+// BotGate can say what is wrong.
+const MaxParams = 10000
+
+// parseParams is url.ParseQuery with each of its failures told apart; where
+// starts the message ("请求参数格式错误：地址中").
+func parseParams(raw, where string) (url.Values, error) {
+	if n := strings.Count(raw, "&") + 1; n > MaxParams {
+		return nil, app.Errorf(app.CodeBadRequest, "%s参数太多（最多 %d 个，收到 %d 个）", where, MaxParams, n)
+	}
+	v, err := url.ParseQuery(raw)
+	var ee url.EscapeError
+	switch {
+	case err == nil:
+		return v, nil
+	case errors.As(err, &ee):
+		return nil, app.Errorf(app.CodeBadRequest, "%s有无法解析的 %% 编码（%s）：%% 后面应是两位十六进制数，%% 本身要写成 %%25", where, validText(string(ee)))
+	case strings.Contains(err.Error(), "semicolon"):
+		return nil, app.Errorf(app.CodeBadRequest, "%s有未编码的分号 ;：参数之间用 & 分隔，内容中的分号要写成 %%3B", where)
+	}
+	return nil, &app.Error{Code: app.CodeBadRequest, Msg: where + "参数无法解析", Err: err}
+}
+
 func lowerKeys(v url.Values) map[string]string {
 	m := make(map[string]string, len(v))
 	for k, vs := range v {
@@ -100,9 +125,9 @@ func decodeBody(ctype string, body []byte) (map[string]string, []string, error) 
 	// the header says (curl -d sends the seed's JSON as form-urlencoded).
 	isJSON := strings.Contains(mt, "json") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))
 	if !isJSON {
-		form, err := url.ParseQuery(string(body))
+		form, err := parseParams(string(body), "表单内容格式错误：")
 		if err != nil {
-			return nil, nil, app.Errorf(app.CodeBadRequest, "表单内容格式错误：有无法解析的 %% 编码")
+			return nil, nil, err
 		}
 		args, err := formArgs(valuesOf(form, "data"))
 		if err != nil {
@@ -275,6 +300,12 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 		vars.SetArgs(q.Args)
 		res, err := s.b.RunKeyword(r.Context(), caller, q.Keyword, vars)
 		if err != nil {
+			if q.Content != "" {
+				// The message is queued and will be delivered: the reply keeps
+				// the keyword's errcode but says so, or an ERP that retries on
+				// errcode ≠ 0 would send it twice.
+				extra = append(extra, "sent", true)
+			}
 			fail(err, extra...)
 			return
 		}

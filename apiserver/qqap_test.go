@@ -193,14 +193,17 @@ func TestQQAP_InjectionThroughEveryPlaceholderIsInert(t *testing.T) {
 	e := start(t)
 	e.importJSON(`{"templates":[
 	  {"keyword":"全部","kind":"query","sql":"SELECT xtuser FROM staff WHERE qq = '{{来源QQ}}' OR qq = {{群号}} OR xtuser = {{user}} OR name = '{{content}}' OR xtuser = {{1}} OR name LIKE '%{{2}}%'"},
-	  {"keyword":"改名","kind":"update","sql":"UPDATE staff SET name = '{{2}}' WHERE xtuser = {{1}}"}]}`)
+	  {"keyword":"改名","kind":"update","sql":"UPDATE staff SET name = '{{2}}' WHERE xtuser = {{1}}"}],
+	  "channels":[{"name":"任意","type":"log","config":{"targets":"any"}}]}`)
 	before := countStaff(t, e)
 	payloads := []string{
 		"' OR '1'='1", "1 OR 1=1", "x'; DROP TABLE staff; --", `" OR ""="`, "%' OR 1=1 --", "cs01' UNION SELECT password_hash FROM users --",
 	}
 	for _, p := range payloads {
 		t.Run(p, func(t *testing.T) {
-			body, _ := json.Marshal(map[string]any{"qq": p, "group": p + "x", "content": p, "keyword": "全部",
+			// The payloads reach {{来源QQ}} and {{群号}} as QQ and group: the
+			// send goes to a log channel that takes any target.
+			body, _ := json.Marshal(map[string]any{"qq": p, "group": p + "x", "content": p, "keyword": "全部", "channel": "任意",
 				"data": []map[string]string{{"content": p}, {"content": p}}})
 			env, raw := e.qqap("POST", e.auth().Encode(), "application/json", string(body))
 			if env.Errcode != 0 || len(env.Data) != 0 {

@@ -62,12 +62,13 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	version string
+	mux     *http.ServeMux // to tell a wrong method from an unknown path
 }
 
 // New returns the API handler.
 func New(b Backend, log *slog.Logger, version string) http.Handler {
-	s := &Server{b: b, log: log, now: time.Now, version: version}
 	mux := http.NewServeMux()
+	s := &Server{b: b, log: log, now: time.Now, version: version, mux: mux}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("POST /api/v1/messages", s.native(s.postMessage))
 	mux.Handle("GET /api/v1/messages/{id}", s.native(s.getMessage))
@@ -111,8 +112,10 @@ func (s *Server) logged(next http.Handler) http.Handler {
 			if r.URL.Path == "/healthz" {
 				return
 			}
-			s.b.LogRequest(storage.RequestLog{At: start, Remote: remoteHost(r), Method: r.Method, Path: RedactURL(r.URL),
-				APIUser: e.user, Action: e.action, Keyword: e.keyword, Errcode: e.code, Errmsg: e.msg,
+			// Path, user and keyword come from the client (a Latin-1 Basic-auth
+			// name, "/%FF"): the log stores text, so invalid UTF-8 is replaced.
+			s.b.LogRequest(storage.RequestLog{At: start, Remote: remoteHost(r), Method: validText(r.Method), Path: validText(RedactURL(r.URL)),
+				APIUser: validText(e.user), Action: e.action, Keyword: validText(e.keyword), Errcode: e.code, Errmsg: validText(e.msg),
 				DurationUS: s.now().Sub(start).Microseconds()})
 		}()
 		next.ServeHTTP(w, r)
@@ -143,8 +146,40 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.version})
 }
 
+// validText replaces invalid UTF-8 with U+FFFD.
+func validText(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+// routeMethods are the methods BotGate's routes use.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowedMethods lists the methods some route takes for r's path (nil: the
+// path is unknown). The mux answers, so the list cannot drift from New.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.mux.Handler(probe); strings.HasPrefix(pattern, m+" ") {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead) // a GET route serves HEAD too
+			}
+		}
+	}
+	return allow
+}
+
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	e := entryOf(r)
+	if allow := s.allowedMethods(r); allow != nil {
+		e.code, e.msg = app.CodeBadRequest, "请求方法不对"
+		if r.URL.Path == "/" {
+			writeEnvelope(w, http.StatusOK, app.CodeBadRequest, "QQAP 接口只接受 GET 和 POST 请求（收到 "+validText(r.Method)+"）", nil)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody(app.CodeBadRequest, "地址 "+r.URL.Path+" 只接受 "+strings.Join(allow, "、")+" 请求（收到 "+validText(r.Method)+"）"))
+		return
+	}
 	e.code, e.msg = app.CodeBadRequest, "未知的地址"
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		writeJSON(w, http.StatusNotFound, errorBody(app.CodeBadRequest, "未知的接口地址 "+r.URL.Path))

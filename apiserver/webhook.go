@@ -150,6 +150,9 @@ func (h *webhook) handle(r *http.Request, e *entry) (any, *hookError) {
 	msg.Channel = name
 	ans := h.chat.Handle(r.Context(), *msg)
 	e.keyword = ans.Keyword
+	if ans.Duplicate {
+		e.msg = "重复的消息（编号 " + msg.ID + "），已忽略"
+	}
 	if ans.Reply == "" {
 		return nil, nil
 	}
@@ -223,6 +226,7 @@ type oneBotEvent struct {
 	SelfID      channel.Flex    `json:"self_id"`
 	UserID      channel.Flex    `json:"user_id"`
 	GroupID     channel.Flex    `json:"group_id"`
+	MessageID   channel.Flex    `json:"message_id"`
 	Message     json.RawMessage `json:"message"`
 	RawMessage  string          `json:"raw_message"`
 	Sender      struct {
@@ -270,7 +274,7 @@ func parseOneBot(body []byte, selfHeader string) (*app.ChatMessage, *hookError) 
 	if user == self {
 		return nil, nil // the bot's own message: answering it could loop
 	}
-	m := &app.ChatMessage{Sender: user, SenderName: ev.Sender.Card}
+	m := &app.ChatMessage{ID: strings.TrimSpace(string(ev.MessageID)), Sender: user, SenderName: ev.Sender.Card}
 	if m.SenderName == "" {
 		m.SenderName = ev.Sender.Nickname
 	}
@@ -364,6 +368,8 @@ type openqqReport struct {
 	GroupUID    channel.Flex `json:"group_uid"`
 	DiscussID   channel.Flex `json:"discuss_id"`
 	Event       string       `json:"event"`
+	MsgID       channel.Flex `json:"msg_id"` // the older layout's message id
+	ID          channel.Flex `json:"id"`     // the newer layout's
 }
 
 func parseOpenqq(body []byte) (*app.ChatMessage, *hookError) {
@@ -390,6 +396,9 @@ func parseOpenqq(body []byte) (*app.ChatMessage, *hookError) {
 	}
 	uid, id := strings.TrimSpace(string(rp.SenderUID)), strings.TrimSpace(string(rp.SenderID))
 	m := &app.ChatMessage{Sender: uid, SenderName: string(rp.Sender), Text: stripMentions(string(rp.Content))}
+	if m.ID = strings.TrimSpace(string(rp.MsgID)); m.ID == "" {
+		m.ID = strings.TrimSpace(string(rp.ID))
+	}
 	switch {
 	case uid != "":
 	case id != "":

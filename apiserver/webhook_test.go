@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,25 +132,30 @@ func hookPost(t *testing.T, base, channel, body, sig string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// obMsgID numbers the events the builders below make: each is a new message,
+// as on a real platform (the webhook answers a repeated message id once).
+var obMsgID atomic.Int64
+
 // Event bodies as NapCat posts them.
 func obPrivate(user, nick, message string) string {
 	m, _ := json.Marshal(message)
-	return fmt.Sprintf(`{"self_id":%s,"user_id":%s,"time":1700000000,"message_id":101,"message_seq":101,"real_id":101,"message_type":"private",`+
+	id := obMsgID.Add(1)
+	return fmt.Sprintf(`{"self_id":%s,"user_id":%s,"time":1700000000,"message_id":%d,"message_seq":%d,"real_id":%d,"message_type":"private",`+
 		`"sender":{"user_id":%s,"nickname":%q,"card":""},"raw_message":%s,"font":14,"sub_type":"friend","message":%s,"message_format":"string","post_type":"message"}`,
-		hookBotQQ, user, user, nick, m, m)
+		hookBotQQ, user, id, id, id, user, nick, m, m)
 }
 
 func obGroup(user, card, groupID, message string) string {
 	m, _ := json.Marshal(message)
-	return fmt.Sprintf(`{"self_id":%s,"user_id":%s,"time":1700000000,"message_id":202,"message_type":"group",`+
+	return fmt.Sprintf(`{"self_id":%s,"user_id":%s,"time":1700000000,"message_id":%d,"message_type":"group",`+
 		`"sender":{"user_id":%s,"nickname":"nick","card":%q,"role":"member"},"raw_message":%s,"font":14,"sub_type":"normal","message":%s,"message_format":"string","post_type":"message","group_id":%s}`,
-		hookBotQQ, user, user, card, m, m, groupID)
+		hookBotQQ, user, obMsgID.Add(1), user, card, m, m, groupID)
 }
 
 func obGroupArray(user, groupID, segments string) string {
-	return fmt.Sprintf(`{"self_id":%s,"user_id":%s,"time":1700000000,"message_id":303,"message_type":"group",`+
+	return fmt.Sprintf(`{"self_id":%s,"user_id":%s,"time":1700000000,"message_id":%d,"message_type":"group",`+
 		`"sender":{"user_id":%s,"nickname":"小明","card":"销售-小明","role":"member"},"raw_message":"","font":14,"sub_type":"normal","message":%s,"message_format":"array","post_type":"message","group_id":%s}`,
-		hookBotQQ, user, user, segments, groupID)
+		hookBotQQ, user, obMsgID.Add(1), user, segments, groupID)
 }
 
 const (
@@ -572,5 +578,48 @@ func TestWebhook_SignatureCoversRawBytes(t *testing.T) {
 	}
 	if status, _ := hookPost(t, f.srv.URL, "qq", pretty.String(), hookSign(body)); status != 403 {
 		t.Fatalf("signature of the compact form must not match the indented body: %d", status)
+	}
+}
+
+// TestWebhook_ReplayedMessage_AnsweredOnce: a platform's retry or a replayed
+// capture (same body, same valid signature, same message id) gets an empty
+// acknowledgement the second time, and the keyword runs once.
+func TestWebhook_ReplayedMessage_AnsweredOnce(t *testing.T) {
+	f := newHookFixture(t)
+	ob := obPrivate("289192968", "测试员01", "请假 1 复诊")
+	obNoID := strings.Replace(obGroup("10001", "小明", "123456", "账号 cs02"), `"message_id":`, `"message_no":`, 1)
+	oq := `{"type":"friend_message","class":"recv","sender_uid":289192968,"sender_id":"1","id":"555","content":"账号 cs02"}`
+	oqSeed := `{"type":"friend_message","msg_class":"recv","sender_id":"2372835507","msg_id":"10856","content":"账号 cs02"}`
+	tests := []struct {
+		name, channel, body, sig string
+		wantStatuses             []int
+	}{
+		{"OneBot: same signed event twice", "qq", ob, hookSign(ob), []int{200, 204, 204}},
+		{"OneBot: an event without message_id is not deduplicated", "qq", obNoID, hookSign(obNoID), []int{200, 200}},
+		{"Openqq newer layout: same id twice", "webqq", oq, "", []int{200, 204}},
+		{"Openqq seed layout: same msg_id twice", "webqq", oqSeed, "", []int{200, 204}},
+		{"the same id on another channel is another message", "webqq-lan?secret=" + hookSecret, oq, "", []int{200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, want := range tt.wantStatuses {
+				status, body := hookPost(t, f.srv.URL, tt.channel, tt.body, tt.sig)
+				if status != want {
+					t.Fatalf("delivery %d: status %d, want %d (%q)", i+1, status, want, body)
+				}
+				if status == 204 && body != "" {
+					t.Fatalf("delivery %d: an empty acknowledgement has no body, got %q", i+1, body)
+				}
+			}
+		})
+	}
+	// The insert ran once although the event came three times.
+	var n int
+	if err := f.data.QueryRow(`SELECT count(*) FROM leave WHERE reason = '复诊'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("leave rows = %d (%v), want 1", n, err)
+	}
+	logs, err := f.a.InboundLogs(context.Background(), storage.InboundFilter{})
+	if err != nil || len(logs) != 6 {
+		t.Fatalf("inbound rows = %d (%v), want 6: one per distinct message", len(logs), err)
 	}
 }

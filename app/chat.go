@@ -40,6 +40,7 @@ const (
 // ChatMessage is one text message from a chat platform, platform markup removed.
 type ChatMessage struct {
 	Channel    string // the channel's name (the webhook path)
+	ID         string // the platform's message id; empty: none, the message is not deduplicated
 	Sender     string // the sender's QQ number or platform id: {{来源QQ}}
 	SenderName string
 	Group      string // group number; empty in a private chat: {{群号}}
@@ -55,6 +56,9 @@ type ChatAnswer struct {
 	Reply   string // the quick reply; empty = answer nothing
 	Keyword string // empty for ordinary chatter
 	Outcome string // empty for ordinary chatter
+	// Duplicate is set when the message's id was answered already (a
+	// platform's retry, a replayed webhook): nothing is answered or logged.
+	Duplicate bool
 }
 
 // ChatConfig tunes chat answering. Zero values get the defaults.
@@ -97,6 +101,8 @@ type Chat struct {
 	mu      sync.Mutex
 	senders map[string]*senderState
 
+	recent *recentIDs // message ids answered lately, per channel
+
 	wg sync.WaitGroup // late answers on their way to the outbox
 }
 
@@ -124,7 +130,7 @@ func (a *App) NewChat(cfg ChatConfig) *Chat {
 	if cfg.Now == nil {
 		cfg.Now = a.opts.Now
 	}
-	return &Chat{a: a, cfg: cfg, senders: map[string]*senderState{}}
+	return &Chat{a: a, cfg: cfg, senders: map[string]*senderState{}, recent: newRecentIDs(dedupeSize, dedupeTTL)}
 }
 
 // Wait blocks until every late answer has been queued or given up on.
@@ -194,9 +200,14 @@ func halfWidth(r rune) rune {
 }
 
 // Handle answers one chat message. It never fails: problems become the
-// reply (or silence) and a row in the inbound log.
+// reply (or silence) and a row in the inbound log. A message whose id the
+// channel reported lately is answered once: the repeat gets silence.
 func (c *Chat) Handle(ctx context.Context, m ChatMessage) ChatAnswer {
 	start := c.cfg.Now()
+	if m.ID != "" && c.recent.seen(m.Channel, m.ID, start) {
+		c.a.log.Info("duplicate incoming message ignored", "channel", m.Channel, "id", m.ID)
+		return ChatAnswer{Duplicate: true}
+	}
 	st := c.a.state.Load()
 	kw, args, rest, ok := ParseChat(m.Text, st.settings.ChatPrefix)
 	if !ok {

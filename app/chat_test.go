@@ -154,8 +154,14 @@ func (c *fakeClock) Add(d time.Duration) {
 // the dispatcher only runs while the server is started.
 func openChatApp(t *testing.T) *App {
 	t.Helper()
+	return openChatAppLog(t, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// openChatAppLog is openChatApp logging to log.
+func openChatAppLog(t *testing.T, log *slog.Logger) *App {
+	t.Helper()
 	ctx := context.Background()
-	a, err := Open(ctx, Options{DBPath: filepath.Join(t.TempDir(), "botgate.db"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := Open(ctx, Options{DBPath: filepath.Join(t.TempDir(), "botgate.db"), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

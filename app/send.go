@@ -45,9 +45,6 @@ func (a *App) Send(ctx context.Context, c Caller, r SendRequest) (storage.Enqueu
 		return storage.Enqueued{}, Errorf(CodeTooLong, "消息内容太长（%d 字节），最多 %d 字节，请拆分后发送", len(r.Content), MaxContentBytes)
 	}
 	kind, to := r.Target()
-	if to == "" {
-		return storage.Enqueued{}, Errorf(CodeNoTarget, "缺少接收者：请填写 QQ（好友）或 group（群号）")
-	}
 	st := a.state.Load()
 	name := strings.TrimSpace(r.Channel)
 	if name == "" {
@@ -65,9 +62,23 @@ func (a *App) Send(ctx context.Context, c Caller, r SendRequest) (storage.Enqueu
 	case lc.err != nil:
 		return storage.Enqueued{}, &Error{Code: CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + chineseOf(lc.err), Err: lc.err}
 	}
+	_, fixed := lc.ch.(channel.FixedTarget)
+	switch {
+	case to == "" && fixed:
+		// A group robot posts to its own group. The empty group target is
+		// the one recipient the dispatcher keeps this channel's order for.
+		kind = channel.Group
+	case to == "":
+		return storage.Enqueued{}, Errorf(CodeNoTarget, "缺少接收者：请填写 QQ（好友）或 group（群号）")
+	}
 	if v, ok := lc.ch.(channel.TargetValidator); ok {
 		if err := v.ValidateTarget(kind, to); err != nil {
 			return storage.Enqueued{}, &Error{Code: CodeBadTarget, Msg: "接收者无效：" + chineseOf(err)}
+		}
+	}
+	if cc, ok := lc.ch.(channel.ContentChecker); ok {
+		if err := cc.CheckContent(r.Content); err != nil {
+			return storage.Enqueued{}, &Error{Code: CodeTooLong, Msg: "通道“" + name + "”：" + chineseOf(err)}
 		}
 	}
 	e, err := a.queue.Add(ctx, storage.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey})

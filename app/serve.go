@@ -54,6 +54,14 @@ func (a *App) ListenAddr() string {
 	return a.Settings().Listen
 }
 
+// MaxHeaderBytes bounds the request line and headers. Past it net/http
+// answers a plain-text 431 before any handler runs, so it leaves room for
+// what BotGate should answer itself: a QQAP GET carries the message in its
+// URL, and the longest allowed content (MaxContentBytes of Chinese) is 60 KB
+// percent-encoded. The old 64 KB left almost nothing for data arguments and
+// gave a slightly over-long message a plain 431 instead of errcode 4005.
+const MaxHeaderBytes = 256 << 10
+
 // StartServer binds the API and starts delivering the outbox. It returns once
 // the listener is bound (so a port in use is reported at once), with the bound
 // address. It refuses to start when another process serves the same database.
@@ -89,7 +97,7 @@ func (a *App) StartServer() (string, error) {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 	}
 	a.serveOn(rs, ln)
 	if err := lock.setAddr(rs.addr); err != nil {

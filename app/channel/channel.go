@@ -39,6 +39,22 @@ type TargetValidator interface {
 	ValidateTarget(kind, to string) error
 }
 
+// ContentChecker is implemented by channels whose platform refuses a text over
+// a size limit. Send calls CheckContent itself, and app calls it before
+// queueing, so an over-long text is refused in the reply instead of being
+// accepted and failing later; one method keeps the limit in one place. The
+// error is permanent and its message names the platform and the limit.
+type ContentChecker interface {
+	CheckContent(text string) error
+}
+
+// FixedTarget is implemented by channels that always deliver to one place
+// (a group robot posts to the group it belongs to): a send needs no QQ or
+// group, and any given target is ignored.
+type FixedTarget interface {
+	FixedTarget()
+}
+
 // Tester is implemented by channels that can check their URL and credentials
 // with a harmless call ("测试连接" in the GUI).
 type Tester interface {

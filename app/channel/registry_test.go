@@ -43,7 +43,7 @@ func TestChannelCapabilities_PerType(t *testing.T) {
 		{"wecom", true, false, false},
 		{"dingtalk", true, false, false},
 		{"feishu", true, false, false},
-		{"log", false, false, false},
+		{"log", false, false, true}, // checks QQ and group numbers, as the QQ bot it stands in for
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {

@@ -49,9 +49,19 @@ type Connector struct {
 }
 
 var (
-	_ channel.Channel = (*Connector)(nil)
-	_ channel.Tester  = (*Connector)(nil)
+	_ channel.Channel        = (*Connector)(nil)
+	_ channel.Tester         = (*Connector)(nil)
+	_ channel.ContentChecker = (*Connector)(nil)
+	_ channel.FixedTarget    = (*Connector)(nil)
 )
+
+// FixedTarget marks the robot as posting to its own group only.
+func (c *Connector) FixedTarget() {}
+
+// CheckContent refuses content over MaxContent (text and markdown alike).
+func (c *Connector) CheckContent(text string) error {
+	return channel.CheckSize("钉钉", "机器人消息", text, MaxContent)
+}
 
 // New builds the connector; url is the robot's webhook
 // (https://oapi.dingtalk.com/robot/send?access_token=…), secret the "SEC…" sign key.
@@ -114,7 +124,7 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	if err := channel.CheckEmpty(platform, m.Content); err != nil {
 		return err
 	}
-	if err := channel.CheckSize("钉钉", "机器人消息", m.Content, MaxContent); err != nil {
+	if err := c.CheckContent(m.Content); err != nil {
 		return err
 	}
 	b := body{MsgType: c.format}

@@ -31,7 +31,9 @@ var Type = channel.Type{
 
 const platform = "飞书机器人"
 
-// MaxBody is Feishu's limit on the request body (20 KB).
+// MaxBody is Feishu's limit on a custom bot's request body: its 自定义机器人
+// guide says "请求体大小不能超过 20 KB". (The 150 KB text limit is the app
+// bots' im/v1/messages API, not this webhook.)
 const MaxBody = 20 * 1024
 
 // TestText is what Test posts to the group.
@@ -45,9 +47,21 @@ type Connector struct {
 }
 
 var (
-	_ channel.Channel = (*Connector)(nil)
-	_ channel.Tester  = (*Connector)(nil)
+	_ channel.Channel        = (*Connector)(nil)
+	_ channel.Tester         = (*Connector)(nil)
+	_ channel.ContentChecker = (*Connector)(nil)
+	_ channel.FixedTarget    = (*Connector)(nil)
 )
+
+// FixedTarget marks the bot as posting to its own group only.
+func (c *Connector) FixedTarget() {}
+
+// CheckContent measures the body Send would post (JSON escapes and the
+// signature included), so the check before queueing and the one at send time agree.
+func (c *Connector) CheckContent(text string) error {
+	_, err := c.encode(text)
+	return err
+}
 
 // New builds the connector; url is the bot's webhook
 // (https://open.feishu.cn/open-apis/bot/v2/hook/…), secret its signing key.
@@ -91,7 +105,8 @@ func (c *Connector) Test(ctx context.Context) error {
 	return c.post(ctx, TestText)
 }
 
-func (c *Connector) post(ctx context.Context, text string) error {
+// encode builds the signed request body, refusing one over MaxBody.
+func (c *Connector) encode(text string) ([]byte, error) {
 	b := body{MsgType: "text", Content: map[string]string{"text": text}}
 	if c.secret != "" {
 		b.Timestamp = strconv.FormatInt(c.now().Unix(), 10)
@@ -99,10 +114,18 @@ func (c *Connector) post(ctx context.Context, text string) error {
 	}
 	raw, err := json.Marshal(b)
 	if err != nil {
-		return channel.Permanentf(err, "消息无法编码")
+		return nil, channel.Permanentf(err, "消息无法编码")
 	}
 	if len(raw) > MaxBody {
-		return channel.Permanentf(nil, "消息过长：飞书机器人请求最大 20 KB（约 %d 个汉字），当前 %d 字节。请缩短内容或拆成多条发送", MaxBody/3, len(raw))
+		return nil, channel.Permanentf(nil, "消息过长：飞书机器人请求最大 20 KB（约 %d 个汉字），当前 %d 字节。请缩短内容或拆成多条发送", MaxBody/3, len(raw))
+	}
+	return raw, nil
+}
+
+func (c *Connector) post(ctx context.Context, text string) error {
+	raw, err := c.encode(text)
+	if err != nil {
+		return err
 	}
 	var r result
 	err = channel.Do(ctx, c.client, channel.Request{URL: c.url, Body: raw, CType: "application/json; charset=utf-8", Platform: platform}, &r)

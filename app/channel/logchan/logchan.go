@@ -4,27 +4,55 @@ package logchan
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"botgate/app/channel"
+	"botgate/app/channel/onebot"
 )
 
-// Type registers the connector.
-var Type = channel.Type{Name: "log", Title: "仅记录（演示/测试，不真正发送）", New: New}
+// Type registers the connector. targets is "qq" (the default) or "any".
+var Type = channel.Type{Name: "log", Title: "仅记录（演示/测试，不真正发送）", Keys: []string{"targets"}, New: New}
 
 // Connector records messages through slog.
 type Connector struct {
-	name string
-	log  *slog.Logger
+	name    string
+	anyText bool
+	log     *slog.Logger
 }
 
-// New builds the log channel; it has no config keys.
+var (
+	_ channel.Channel         = (*Connector)(nil)
+	_ channel.TargetValidator = (*Connector)(nil)
+)
+
+// New builds the log channel.
 func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	log := deps.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Connector{name: cfg.Name, log: log}, nil
+	c := &Connector{name: cfg.Name, log: log}
+	switch t := strings.ToLower(strings.TrimSpace(cfg.Values["targets"])); t {
+	case "", "qq":
+	case "any":
+		c.anyText = true
+	default:
+		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("仅记录通道的 targets 只能是 qq（接收者须是 QQ 号或群号，默认）或 any（任意文本），不是 %q", t)}
+	}
+	return c, nil
+}
+
+// ValidateTarget checks targets as QQ and group numbers: the log channel
+// stands in for a QQ bot in the demo, so a request that works on it must
+// also work once the admin switches to a real onebot channel. With
+// targets "any" (a dry run for another platform's ids) every text passes.
+func (c *Connector) ValidateTarget(kind, to string) error {
+	if c.anyText {
+		return nil
+	}
+	return onebot.ValidateQQ(kind, to)
 }
 
 // Send records the message.

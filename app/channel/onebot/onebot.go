@@ -62,7 +62,11 @@ type reply struct {
 }
 
 // ValidateTarget rejects non-numeric QQ and group numbers before they are queued.
-func (c *Connector) ValidateTarget(kind, to string) error {
+func (c *Connector) ValidateTarget(kind, to string) error { return ValidateQQ(kind, to) }
+
+// ValidateQQ accepts a QQ number (private) or group number: digits only. The
+// log channel, a stand-in for a QQ bot in demos, checks targets with it too.
+func ValidateQQ(kind, to string) error {
 	if _, err := strconv.ParseUint(to, 10, 64); err != nil {
 		if kind == channel.Group {
 			return fmt.Errorf("群号 %q 必须是数字", to)

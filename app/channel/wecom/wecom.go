@@ -24,7 +24,8 @@ var Type = channel.Type{
 
 const platform = "企业微信机器人"
 
-// Platform size limits (bytes of UTF-8 content).
+// Platform size limits (bytes of UTF-8 content), from WeCom's 群机器人配置说明:
+// text content "最长不超过2048个字节", markdown content "最长不超过4096个字节".
 const (
 	MaxText     = 2048
 	MaxMarkdown = 4096
@@ -41,9 +42,22 @@ type Connector struct {
 }
 
 var (
-	_ channel.Channel = (*Connector)(nil)
-	_ channel.Tester  = (*Connector)(nil)
+	_ channel.Channel        = (*Connector)(nil)
+	_ channel.Tester         = (*Connector)(nil)
+	_ channel.ContentChecker = (*Connector)(nil)
+	_ channel.FixedTarget    = (*Connector)(nil)
 )
+
+// FixedTarget marks the robot as posting to its own group only.
+func (c *Connector) FixedTarget() {}
+
+// CheckContent applies the limit of the channel's format.
+func (c *Connector) CheckContent(text string) error {
+	if c.format == "markdown" {
+		return channel.CheckSize("企业微信", " markdown 消息", text, MaxMarkdown)
+	}
+	return channel.CheckSize("企业微信", "文本消息", text, MaxText)
+}
 
 // New builds the connector; url is the robot's full webhook URL
 // (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…).
@@ -82,16 +96,13 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	if err := channel.CheckEmpty(platform, m.Content); err != nil {
 		return err
 	}
+	if err := c.CheckContent(m.Content); err != nil {
+		return err
+	}
 	b := body{MsgType: c.format}
 	if c.format == "markdown" {
-		if err := channel.CheckSize("企业微信", " markdown 消息", m.Content, MaxMarkdown); err != nil {
-			return err
-		}
 		b.Markdown = &markdown{Content: m.Content}
 	} else {
-		if err := channel.CheckSize("企业微信", "文本消息", m.Content, MaxText); err != nil {
-			return err
-		}
 		b.Text = &text{Content: m.Content, MentionedList: c.mentioned, MentionedMobileList: c.mobiles}
 	}
 	return c.post(ctx, b)
