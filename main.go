@@ -4,6 +4,7 @@
 package main
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"errors"
@@ -231,10 +232,10 @@ func fail(stderr io.Writer, err error) int {
 }
 
 // errMsg is what an admin is told of err: the Chinese message of an
-// app.Error, else the error's own text (which names the file and the cause).
+// model.Error, else the error's own text (which names the file and the cause).
 // A missing database also says how to get one.
 func errMsg(err error) string {
-	var e *app.Error
+	var e *model.Error
 	if errors.As(err, &e) {
 		return e.Msg
 	}

@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,7 +13,6 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
-	"botgate/storage"
 )
 
 func TestWrongMethodOnAKnownPath_SaysWhichMethods(t *testing.T) {
@@ -46,7 +46,7 @@ func TestWrongMethodOnAKnownPath_SaysWhichMethods(t *testing.T) {
 			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 				t.Fatalf("reply is not JSON: %v", err)
 			}
-			if resp.StatusCode != tt.status || resp.Header.Get("Allow") != tt.allow || body.Errcode != app.CodeBadRequest || !strings.Contains(body.Errmsg, tt.wantMsg) {
+			if resp.StatusCode != tt.status || resp.Header.Get("Allow") != tt.allow || body.Errcode != model.CodeBadRequest || !strings.Contains(body.Errmsg, tt.wantMsg) {
 				t.Fatalf("HTTP %d Allow %q %+v; want %d Allow %q and errmsg %q", resp.StatusCode, resp.Header.Get("Allow"), body, tt.status, tt.allow, tt.wantMsg)
 			}
 		})
@@ -85,7 +85,7 @@ func TestNativeAPI_WrongJSONShape_SaysWhatIsExpected(t *testing.T) {
 				Errmsg  string `json:"errmsg"`
 			}
 			json.NewDecoder(resp.Body).Decode(&body)
-			if resp.StatusCode != 400 || body.Errcode != app.CodeBadRequest || body.Errmsg != tt.want {
+			if resp.StatusCode != 400 || body.Errcode != model.CodeBadRequest || body.Errmsg != tt.want {
 				t.Fatalf("HTTP %d %+v, want 400 %q", resp.StatusCode, body, tt.want)
 			}
 		})
@@ -101,11 +101,11 @@ func TestQQAP_ParameterProblemsAreToldApart(t *testing.T) {
 		wantCode                         int
 		want, notWant                    string
 	}{
-		{"too many query parameters", "GET", auth + many, "", "", app.CodeBadRequest, "参数太多（最多 10000 个", "% 编码"},
-		{"too many form fields", "POST", "", "application/x-www-form-urlencoded", auth + many, app.CodeBadRequest, "表单内容格式错误：参数太多（最多 10000 个", "% 编码"},
-		{"bad % escape", "GET", auth + "&keyword=%zz", "", "", app.CodeBadRequest, "无法解析的 % 编码（%zz）", "太多"},
-		{"bad % escape in a form", "POST", "", "application/x-www-form-urlencoded", auth + "&keyword=%G1", app.CodeBadRequest, "表单内容格式错误：有无法解析的 % 编码", "太多"},
-		{"raw semicolon", "GET", auth + "&content=a;b&QQ=1", "", "", app.CodeBadRequest, "分号", "% 编码"},
+		{"too many query parameters", "GET", auth + many, "", "", model.CodeBadRequest, "参数太多（最多 10000 个", "% 编码"},
+		{"too many form fields", "POST", "", "application/x-www-form-urlencoded", auth + many, model.CodeBadRequest, "表单内容格式错误：参数太多（最多 10000 个", "% 编码"},
+		{"bad % escape", "GET", auth + "&keyword=%zz", "", "", model.CodeBadRequest, "无法解析的 % 编码（%zz）", "太多"},
+		{"bad % escape in a form", "POST", "", "application/x-www-form-urlencoded", auth + "&keyword=%G1", model.CodeBadRequest, "表单内容格式错误：有无法解析的 % 编码", "太多"},
+		{"raw semicolon", "GET", auth + "&content=a;b&QQ=1", "", "", model.CodeBadRequest, "分号", "% 编码"},
 		// Right at the limit the request is served.
 		{"as many parameters as allowed", "GET", auth + strings.Repeat("&x=1", apiserver.MaxParams-3) + "&keyword=%E8%B4%A6%E5%8F%B7", "", "", 0, "OK", ""},
 	}
@@ -129,8 +129,8 @@ func TestQQAP_LongURL_GetsTheEnvelope(t *testing.T) {
 	q.Set("QQ", seedQQ)
 	q.Set("content", strings.Repeat("长", 10000)) // 30000 bytes, 90 KB percent-encoded
 	env, raw := e.qqap("GET", q.Encode(), "", "")
-	if env.Errcode != app.CodeTooLong {
-		t.Fatalf("errcode %d, want %d: %.200s", env.Errcode, app.CodeTooLong, raw)
+	if env.Errcode != model.CodeTooLong {
+		t.Fatalf("errcode %d, want %d: %.200s", env.Errcode, model.CodeTooLong, raw)
 	}
 	q.Set("content", strings.Repeat("x", app.MaxHeaderBytes+8192))
 	if status, _ := e.request("GET", "/?"+q.Encode(), "", ""); status != http.StatusRequestHeaderFieldsTooLarge {
@@ -139,7 +139,7 @@ func TestQQAP_LongURL_GetsTheEnvelope(t *testing.T) {
 }
 
 // waitRequestLog returns the newest request-log row whose path contains s.
-func waitRequestLog(t *testing.T, e *env, s string) storage.RequestLog {
+func waitRequestLog(t *testing.T, e *env, s string) model.RequestLog {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
@@ -155,7 +155,7 @@ func waitRequestLog(t *testing.T, e *env, s string) storage.RequestLog {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no request log row with %q", s)
-	return storage.RequestLog{}
+	return model.RequestLog{}
 }
 
 func TestNativeAPI_Latin1BasicAuth_Refused_LoggedAsValidText(t *testing.T) {
@@ -172,11 +172,11 @@ func TestNativeAPI_Latin1BasicAuth_Refused_LoggedAsValidText(t *testing.T) {
 		Errmsg  string `json:"errmsg"`
 	}
 	json.NewDecoder(resp.Body).Decode(&body)
-	if resp.StatusCode != 401 || body.Errcode != app.CodeUnauthorized || !strings.Contains(body.Errmsg, "UTF-8") || resp.Header.Get("WWW-Authenticate") == "" {
+	if resp.StatusCode != 401 || body.Errcode != model.CodeUnauthorized || !strings.Contains(body.Errmsg, "UTF-8") || resp.Header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("HTTP %d %+v WWW-Authenticate %q", resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"))
 	}
 	l := waitRequestLog(t, e, "/api/v1/messages/1")
-	if !utf8.ValidString(l.APIUser) || l.APIUser != "J\uFFFDrgen" || l.Errcode != app.CodeUnauthorized {
+	if !utf8.ValidString(l.APIUser) || l.APIUser != "J\uFFFDrgen" || l.Errcode != model.CodeUnauthorized {
 		t.Fatalf("logged user %q errcode %d", l.APIUser, l.Errcode)
 	}
 	// The same for a path that is not UTF-8: found only as valid text.

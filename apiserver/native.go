@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"botgate/model"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,12 +14,11 @@ import (
 
 	"botgate/app"
 	"botgate/app/auth"
-	"botgate/storage"
 )
 
 // nativeHandler is a /api/v1 handler: it returns an error, which one adapter
 // turns into the status and JSON body.
-type nativeHandler func(w http.ResponseWriter, r *http.Request, c app.Caller) error
+type nativeHandler func(w http.ResponseWriter, r *http.Request, c model.Caller) error
 
 // native authenticates (HTTP Basic, or Bearer in token mode) and adapts errors.
 func (s *Server) native(h nativeHandler) http.Handler {
@@ -35,7 +35,7 @@ func (s *Server) native(h nativeHandler) http.Handler {
 			if !utf8.ValidString(cr.User) || !utf8.ValidString(cr.Password) {
 				// Some clients encode Basic credentials in Latin-1 or GBK; no
 				// stored name or password could match those bytes.
-				return app.Errorf(app.CodeUnauthorized, "HTTP Basic 授权中的用户名或密码不是 UTF-8 编码（可能是 Latin-1 或 GBK）：请让客户端按 UTF-8 发送，或改用只含字母数字的用户名和密码")
+				return model.Errorf(model.CodeUnauthorized, "HTTP Basic 授权中的用户名或密码不是 UTF-8 编码（可能是 Latin-1 或 GBK）：请让客户端按 UTF-8 发送，或改用只含字母数字的用户名和密码")
 			}
 			c, err := s.b.Authenticate(r.Context(), cr)
 			if err != nil {
@@ -46,8 +46,8 @@ func (s *Server) native(h nativeHandler) http.Handler {
 		if err == nil {
 			return
 		}
-		ae := app.ErrorOf(err)
-		if ae.Code == app.CodeInternal || ae.Err != nil {
+		ae := model.ErrorOf(err)
+		if ae.Code == model.CodeInternal || ae.Err != nil {
 			s.log.Warn("api request failed", "path", r.URL.Path, "errcode", ae.Code, "err", err)
 		}
 		e.code, e.msg = ae.Code, ae.Msg
@@ -65,9 +65,9 @@ func decodeJSON(r *http.Request, v any) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return app.Errorf(app.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
+			return model.Errorf(model.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
 		}
-		return app.Errorf(app.CodeBadRequest, "读取请求内容失败")
+		return model.Errorf(model.CodeBadRequest, "读取请求内容失败")
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
@@ -78,14 +78,14 @@ func decodeJSON(r *http.Request, v any) error {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			if te.Field == "" {
-				return app.Errorf(app.CodeBadRequest, "请求内容应为 JSON 对象 {...}，收到的是 %s", jsonValueName(te.Value))
+				return model.Errorf(model.CodeBadRequest, "请求内容应为 JSON 对象 {...}，收到的是 %s", jsonValueName(te.Value))
 			}
-			return app.Errorf(app.CodeBadRequest, "字段 %s 的类型不对：应为 %s，收到的是 %s", te.Field, goTypeName(te.Type), jsonValueName(te.Value))
+			return model.Errorf(model.CodeBadRequest, "字段 %s 的类型不对：应为 %s，收到的是 %s", te.Field, goTypeName(te.Type), jsonValueName(te.Value))
 		}
 		if strings.HasPrefix(err.Error(), "json: unknown field") {
-			return app.Errorf(app.CodeBadRequest, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+			return model.Errorf(model.CodeBadRequest, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
-		return app.Errorf(app.CodeBadRequest, "请求内容不是有效的 JSON：%s", jsonProblem(err))
+		return model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON：%s", jsonProblem(err))
 	}
 	return nil
 }
@@ -151,7 +151,7 @@ type messageView struct {
 	DeliveredAt *string `json:"delivered_at"`
 }
 
-func viewOf(m storage.Message) messageView {
+func viewOf(m model.Message) messageView {
 	v := messageView{ID: m.ID, Channel: m.Channel, To: m.Target, ToType: m.TargetKind, Status: m.Status,
 		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt.Local().Format(time.RFC3339Nano)}
 	if !m.DeliveredAt.IsZero() {
@@ -161,7 +161,7 @@ func viewOf(m storage.Message) messageView {
 	return v
 }
 
-func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c app.Caller) error {
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c model.Caller) error {
 	e := entryOf(r)
 	e.action = "send"
 	var req messageRequest
@@ -170,7 +170,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c app.Calle
 	}
 	sr := app.SendRequest{Channel: req.Channel, QQ: req.QQ, Group: req.Group, Content: req.Content, IdemKey: r.Header.Get("Idempotency-Key")}
 	if len(sr.IdemKey) > 200 {
-		return app.Errorf(app.CodeBadRequest, "Idempotency-Key 太长（最多 200 个字符）")
+		return model.Errorf(model.CodeBadRequest, "Idempotency-Key 太长（最多 200 个字符）")
 	}
 	if req.To != "" {
 		switch req.Type {
@@ -179,7 +179,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c app.Calle
 		case "group":
 			sr.QQ, sr.Group = "", req.To
 		default:
-			return app.Errorf(app.CodeBadRequest, "type 应为 private（好友）或 group（群）")
+			return model.Errorf(model.CodeBadRequest, "type 应为 private（好友）或 group（群）")
 		}
 	}
 	en, err := s.b.Send(r.Context(), c, sr)
@@ -198,10 +198,10 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c app.Calle
 	return nil
 }
 
-func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, c app.Caller) error {
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, c model.Caller) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return app.Errorf(app.CodeNoMessage, "消息编号 %q 无效", r.PathValue("id"))
+		return model.Errorf(model.CodeNoMessage, "消息编号 %q 无效", r.PathValue("id"))
 	}
 	m, err := s.b.Message(r.Context(), c, id)
 	if err != nil {
@@ -219,7 +219,7 @@ type runRequest struct {
 	Content string   `json:"content"`
 }
 
-func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request, c app.Caller) error {
+func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request, c model.Caller) error {
 	e := entryOf(r)
 	e.action, e.keyword = "keyword", r.PathValue("keyword")
 	var req runRequest
@@ -227,16 +227,16 @@ func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request, c app.Calle
 		return err
 	}
 	if len(req.Args) > 9 {
-		return app.Errorf(app.CodeBadRequest, "args 最多 9 个参数（对应 {{1}}..{{9}}）")
+		return model.Errorf(model.CodeBadRequest, "args 最多 9 个参数（对应 {{1}}..{{9}}）")
 	}
-	vars := app.Vars{"qq": req.QQ, "group": req.Group, "user": c.Name, "content": req.Content}
+	vars := model.Vars{"qq": req.QQ, "group": req.Group, "user": c.Name, "content": req.Content}
 	vars.SetArgs(req.Args)
 	res, err := s.b.RunKeyword(r.Context(), c, e.keyword, vars)
 	if err != nil {
 		return err
 	}
 	body := map[string]any{"kind": res.Kind}
-	if res.Kind == app.KindQuery {
+	if res.Kind == model.KindQuery {
 		cols := res.Columns
 		if cols == nil {
 			cols = []string{}

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"botgate/model"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -39,9 +40,9 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return QQAPRequest{}, app.Errorf(app.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
+				return QQAPRequest{}, model.Errorf(model.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
 			}
-			return QQAPRequest{}, app.Errorf(app.CodeBadRequest, "读取请求内容失败")
+			return QQAPRequest{}, model.Errorf(model.CodeBadRequest, "读取请求内容失败")
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
 			bv, bargs, err := decodeBody(r.Header.Get("Content-Type"), body)
@@ -65,7 +66,7 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 	}
 	for _, s := range append([]string{q.Token, q.User, q.QQ, q.Group, q.Content, q.Keyword, q.Channel}, q.Args...) {
 		if !utf8.ValidString(s) {
-			return QQAPRequest{}, app.Errorf(app.CodeBadEncoding, "请求中有无效的字符编码，请使用 UTF-8")
+			return QQAPRequest{}, model.Errorf(model.CodeBadEncoding, "请求中有无效的字符编码，请使用 UTF-8")
 		}
 	}
 	return q, nil
@@ -81,7 +82,7 @@ const MaxParams = 10000
 // starts the message ("请求参数格式错误：地址中").
 func parseParams(raw, where string) (url.Values, error) {
 	if n := strings.Count(raw, "&") + 1; n > MaxParams {
-		return nil, app.Errorf(app.CodeBadRequest, "%s参数太多（最多 %d 个，收到 %d 个）", where, MaxParams, n)
+		return nil, model.Errorf(model.CodeBadRequest, "%s参数太多（最多 %d 个，收到 %d 个）", where, MaxParams, n)
 	}
 	v, err := url.ParseQuery(raw)
 	var ee url.EscapeError
@@ -89,11 +90,11 @@ func parseParams(raw, where string) (url.Values, error) {
 	case err == nil:
 		return v, nil
 	case errors.As(err, &ee):
-		return nil, app.Errorf(app.CodeBadRequest, "%s有无法解析的 %% 编码（%s）：%% 后面应是两位十六进制数，%% 本身要写成 %%25", where, validText(string(ee)))
+		return nil, model.Errorf(model.CodeBadRequest, "%s有无法解析的 %% 编码（%s）：%% 后面应是两位十六进制数，%% 本身要写成 %%25", where, validText(string(ee)))
 	case strings.Contains(err.Error(), "semicolon"):
-		return nil, app.Errorf(app.CodeBadRequest, "%s有未编码的分号 ;：参数之间用 & 分隔，内容中的分号要写成 %%3B", where)
+		return nil, model.Errorf(model.CodeBadRequest, "%s有未编码的分号 ;：参数之间用 & 分隔，内容中的分号要写成 %%3B", where)
 	}
-	return nil, &app.Error{Code: app.CodeBadRequest, Msg: where + "参数无法解析", Err: err}
+	return nil, &model.Error{Code: model.CodeBadRequest, Msg: where + "参数无法解析", Err: err}
 }
 
 func lowerKeys(v url.Values) map[string]string {
@@ -137,16 +138,16 @@ func decodeBody(ctype string, body []byte) (map[string]string, []string, error) 
 		return m, args, nil
 	}
 	if !utf8.Valid(body) {
-		return nil, nil, app.Errorf(app.CodeBadEncoding, "请求内容不是有效的 UTF-8 编码")
+		return nil, nil, model.Errorf(model.CodeBadEncoding, "请求内容不是有效的 UTF-8 编码")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var raw map[string]any
 	if err := dec.Decode(&raw); err != nil {
-		return nil, nil, app.Errorf(app.CodeBadRequest, "请求内容不是有效的 JSON 对象：%s", jsonProblem(err))
+		return nil, nil, model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON 对象：%s", jsonProblem(err))
 	}
 	if dec.More() {
-		return nil, nil, app.Errorf(app.CodeBadRequest, "请求内容只能是一个 JSON 对象")
+		return nil, nil, model.Errorf(model.CodeBadRequest, "请求内容只能是一个 JSON 对象")
 	}
 	m := map[string]string{}
 	var args []string
@@ -162,7 +163,7 @@ func decodeBody(ctype string, body []byte) (map[string]string, []string, error) 
 		}
 		s, ok := scalar(v)
 		if !ok {
-			return nil, nil, app.Errorf(app.CodeBadRequest, "参数 %s 必须是文本或数字", k)
+			return nil, nil, model.Errorf(model.CodeBadRequest, "参数 %s 必须是文本或数字", k)
 		}
 		m[lk] = s
 	}
@@ -207,10 +208,10 @@ func jsonArgs(v any) ([]string, error) {
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, app.Errorf(app.CodeBadRequest, `data 必须是数组，例如 [{"content":"admin"}]`)
+		return nil, model.Errorf(model.CodeBadRequest, `data 必须是数组，例如 [{"content":"admin"}]`)
 	}
 	if len(list) > 9 {
-		return nil, app.Errorf(app.CodeBadRequest, "data 最多 9 个参数（对应 {{1}}..{{9}}）")
+		return nil, model.Errorf(model.CodeBadRequest, "data 最多 9 个参数（对应 {{1}}..{{9}}）")
 	}
 	args := make([]string, 0, len(list))
 	for i, item := range list {
@@ -222,12 +223,12 @@ func jsonArgs(v any) ([]string, error) {
 				}
 			}
 			if !found {
-				return nil, app.Errorf(app.CodeBadRequest, "data 第 %d 项缺少 content", i+1)
+				return nil, model.Errorf(model.CodeBadRequest, "data 第 %d 项缺少 content", i+1)
 			}
 		}
 		s, ok := scalar(item)
 		if !ok {
-			return nil, app.Errorf(app.CodeBadRequest, "data 第 %d 项的 content 必须是文本或数字", i+1)
+			return nil, model.Errorf(model.CodeBadRequest, "data 第 %d 项的 content 必须是文本或数字", i+1)
 		}
 		args = append(args, s)
 	}
@@ -242,12 +243,12 @@ func formArgs(raw []string) ([]string, error) {
 		dec.UseNumber()
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return nil, app.Errorf(app.CodeBadRequest, "data 不是有效的 JSON 数组")
+			return nil, model.Errorf(model.CodeBadRequest, "data 不是有效的 JSON 数组")
 		}
 		return jsonArgs(v)
 	}
 	if len(raw) > 9 {
-		return nil, app.Errorf(app.CodeBadRequest, "data 最多 9 个参数（对应 {{1}}..{{9}}）")
+		return nil, model.Errorf(model.CodeBadRequest, "data 最多 9 个参数（对应 {{1}}..{{9}}）")
 	}
 	return raw, nil
 }
@@ -257,8 +258,8 @@ func formArgs(raw []string) ([]string, error) {
 func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 	e := entryOf(r)
 	fail := func(err error, extra ...any) {
-		ae := app.ErrorOf(err)
-		if ae.Code == app.CodeInternal || ae.Err != nil {
+		ae := model.ErrorOf(err)
+		if ae.Code == model.CodeInternal || ae.Err != nil {
 			s.log.Warn("qqap request failed", "errcode", ae.Code, "err", err)
 		}
 		e.code, e.msg = ae.Code, ae.Msg
@@ -272,10 +273,10 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 	e.user, e.keyword = q.User, q.Keyword
 	if q.Content == "" && q.Keyword == "" {
 		if q.Token == "" && q.User == "" && len(r.URL.RawQuery) == 0 {
-			fail(app.Errorf(app.CodeNothingToDo, "BotGate 正在运行。请求需要 user、Access_token，以及 content（发送消息）或 keyword（查询关键字）"))
+			fail(model.Errorf(model.CodeNothingToDo, "BotGate 正在运行。请求需要 user、Access_token，以及 content（发送消息）或 keyword（查询关键字）"))
 			return
 		}
-		fail(app.Errorf(app.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）或 keyword（查询关键字）"))
+		fail(model.Errorf(model.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）或 keyword（查询关键字）"))
 		return
 	}
 	caller, err := s.b.Authenticate(r.Context(), auth.Credentials{User: q.User, Password: q.Token, Remote: remoteHost(r)})
@@ -296,7 +297,7 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 	data := json.RawMessage("[]")
 	if q.Keyword != "" {
 		e.action = strings.TrimPrefix(e.action+"+keyword", "+")
-		vars := app.Vars{"qq": q.QQ, "group": q.Group, "user": caller.Name, "content": q.Content}
+		vars := model.Vars{"qq": q.QQ, "group": q.Group, "user": caller.Name, "content": q.Content}
 		vars.SetArgs(q.Args)
 		res, err := s.b.RunKeyword(r.Context(), caller, q.Keyword, vars)
 		if err != nil {
@@ -309,7 +310,7 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 			fail(err, extra...)
 			return
 		}
-		if res.Kind == app.KindQuery {
+		if res.Kind == model.KindQuery {
 			data = encodeRows(res.Columns, res.Rows)
 			if res.Truncated {
 				extra = append(extra, "truncated", true)
@@ -318,7 +319,7 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 			extra = append(extra, "affected", res.Affected)
 		}
 	}
-	writeEnvelope(w, http.StatusOK, app.CodeOK, "OK", data, extra...)
+	writeEnvelope(w, http.StatusOK, model.CodeOK, "OK", data, extra...)
 }
 
 func remoteHost(r *http.Request) string {

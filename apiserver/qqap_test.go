@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"botgate/app"
-	"botgate/storage"
 )
 
 const seedQQ = "350310976"
@@ -32,7 +32,7 @@ func TestQQAP_SeedGETExample_SendsPrivateAndAnswersRows(t *testing.T) {
 	if m.TargetKind != "private" || m.Target != seedQQ || m.Content != "API发送消息测试" || m.Channel != "log" {
 		t.Fatalf("queued %+v", m)
 	}
-	e.waitStatus(env.MsgID, storage.StatusDelivered)
+	e.waitStatus(env.MsgID, model.StatusDelivered)
 }
 
 func TestQQAP_SeedPOSTBody_BindsDataArguments(t *testing.T) {
@@ -126,25 +126,25 @@ func TestQQAP_BadInput_GetsErrorEnvelopeNever5xx(t *testing.T) {
 		name, method, query, ctype, body string
 		wantCode                         int
 	}{
-		{"bad JSON", "POST", auth, "application/json", `{"keyword": `, app.CodeBadRequest},
-		{"JSON array body", "POST", auth, "application/json", `["账号"]`, app.CodeBadRequest},
-		{"two JSON objects", "POST", auth, "application/json", `{"keyword":"账号"}{"x":1}`, app.CodeBadRequest},
-		{"data not an array", "POST", auth, "application/json", `{"keyword":"账号","data":"cs01"}`, app.CodeBadRequest},
-		{"content is an object", "POST", auth, "application/json", `{"qq":"1","content":{"a":1}}`, app.CodeBadRequest},
-		{"data item without content", "POST", auth, "application/json", `{"keyword":"账号","data":[{"x":"1"}]}`, app.CodeBadRequest},
-		{"too many arguments", "POST", auth, "application/json", `{"keyword":"账号","data":[1,2,3,4,5,6,7,8,9,10]}`, app.CodeBadRequest},
-		{"invalid UTF-8 in query", "GET", auth + kw + "&data=%FF%FE", "", "", app.CodeBadEncoding},
-		{"invalid UTF-8 in JSON", "POST", auth, "application/json", "{\"keyword\":\"\xff\"}", app.CodeBadEncoding},
-		{"bad percent escape", "GET", auth + "&keyword=%zz", "", "", app.CodeBadRequest},
-		{"huge body", "POST", auth, "application/json", `{"content":"` + strings.Repeat("x", 2<<20) + `"}`, app.CodeTooLarge},
-		{"unknown keyword", "GET", auth + "&keyword=nope", "", "", app.CodeNoKeyword},
-		{"nothing to do", "GET", auth + "&QQ=1", "", "", app.CodeNothingToDo},
-		{"content without target", "GET", auth + "&content=hi", "", "", app.CodeNoTarget},
-		{"content too long", "POST", auth, "application/json", `{"qq":"1","content":"` + strings.Repeat("长", 7000) + `"}`, app.CodeTooLong},
-		{"unknown channel", "GET", auth + "&QQ=1&content=hi&channel=nope", "", "", app.CodeNoChannel},
-		{"wrong password", "GET", "Access_token=wrong&user=demo" + kw, "", "", app.CodeUnauthorized},
-		{"missing credentials", "GET", "keyword=x", "", "", app.CodeUnauthorized},
-		{"unknown path", "GET", "", "", "", app.CodeNothingToDo},
+		{"bad JSON", "POST", auth, "application/json", `{"keyword": `, model.CodeBadRequest},
+		{"JSON array body", "POST", auth, "application/json", `["账号"]`, model.CodeBadRequest},
+		{"two JSON objects", "POST", auth, "application/json", `{"keyword":"账号"}{"x":1}`, model.CodeBadRequest},
+		{"data not an array", "POST", auth, "application/json", `{"keyword":"账号","data":"cs01"}`, model.CodeBadRequest},
+		{"content is an object", "POST", auth, "application/json", `{"qq":"1","content":{"a":1}}`, model.CodeBadRequest},
+		{"data item without content", "POST", auth, "application/json", `{"keyword":"账号","data":[{"x":"1"}]}`, model.CodeBadRequest},
+		{"too many arguments", "POST", auth, "application/json", `{"keyword":"账号","data":[1,2,3,4,5,6,7,8,9,10]}`, model.CodeBadRequest},
+		{"invalid UTF-8 in query", "GET", auth + kw + "&data=%FF%FE", "", "", model.CodeBadEncoding},
+		{"invalid UTF-8 in JSON", "POST", auth, "application/json", "{\"keyword\":\"\xff\"}", model.CodeBadEncoding},
+		{"bad percent escape", "GET", auth + "&keyword=%zz", "", "", model.CodeBadRequest},
+		{"huge body", "POST", auth, "application/json", `{"content":"` + strings.Repeat("x", 2<<20) + `"}`, model.CodeTooLarge},
+		{"unknown keyword", "GET", auth + "&keyword=nope", "", "", model.CodeNoKeyword},
+		{"nothing to do", "GET", auth + "&QQ=1", "", "", model.CodeNothingToDo},
+		{"content without target", "GET", auth + "&content=hi", "", "", model.CodeNoTarget},
+		{"content too long", "POST", auth, "application/json", `{"qq":"1","content":"` + strings.Repeat("长", 7000) + `"}`, model.CodeTooLong},
+		{"unknown channel", "GET", auth + "&QQ=1&content=hi&channel=nope", "", "", model.CodeNoChannel},
+		{"wrong password", "GET", "Access_token=wrong&user=demo" + kw, "", "", model.CodeUnauthorized},
+		{"missing credentials", "GET", "keyword=x", "", "", model.CodeUnauthorized},
+		{"unknown path", "GET", "", "", "", model.CodeNothingToDo},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,7 +158,7 @@ func TestQQAP_BadInput_GetsErrorEnvelopeNever5xx(t *testing.T) {
 		})
 	}
 	// Nothing above may have queued a message.
-	msgs, err := e.app.DB().Messages(context.Background(), storage.MessageFilter{})
+	msgs, err := e.app.DB().Messages(context.Background(), model.MessageFilter{})
 	if err != nil || len(msgs) != 0 {
 		t.Fatalf("messages queued by bad requests: %d (%v)", len(msgs), err)
 	}
@@ -239,11 +239,11 @@ func TestQQAP_WritingQueryTemplate_RefusedAtSaveAndNeverRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.app.Import(context.Background(), cf); app.ErrorOf(err).Field != "sql" {
+	if _, err := e.app.Import(context.Background(), cf); model.ErrorOf(err).Field != "sql" {
 		t.Fatalf("import of a writing query template: err = %v, want a refusal of field sql", err)
 	}
 	env, raw := e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("偷改"), "", "")
-	if env.Errcode != app.CodeNoKeyword {
+	if env.Errcode != model.CodeNoKeyword {
 		t.Fatalf("write in query template: %s", raw)
 	}
 	if after := countStaff(t, e); strings.Contains(after, "pwned") {
@@ -262,7 +262,7 @@ func TestQQAP_RowCapAndTimeout(t *testing.T) {
 	}
 	start := time.Now()
 	env, raw = e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("慢"), "", "")
-	if env.Errcode != app.CodeQueryTimeout {
+	if env.Errcode != model.CodeQueryTimeout {
 		t.Fatalf("timeout: %s", raw)
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -276,12 +276,12 @@ func TestQQAP_FailedLoginsAreThrottled(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		last, _ = e.qqap("GET", "Access_token=wrong&user=demo&keyword=x", "", "")
 	}
-	if last.Errcode != app.CodeThrottled {
-		t.Fatalf("after 12 failures errcode %d (%s), want %d", last.Errcode, last.Errmsg, app.CodeThrottled)
+	if last.Errcode != model.CodeThrottled {
+		t.Fatalf("after 12 failures errcode %d (%s), want %d", last.Errcode, last.Errmsg, model.CodeThrottled)
 	}
 	// The right password is refused too while the user is locked out.
 	env, _ := e.qqap("GET", e.auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7", "", "")
-	if env.Errcode != app.CodeThrottled {
+	if env.Errcode != model.CodeThrottled {
 		t.Fatalf("locked-out user got errcode %d", env.Errcode)
 	}
 }
@@ -289,7 +289,7 @@ func TestQQAP_FailedLoginsAreThrottled(t *testing.T) {
 func TestQQAP_RequestLogRedactsSecrets(t *testing.T) {
 	e := start(t)
 	e.qqap("GET", e.auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7&QQ=289192968", "", "")
-	var logs []storage.RequestLog
+	var logs []model.RequestLog
 	deadline := time.Now().Add(3 * time.Second)
 	for len(logs) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -320,7 +320,7 @@ func TestAuthModes(t *testing.T) {
 			t.Fatalf("token: %s", raw)
 		}
 		env, _ = e.qqap("GET", e.auth().Encode()+kw, "", "")
-		if env.Errcode != app.CodeUnauthorized {
+		if env.Errcode != model.CodeUnauthorized {
 			t.Fatalf("password in token mode: errcode %d", env.Errcode)
 		}
 		status, _ := e.request("POST", "/api/v1/templates/%E8%B4%A6%E5%8F%B7/run", "application/json", `{"qq":"289192968"}`, "Authorization", "Bearer 0123456789abcdef0123")
@@ -335,7 +335,7 @@ func TestAuthModes(t *testing.T) {
 			t.Fatalf("sql auth good pair: %s", raw)
 		}
 		env, _ = e.qqap("GET", "Access_token=289192968&user=cs02"+kw, "", "")
-		if env.Errcode != app.CodeUnauthorized {
+		if env.Errcode != model.CodeUnauthorized {
 			t.Fatalf("sql auth bad pair: errcode %d", env.Errcode)
 		}
 	})
@@ -369,6 +369,6 @@ func TestQQAP_ManySendsAllDelivered(t *testing.T) {
 		ids = append(ids, env.MsgID)
 	}
 	for _, id := range ids {
-		e.waitStatus(id, storage.StatusDelivered)
+		e.waitStatus(id, model.StatusDelivered)
 	}
 }

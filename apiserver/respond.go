@@ -1,34 +1,33 @@
 package apiserver
 
 import (
+	"botgate/model"
 	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
-
-	"botgate/app"
 )
 
 // httpStatus maps an errcode to the native API's HTTP status: one table.
 var httpStatus = map[int]int{
-	app.CodeBadRequest:   http.StatusBadRequest,
-	app.CodeTooLarge:     http.StatusRequestEntityTooLarge,
-	app.CodeBadEncoding:  http.StatusBadRequest,
-	app.CodeNothingToDo:  http.StatusBadRequest,
-	app.CodeNoTarget:     http.StatusBadRequest,
-	app.CodeTooLong:      http.StatusBadRequest,
-	app.CodeBadTarget:    http.StatusBadRequest,
-	app.CodeUnauthorized: http.StatusUnauthorized,
-	app.CodeThrottled:    http.StatusTooManyRequests,
-	app.CodeNoKeyword:    http.StatusNotFound,
-	app.CodeNoChannel:    http.StatusUnprocessableEntity,
-	app.CodeNoMessage:    http.StatusNotFound,
-	app.CodeForbidden:    http.StatusForbidden,
-	app.CodeQueryFailed:  http.StatusBadGateway,
-	app.CodeQueryTimeout: http.StatusGatewayTimeout,
-	app.CodeNoSource:     http.StatusServiceUnavailable,
-	app.CodeQueueFailed:  http.StatusServiceUnavailable,
-	app.CodeInvalid:      http.StatusBadRequest,
+	model.CodeBadRequest:   http.StatusBadRequest,
+	model.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	model.CodeBadEncoding:  http.StatusBadRequest,
+	model.CodeNothingToDo:  http.StatusBadRequest,
+	model.CodeNoTarget:     http.StatusBadRequest,
+	model.CodeTooLong:      http.StatusBadRequest,
+	model.CodeBadTarget:    http.StatusBadRequest,
+	model.CodeUnauthorized: http.StatusUnauthorized,
+	model.CodeThrottled:    http.StatusTooManyRequests,
+	model.CodeNoKeyword:    http.StatusNotFound,
+	model.CodeNoChannel:    http.StatusUnprocessableEntity,
+	model.CodeNoMessage:    http.StatusNotFound,
+	model.CodeForbidden:    http.StatusForbidden,
+	model.CodeQueryFailed:  http.StatusBadGateway,
+	model.CodeQueryTimeout: http.StatusGatewayTimeout,
+	model.CodeNoSource:     http.StatusServiceUnavailable,
+	model.CodeQueueFailed:  http.StatusServiceUnavailable,
+	model.CodeInvalid:      http.StatusBadRequest,
 }
 
 // StatusOf is the HTTP status for an errcode (500 for anything unlisted).

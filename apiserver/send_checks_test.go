@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -8,9 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"botgate/app"
-	"botgate/storage"
 )
 
 // TestQQAP_SendAndUnknownKeyword_ReportsTheQueuedMessage: the message is
@@ -23,15 +21,15 @@ func TestQQAP_SendAndUnknownKeyword_ReportsTheQueuedMessage(t *testing.T) {
 	q.Set("content", "订单已发货")
 	q.Set("keyword", "nosuch")
 	env, raw := e.qqap("GET", q.Encode(), "", "")
-	if env.Errcode != app.CodeNoKeyword || env.MsgID == 0 || !env.Sent {
-		t.Fatalf("want errcode %d with msg_id and sent:true, got %s", app.CodeNoKeyword, raw)
+	if env.Errcode != model.CodeNoKeyword || env.MsgID == 0 || !env.Sent {
+		t.Fatalf("want errcode %d with msg_id and sent:true, got %s", model.CodeNoKeyword, raw)
 	}
-	e.waitStatus(env.MsgID, storage.StatusDelivered)
+	e.waitStatus(env.MsgID, model.StatusDelivered)
 
 	// A failed send is not "sent": no msg_id, no sent flag.
 	q.Set("QQ", "abc")
 	env, raw = e.qqap("GET", q.Encode(), "", "")
-	if env.Errcode != app.CodeBadTarget || env.MsgID != 0 || env.Sent || strings.Contains(raw, `"sent"`) {
+	if env.Errcode != model.CodeBadTarget || env.MsgID != 0 || env.Sent || strings.Contains(raw, `"sent"`) {
 		t.Fatalf("failed send: %s", raw)
 	}
 }
@@ -70,17 +68,17 @@ func TestQQAP_ChannelChecksComeBeforeTheReply(t *testing.T) {
 		wantIn                            []string // the errmsg names these
 	}{
 		{"WeCom text at its limit is accepted", "企业微信群", "", "", strings.Repeat("a", 2048), 0, nil},
-		{"WeCom text over 2048 bytes is refused", "企业微信群", "", "", strings.Repeat("a", 2049), app.CodeTooLong, []string{"企业微信群", "2048"}},
+		{"WeCom text over 2048 bytes is refused", "企业微信群", "", "", strings.Repeat("a", 2049), model.CodeTooLong, []string{"企业微信群", "2048"}},
 		{"WeCom markdown has its own limit", "企业微信md", "", "", strings.Repeat("a", 4096), 0, nil},
-		{"WeCom markdown over 4096 bytes is refused", "企业微信md", "", "", strings.Repeat("a", 4097), app.CodeTooLong, []string{"企业微信md", "4096"}},
+		{"WeCom markdown over 4096 bytes is refused", "企业微信md", "", "", strings.Repeat("a", 4097), model.CodeTooLong, []string{"企业微信md", "4096"}},
 		// "<" is 1 byte of content but 6 in the JSON body ("\u003c"): the
 		// check measures what Feishu receives.
-		{"Feishu body over 20 KB is refused", "飞书群", "", "", strings.Repeat("<", 5000), app.CodeTooLong, []string{"飞书群", "20 KB"}},
+		{"Feishu body over 20 KB is refused", "飞书群", "", "", strings.Repeat("<", 5000), model.CodeTooLong, []string{"飞书群", "20 KB"}},
 		{"a robot needs no target", "钉钉群", "", "", "日报已生成", 0, nil},
 		{"a robot ignores a given target", "飞书群", "123", "", "日报已生成", 0, nil},
-		{"a QQ channel still needs a target", "qq", "", "", "hi", app.CodeNoTarget, nil},
-		{"the log channel checks QQ numbers like onebot", "log", "abc", "", "hi", app.CodeBadTarget, []string{"abc", "数字"}},
-		{"the log channel checks group numbers", "log", "", "g1", "hi", app.CodeBadTarget, []string{"群号"}},
+		{"a QQ channel still needs a target", "qq", "", "", "hi", model.CodeNoTarget, nil},
+		{"the log channel checks QQ numbers like onebot", "log", "abc", "", "hi", model.CodeBadTarget, []string{"abc", "数字"}},
+		{"the log channel checks group numbers", "log", "", "g1", "hi", model.CodeBadTarget, []string{"群号"}},
 		{"the log channel takes QQ numbers", "log", seedQQ, "", "hi", 0, nil},
 	}
 	var accepted []int64
@@ -105,12 +103,12 @@ func TestQQAP_ChannelChecksComeBeforeTheReply(t *testing.T) {
 			accepted = append(accepted, env.MsgID)
 		})
 	}
-	msgs, err := e.app.DB().Messages(context.Background(), storage.MessageFilter{})
+	msgs, err := e.app.DB().Messages(context.Background(), model.MessageFilter{})
 	if err != nil || len(msgs) != len(accepted) {
 		t.Fatalf("queued %d messages, want only the %d accepted (%v)", len(msgs), len(accepted), err)
 	}
 	for _, id := range accepted {
-		e.waitStatus(id, storage.StatusDelivered)
+		e.waitStatus(id, model.StatusDelivered)
 	}
 	if got := posts.Load(); got != 4 {
 		t.Fatalf("robot posts = %d, want the 4 accepted robot messages", got)
@@ -143,5 +141,5 @@ func TestNativeAPI_RobotNeedsNoTarget(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != http.StatusAccepted || v.ID == 0 || v.To != "" || v.ToType != "group" {
 		t.Fatalf("HTTP %d %+v (%v)", resp.StatusCode, v, err)
 	}
-	e.waitStatus(v.ID, storage.StatusDelivered)
+	e.waitStatus(v.ID, model.StatusDelivered)
 }

@@ -4,6 +4,7 @@
 package apiserver
 
 import (
+	"botgate/model"
 	"context"
 	"log/slog"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 
 	"botgate/app"
 	"botgate/app/auth"
-	"botgate/storage"
 )
 
 // MaxBody bounds a request body; QQAP requests are a few hundred bytes.
@@ -22,27 +22,27 @@ const MaxBody = 1 << 20
 
 // Authenticator checks credentials.
 type Authenticator interface {
-	Authenticate(ctx context.Context, c auth.Credentials) (app.Caller, error)
+	Authenticate(ctx context.Context, c auth.Credentials) (model.Caller, error)
 }
 
 // Sender queues a message durably.
 type Sender interface {
-	Send(ctx context.Context, c app.Caller, r app.SendRequest) (storage.Enqueued, error)
+	Send(ctx context.Context, c model.Caller, r app.SendRequest) (model.Enqueued, error)
 }
 
 // TemplateRunner runs keyword templates.
 type TemplateRunner interface {
-	RunKeyword(ctx context.Context, c app.Caller, keyword string, vars app.Vars) (*app.KeywordResult, error)
+	RunKeyword(ctx context.Context, c model.Caller, keyword string, vars model.Vars) (*model.KeywordResult, error)
 }
 
 // MessageReader reads a message's delivery status.
 type MessageReader interface {
-	Message(ctx context.Context, c app.Caller, id int64) (storage.Message, error)
+	Message(ctx context.Context, c model.Caller, id int64) (model.Message, error)
 }
 
 // RequestLogger records requests (already redacted).
 type RequestLogger interface {
-	LogRequest(l storage.RequestLog)
+	LogRequest(l model.RequestLog)
 }
 
 // Backend is everything the handlers use; *app.App implements it.
@@ -106,15 +106,15 @@ func (s *Server) logged(next http.Handler) http.Handler {
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("panic in handler", "panic", p, "path", r.URL.Path, "stack", string(debug.Stack()))
-				e.code, e.msg = app.CodeInternal, "服务内部错误"
-				writeEnvelope(w, http.StatusOK, app.CodeInternal, "服务内部错误，请查看 BotGate 日志", nil)
+				e.code, e.msg = model.CodeInternal, "服务内部错误"
+				writeEnvelope(w, http.StatusOK, model.CodeInternal, "服务内部错误，请查看 BotGate 日志", nil)
 			}
 			if r.URL.Path == "/healthz" {
 				return
 			}
 			// Path, user and keyword come from the client (a Latin-1 Basic-auth
 			// name, "/%FF"): the log stores text, so invalid UTF-8 is replaced.
-			s.b.LogRequest(storage.RequestLog{At: start, Remote: remoteHost(r), Method: validText(r.Method), Path: validText(RedactURL(r.URL)),
+			s.b.LogRequest(model.RequestLog{At: start, Remote: remoteHost(r), Method: validText(r.Method), Path: validText(RedactURL(r.URL)),
 				APIUser: validText(e.user), Action: e.action, Keyword: validText(e.keyword), Errcode: e.code, Errmsg: validText(e.msg),
 				DurationUS: s.now().Sub(start).Microseconds()})
 		}()
@@ -171,19 +171,19 @@ func (s *Server) allowedMethods(r *http.Request) []string {
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	e := entryOf(r)
 	if allow := s.allowedMethods(r); allow != nil {
-		e.code, e.msg = app.CodeBadRequest, "请求方法不对"
+		e.code, e.msg = model.CodeBadRequest, "请求方法不对"
 		if r.URL.Path == "/" {
-			writeEnvelope(w, http.StatusOK, app.CodeBadRequest, "QQAP 接口只接受 GET 和 POST 请求（收到 "+validText(r.Method)+"）", nil)
+			writeEnvelope(w, http.StatusOK, model.CodeBadRequest, "QQAP 接口只接受 GET 和 POST 请求（收到 "+validText(r.Method)+"）", nil)
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody(app.CodeBadRequest, "地址 "+r.URL.Path+" 只接受 "+strings.Join(allow, "、")+" 请求（收到 "+validText(r.Method)+"）"))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody(model.CodeBadRequest, "地址 "+r.URL.Path+" 只接受 "+strings.Join(allow, "、")+" 请求（收到 "+validText(r.Method)+"）"))
 		return
 	}
-	e.code, e.msg = app.CodeBadRequest, "未知的地址"
+	e.code, e.msg = model.CodeBadRequest, "未知的地址"
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		writeJSON(w, http.StatusNotFound, errorBody(app.CodeBadRequest, "未知的接口地址 "+r.URL.Path))
+		writeJSON(w, http.StatusNotFound, errorBody(model.CodeBadRequest, "未知的接口地址 "+r.URL.Path))
 		return
 	}
-	writeEnvelope(w, http.StatusOK, app.CodeBadRequest, "未知的地址 "+r.URL.Path+"，QQAP 接口地址是 /", nil)
+	writeEnvelope(w, http.StatusOK, model.CodeBadRequest, "未知的地址 "+r.URL.Path+"，QQAP 接口地址是 /", nil)
 }

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"botgate/model"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -19,7 +20,6 @@ import (
 
 	"botgate/app"
 	"botgate/app/channel"
-	"botgate/storage"
 )
 
 // POST /webhook/{channel}: chat platforms report messages here and get the
@@ -33,7 +33,7 @@ const MaxWebhookBody = 256 << 10
 
 // ChannelLookup finds a channel's saved configuration (type, secret, enabled).
 type ChannelLookup interface {
-	ChatChannel(name string) (storage.Channel, bool)
+	ChatChannel(name string) (model.Channel, bool)
 }
 
 // ChatAnswerer answers one chat message.
@@ -54,7 +54,7 @@ func newWebhook(b Backend, log *slog.Logger) http.Handler {
 	cb, ok := b.(chatBackend)
 	if !ok {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusNotFound, errorBody(app.CodeNoChannel, "此服务没有启用聊天消息上报"))
+			writeJSON(w, http.StatusNotFound, errorBody(model.CodeNoChannel, "此服务没有启用聊天消息上报"))
 		})
 	}
 	return NewWebhook(cb, cb.NewChat(app.DefaultChatConfig()), log)
@@ -116,26 +116,26 @@ func (h *webhook) handle(r *http.Request, e *entry) (any, *hookError) {
 	ch, ok := h.channels.ChatChannel(name)
 	switch {
 	case !ok:
-		return nil, hookErr(http.StatusNotFound, app.CodeNoChannel, "通道“"+name+"”不存在：上报地址应为 /webhook/<通道名称>，请核对通道名称")
+		return nil, hookErr(http.StatusNotFound, model.CodeNoChannel, "通道“"+name+"”不存在：上报地址应为 /webhook/<通道名称>，请核对通道名称")
 	case !ch.Enabled:
-		return nil, hookErr(http.StatusNotFound, app.CodeNoChannel, "通道“"+name+"”已停用，请在“通道”中启用后再上报")
+		return nil, hookErr(http.StatusNotFound, model.CodeNoChannel, "通道“"+name+"”已停用，请在“通道”中启用后再上报")
 	case ch.Type != "onebot" && ch.Type != "openqq":
-		return nil, hookErr(http.StatusNotFound, app.CodeNoChannel, "通道“"+name+"”的类型 "+ch.Type+" 不接收聊天消息；聊天查询支持 onebot 和 openqq 通道")
+		return nil, hookErr(http.StatusNotFound, model.CodeNoChannel, "通道“"+name+"”的类型 "+ch.Type+" 不接收聊天消息；聊天查询支持 onebot 和 openqq 通道")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxWebhookBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, hookErr(http.StatusRequestEntityTooLarge, app.CodeTooLarge, "上报内容太大，最多 256 KB")
+			return nil, hookErr(http.StatusRequestEntityTooLarge, model.CodeTooLarge, "上报内容太大，最多 256 KB")
 		}
-		return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "读取上报内容失败")
+		return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "读取上报内容失败")
 	}
 	if herr := verifyEvent(r, ch, body); herr != nil {
 		h.log.Warn("webhook event rejected", "channel", name, "remote", remoteHost(r), "status", herr.status)
 		return nil, herr
 	}
 	if !utf8.Valid(body) {
-		return nil, hookErr(http.StatusBadRequest, app.CodeBadEncoding, "上报内容不是有效的 UTF-8 编码")
+		return nil, hookErr(http.StatusBadRequest, model.CodeBadEncoding, "上报内容不是有效的 UTF-8 编码")
 	}
 	var msg *app.ChatMessage
 	var herr *hookError
@@ -172,11 +172,11 @@ func (h *webhook) handle(r *http.Request, e *entry) (any, *hookError) {
 // cannot sign, so its post_api URL may carry ?secret=. Without a secret only
 // this computer may report: anyone else could claim any QQ number and read
 // the rows filtered by {{来源QQ}}.
-func verifyEvent(r *http.Request, ch storage.Channel, body []byte) *hookError {
+func verifyEvent(r *http.Request, ch model.Channel, body []byte) *hookError {
 	secret := ch.Config["secret"]
 	if secret == "" {
 		if ip := net.ParseIP(remoteHost(r)); ip == nil || !ip.IsLoopback() {
-			return hookErr(http.StatusForbidden, app.CodeUnauthorized, "通道“"+ch.Name+"”没有设置 secret，只接受本机(127.0.0.1)的上报；机器人在其他电脑或 Docker 中时，请给通道设置 secret，并在机器人的 HTTP 上报中填写相同的密钥")
+			return hookErr(http.StatusForbidden, model.CodeUnauthorized, "通道“"+ch.Name+"”没有设置 secret，只接受本机(127.0.0.1)的上报；机器人在其他电脑或 Docker 中时，请给通道设置 secret，并在机器人的 HTTP 上报中填写相同的密钥")
 		}
 		return nil
 	}
@@ -187,22 +187,22 @@ func verifyEvent(r *http.Request, ch storage.Channel, body []byte) *hookError {
 			if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
 				return nil
 			}
-			return hookErr(http.StatusForbidden, app.CodeUnauthorized, "上报地址中的 secret 与通道设置不一致，请核对")
+			return hookErr(http.StatusForbidden, model.CodeUnauthorized, "上报地址中的 secret 与通道设置不一致，请核对")
 		}
 		if ch.Type == "openqq" {
-			return hookErr(http.StatusUnauthorized, app.CodeUnauthorized, "缺少 secret：通道设置了 secret，请在 Mojo-Webqq 的 post_api 地址后加上 ?secret=通道密钥（密钥中有 + & % # 等符号时要做 URL 编码）")
+			return hookErr(http.StatusUnauthorized, model.CodeUnauthorized, "缺少 secret：通道设置了 secret，请在 Mojo-Webqq 的 post_api 地址后加上 ?secret=通道密钥（密钥中有 + & % # 等符号时要做 URL 编码）")
 		}
-		return hookErr(http.StatusUnauthorized, app.CodeUnauthorized, "缺少 X-Signature 签名：通道设置了 secret，请在 NapCat/LLBot 的 HTTP 上报中填写相同的密钥(token/secret)")
+		return hookErr(http.StatusUnauthorized, model.CodeUnauthorized, "缺少 X-Signature 签名：通道设置了 secret，请在 NapCat/LLBot 的 HTTP 上报中填写相同的密钥(token/secret)")
 	}
 	hexSig, ok := strings.CutPrefix(sig, "sha1=")
 	got, err := hex.DecodeString(hexSig)
 	if !ok || err != nil || len(got) != sha1.Size {
-		return hookErr(http.StatusForbidden, app.CodeUnauthorized, "X-Signature 格式不对，应为 sha1=<40 位十六进制>")
+		return hookErr(http.StatusForbidden, model.CodeUnauthorized, "X-Signature 格式不对，应为 sha1=<40 位十六进制>")
 	}
 	mac := hmac.New(sha1.New, []byte(secret))
 	mac.Write(body)
 	if !hmac.Equal(mac.Sum(nil), got) {
-		return hookErr(http.StatusForbidden, app.CodeUnauthorized, "X-Signature 签名不匹配：机器人 HTTP 上报的密钥与通道 secret 不一致，请核对")
+		return hookErr(http.StatusForbidden, model.CodeUnauthorized, "X-Signature 签名不匹配：机器人 HTTP 上报的密钥与通道 secret 不一致，请核对")
 	}
 	return nil
 }
@@ -210,10 +210,10 @@ func verifyEvent(r *http.Request, ch storage.Channel, body []byte) *hookError {
 // decodeEvent reads one JSON object into v.
 func decodeEvent(body []byte, v any, what string) *hookError {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return hookErr(http.StatusBadRequest, app.CodeBadRequest, "上报内容为空，应为 "+what+" 的 JSON")
+		return hookErr(http.StatusBadRequest, model.CodeBadRequest, "上报内容为空，应为 "+what+" 的 JSON")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return hookErr(http.StatusBadRequest, app.CodeBadRequest, "上报内容不是有效的 "+what+" JSON："+jsonProblem(err))
+		return hookErr(http.StatusBadRequest, model.CodeBadRequest, "上报内容不是有效的 "+what+" JSON："+jsonProblem(err))
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func parseOneBot(body []byte, selfHeader string) (*app.ChatMessage, *hookError) 
 	}
 	switch ev.PostType {
 	case "":
-		return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "不是 OneBot v11 事件：缺少 post_type")
+		return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "不是 OneBot v11 事件：缺少 post_type")
 	case "message":
 	default:
 		// meta_event (heartbeat, lifecycle), notice, request, message_sent
@@ -265,7 +265,7 @@ func parseOneBot(body []byte, selfHeader string) (*app.ChatMessage, *hookError) 
 	}
 	user := strings.TrimSpace(string(ev.UserID))
 	if user == "" {
-		return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "OneBot 消息事件缺少 user_id")
+		return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "OneBot 消息事件缺少 user_id")
 	}
 	self := strings.TrimSpace(string(ev.SelfID))
 	if self == "" {
@@ -281,7 +281,7 @@ func parseOneBot(body []byte, selfHeader string) (*app.ChatMessage, *hookError) 
 	if ev.MessageType == "group" {
 		m.Group = strings.TrimSpace(string(ev.GroupID))
 		if m.Group == "" {
-			return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "OneBot 群消息事件缺少 group_id")
+			return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "OneBot 群消息事件缺少 group_id")
 		}
 	}
 	text, herr := oneBotText(ev.Message, ev.RawMessage)
@@ -303,13 +303,13 @@ func oneBotText(msg json.RawMessage, raw string) (string, *hookError) {
 	case msg[0] == '"':
 		var s string
 		if err := json.Unmarshal(msg, &s); err != nil {
-			return "", hookErr(http.StatusBadRequest, app.CodeBadRequest, "OneBot 消息的 message 格式不对")
+			return "", hookErr(http.StatusBadRequest, model.CodeBadRequest, "OneBot 消息的 message 格式不对")
 		}
 		return cqText(s), nil
 	case msg[0] == '[':
 		var segs []oneBotSegment
 		if err := json.Unmarshal(msg, &segs); err != nil {
-			return "", hookErr(http.StatusBadRequest, app.CodeBadRequest, "OneBot 消息的 message 数组格式不对：每一段应为 {\"type\":...,\"data\":{...}}")
+			return "", hookErr(http.StatusBadRequest, model.CodeBadRequest, "OneBot 消息的 message 数组格式不对：每一段应为 {\"type\":...,\"data\":{...}}")
 		}
 		var b strings.Builder
 		for _, s := range segs {
@@ -321,7 +321,7 @@ func oneBotText(msg json.RawMessage, raw string) (string, *hookError) {
 		}
 		return b.String(), nil
 	}
-	return "", hookErr(http.StatusBadRequest, app.CodeBadRequest, "OneBot 消息的 message 应为文本或消息段数组")
+	return "", hookErr(http.StatusBadRequest, model.CodeBadRequest, "OneBot 消息的 message 应为文本或消息段数组")
 }
 
 // cqUnescape undoes the CQ-code escaping of plain text; &amp; goes last so
@@ -383,7 +383,7 @@ func parseOpenqq(body []byte) (*app.ChatMessage, *hookError) {
 	case rp.PostType == "send_message" || rp.Class == "send" || rp.MsgClass == "send":
 		return nil, nil // the bot's own message
 	case rp.Type == "":
-		return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "不是 Openqq 消息上报：缺少 type")
+		return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "不是 Openqq 消息上报：缺少 type")
 	}
 	var kind string
 	switch rp.Type {
@@ -406,7 +406,7 @@ func parseOpenqq(body []byte) (*app.ChatMessage, *hookError) {
 		// stores it, but a late answer can still be addressed with it.
 		m.Sender, m.ReplyQQ = id, "id:"+id
 	default:
-		return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "Openqq 消息上报缺少 sender_id")
+		return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "Openqq 消息上报缺少 sender_id")
 	}
 	if (uid != "" && uid == strings.TrimSpace(string(rp.ReceiverUID))) || (id != "" && id == strings.TrimSpace(string(rp.ReceiverID))) {
 		return nil, nil // the bot's own message: answering it could loop
@@ -420,7 +420,7 @@ func parseOpenqq(body []byte) (*app.ChatMessage, *hookError) {
 				did = gid
 			}
 			if did == "" {
-				return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "Openqq 讨论组消息上报缺少 discuss_id")
+				return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "Openqq 讨论组消息上报缺少 discuss_id")
 			}
 			m.Group, m.ReplyGroup = did, "did:"+did
 		case guid != "":
@@ -428,7 +428,7 @@ func parseOpenqq(body []byte) (*app.ChatMessage, *hookError) {
 		case gid != "":
 			m.Group, m.ReplyGroup = gid, "gid:"+gid
 		default:
-			return nil, hookErr(http.StatusBadRequest, app.CodeBadRequest, "Openqq 群消息上报缺少 group_id")
+			return nil, hookErr(http.StatusBadRequest, model.CodeBadRequest, "Openqq 群消息上报缺少 group_id")
 		}
 	}
 	return m, nil

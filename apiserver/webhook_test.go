@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"botgate/model"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -22,7 +23,6 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
-	"botgate/storage"
 )
 
 const (
@@ -79,12 +79,12 @@ func openHookApp(t *testing.T) (*app.App, *sql.DB) {
 			{Name: "old", Type: "onebot", Enabled: &off, Config: app.ConfigValues{"url": "http://127.0.0.1:1"}},
 		},
 		Templates: []app.TemplateConfig{
-			{Keyword: "零件", Kind: app.KindQuery, SQL: "SELECT name, qty FROM parts ORDER BY name", Chat: true, Reply: "{{name}} × {{qty}}"},
-			{Keyword: "密码", Kind: app.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: true, Users: []string{"350310976"}},
-			{Keyword: "工资", Kind: app.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}"},
-			{Keyword: "请假", Kind: app.KindInsert, SQL: "INSERT INTO leave (qq, days, reason) VALUES ({{来源QQ}}, {{1}}, {{2}})", Chat: true},
-			{Keyword: "改名", Kind: app.KindUpdate, SQL: "UPDATE staff SET name = {{1}} WHERE qq = '{{来源QQ}}'", Chat: true},
-			{Keyword: "慢", Kind: app.KindQuery, Chat: true,
+			{Keyword: "零件", Kind: model.KindQuery, SQL: "SELECT name, qty FROM parts ORDER BY name", Chat: true, Reply: "{{name}} × {{qty}}"},
+			{Keyword: "密码", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: true, Users: []string{"350310976"}},
+			{Keyword: "工资", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}"},
+			{Keyword: "请假", Kind: model.KindInsert, SQL: "INSERT INTO leave (qq, days, reason) VALUES ({{来源QQ}}, {{1}}, {{2}})", Chat: true},
+			{Keyword: "改名", Kind: model.KindUpdate, SQL: "UPDATE staff SET name = {{1}} WHERE qq = '{{来源QQ}}'", Chat: true},
+			{Keyword: "慢", Kind: model.KindQuery, Chat: true,
 				SQL: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT count(*) AS n FROM c", TimeoutMS: 60000},
 		},
 	})
@@ -220,7 +220,7 @@ func TestWebhook_OneBot_EventsGetExactReplies(t *testing.T) {
 		{"a keyword inside a sentence is not a keyword", obGroup("10001", "小明", "123456", "我的账号忘了"), 204, nil},
 		{"template not marked for chat stays silent", obPrivate("289192968", "测试员01", "工资"), 204, nil},
 		{"sender not allowed gets the 5010 text and no rows", obPrivate("289192968", "测试员01", "密码"), 200,
-			obQuick(app.MsgForbidden, false)},
+			obQuick(model.MsgForbidden, false)},
 		{"sender listed in the template's users is answered", obPrivate("350310976", "管理员", "密码"), 200,
 			obQuick("管理员", false)},
 		{"injection in an argument is just text: nothing found", obPrivate("10009", "路人", "账号 x'OR'1'='1"), 200,
@@ -276,7 +276,7 @@ func TestWebhook_OneBot_EventsGetExactReplies(t *testing.T) {
 	}
 
 	// The inbound log: who asked what and what happened; chatter is not there.
-	logs, err := f.a.InboundLogs(context.Background(), storage.InboundFilter{Channel: "qq"})
+	logs, err := f.a.InboundLogs(context.Background(), model.InboundFilter{Channel: "qq"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,11 +316,11 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 		errcode            float64
 	}{
 		{"valid signature answered", "qq", hookSign(body), 200, 0},
-		{"missing signature: 401", "qq", "", 401, app.CodeUnauthorized},
-		{"signature made with another secret: 403", "qq", "sha1=" + strings.Repeat("ab", 20), 403, app.CodeUnauthorized},
-		{"signature of another body (tampered): 403", "qq", hookSign(other), 403, app.CodeUnauthorized},
-		{"signature without sha1= prefix: 403", "qq", strings.TrimPrefix(hookSign(body), "sha1="), 403, app.CodeUnauthorized},
-		{"signature that is not hex: 403", "qq", "sha1=zz", 403, app.CodeUnauthorized},
+		{"missing signature: 401", "qq", "", 401, model.CodeUnauthorized},
+		{"signature made with another secret: 403", "qq", "sha1=" + strings.Repeat("ab", 20), 403, model.CodeUnauthorized},
+		{"signature of another body (tampered): 403", "qq", hookSign(other), 403, model.CodeUnauthorized},
+		{"signature without sha1= prefix: 403", "qq", strings.TrimPrefix(hookSign(body), "sha1="), 403, model.CodeUnauthorized},
+		{"signature that is not hex: 403", "qq", "sha1=zz", 403, model.CodeUnauthorized},
 		{"channel without secret accepts this computer", "local", "", 200, 0},
 	}
 	for _, tt := range tests {
@@ -393,7 +393,7 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 			t.Fatalf("status %d body %s", rec.Code, rec.Body)
 		}
 	})
-	logs, _ := f.a.InboundLogs(context.Background(), storage.InboundFilter{})
+	logs, _ := f.a.InboundLogs(context.Background(), model.InboundFilter{})
 	if len(logs) != 4 {
 		t.Fatalf("only the 4 accepted events (3 OneBot, 1 Openqq) may reach the chat, log has %d", len(logs))
 	}
@@ -442,7 +442,7 @@ func TestWebhook_GarbageGets4xx_NeverACrash(t *testing.T) {
 	if status, body := hookPost(t, f.srv.URL, "qq", obHeartbeat, hookSign(obHeartbeat)); status != 204 {
 		t.Fatalf("after garbage: %d %s", status, body)
 	}
-	if logs, _ := f.a.InboundLogs(context.Background(), storage.InboundFilter{}); len(logs) != 0 {
+	if logs, _ := f.a.InboundLogs(context.Background(), model.InboundFilter{}); len(logs) != 0 {
 		t.Fatalf("garbage reached the chat: %+v", logs)
 	}
 }
@@ -494,7 +494,7 @@ func TestWebhook_Openqq_Reports(t *testing.T) {
 			if got := hookJSON(t, body); !reflect.DeepEqual(got, map[string]any{"reply": tt.reply}) {
 				t.Fatalf("reply %v, want %q", got, tt.reply)
 			}
-			logs, _ := f.a.InboundLogs(context.Background(), storage.InboundFilter{Limit: 1})
+			logs, _ := f.a.InboundLogs(context.Background(), model.InboundFilter{Limit: 1})
 			if logs[0].Sender != tt.sender || logs[0].Channel != "webqq" {
 				t.Fatalf("logged %+v, want sender %s", logs[0], tt.sender)
 			}
@@ -527,15 +527,15 @@ func TestWebhook_SlowAnswer_GoesThroughTheChannelsNormalSend(t *testing.T) {
 				t.Fatalf("webhook took %v", d)
 			}
 			chat.Wait()
-			msgs, err := a.DB().Messages(context.Background(), storage.MessageFilter{Limit: 1})
+			msgs, err := a.DB().Messages(context.Background(), model.MessageFilter{Limit: 1})
 			if err != nil || len(msgs) != 1 {
 				t.Fatalf("outbox: %v %v", msgs, err)
 			}
 			m := msgs[0]
-			if m.Channel != "qq" || m.TargetKind != tt.kind || m.Target != tt.to || m.Content != tt.content || m.Status != storage.StatusQueued {
+			if m.Channel != "qq" || m.TargetKind != tt.kind || m.Target != tt.to || m.Content != tt.content || m.Status != model.StatusQueued {
 				t.Fatalf("queued %+v", m)
 			}
-			logs, _ := a.InboundLogs(context.Background(), storage.InboundFilter{Limit: 1})
+			logs, _ := a.InboundLogs(context.Background(), model.InboundFilter{Limit: 1})
 			if logs[0].Via != app.ViaOutbox || logs[0].MsgID != m.ID || logs[0].Outcome != app.ChatAnswered {
 				t.Fatalf("inbound %+v", logs[0])
 			}
@@ -618,7 +618,7 @@ func TestWebhook_ReplayedMessage_AnsweredOnce(t *testing.T) {
 	if err := f.data.QueryRow(`SELECT count(*) FROM leave WHERE reason = '复诊'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("leave rows = %d (%v), want 1", n, err)
 	}
-	logs, err := f.a.InboundLogs(context.Background(), storage.InboundFilter{})
+	logs, err := f.a.InboundLogs(context.Background(), model.InboundFilter{})
 	if err != nil || len(logs) != 6 {
 		t.Fatalf("inbound rows = %d (%v), want 6: one per distinct message", len(logs), err)
 	}

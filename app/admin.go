@@ -5,6 +5,7 @@ package app
 // 服务 tab shows. Saving goes through Import, the one validated write path.
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -93,9 +94,9 @@ func (a *App) RenameUser(ctx context.Context, from, to string) error {
 	err := a.db.Update(ctx, func(tx *storage.Tx) error { return tx.RenameUser(from, to) })
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return invalid("name", "用户“%s”不存在（可能已被删除），请刷新列表", from)
+		return model.Invalid("name", "用户“%s”不存在（可能已被删除），请刷新列表", from)
 	case errors.Is(err, storage.ErrExists):
-		return invalid("name", "用户“%s”已存在，请换一个名字", to)
+		return model.Invalid("name", "用户“%s”已存在，请换一个名字", to)
 	case err != nil:
 		return err
 	}
@@ -111,7 +112,7 @@ func (a *App) DeleteTemplate(ctx context.Context, keyword string) error {
 // otherwise every send without a channel would start failing.
 func (a *App) DeleteChannel(ctx context.Context, name string) error {
 	if a.Settings().DefaultChannel == name {
-		return invalid("name", "通道“%s”是默认通道，不能删除：请先把别的通道设为默认", name)
+		return model.Invalid("name", "通道“%s”是默认通道，不能删除：请先把别的通道设为默认", name)
 	}
 	return a.deleteOne(ctx, "通道", name, func(tx *storage.Tx) error { return tx.DeleteChannel(name) })
 }
@@ -120,7 +121,7 @@ func (a *App) DeleteChannel(ctx context.Context, name string) error {
 // authorization still uses.
 func (a *App) DeleteDataSource(ctx context.Context, name string) error {
 	if name == DefaultSource {
-		return invalid("name", "内置数据库“%s”不能删除", DefaultSource)
+		return model.Invalid("name", "内置数据库“%s”不能删除", DefaultSource)
 	}
 	cur, err := a.current(ctx)
 	if err != nil {
@@ -134,10 +135,10 @@ func (a *App) DeleteDataSource(ctx context.Context, name string) error {
 	}
 	if len(users) > 0 {
 		slices.Sort(users)
-		return invalid("name", "数据源“%s”仍被模板 %s 使用：请先修改或删除这些模板", name, strings.Join(users, "、"))
+		return model.Invalid("name", "数据源“%s”仍被模板 %s 使用：请先修改或删除这些模板", name, strings.Join(users, "、"))
 	}
 	if cur.settings.AuthDataSource == name {
-		return invalid("name", "数据源“%s”用于 SQL 授权：请先在“授权”中换一个数据源", name)
+		return model.Invalid("name", "数据源“%s”用于 SQL 授权：请先在“授权”中换一个数据源", name)
 	}
 	return a.deleteOne(ctx, "数据源", name, func(tx *storage.Tx) error { return tx.DeleteDataSource(name) })
 }
@@ -145,7 +146,7 @@ func (a *App) DeleteDataSource(ctx context.Context, name string) error {
 func (a *App) deleteOne(ctx context.Context, what, name string, del func(*storage.Tx) error) error {
 	err := a.db.Update(ctx, del)
 	if errors.Is(err, storage.ErrNotFound) {
-		return invalid("name", "%s“%s”不存在（可能已被删除），请刷新列表", what, name)
+		return model.Invalid("name", "%s“%s”不存在（可能已被删除），请刷新列表", what, name)
 	}
 	if err != nil {
 		return err
@@ -157,9 +158,9 @@ func (a *App) deleteOne(ctx context.Context, what, name string, del func(*storag
 // ("试运行"). Permissions are not checked: the admin is trying the SQL. A
 // query only reads; an insert/update template changes data for real, so the
 // caller must pass write=true after the admin confirmed.
-func (a *App) DryRunTemplate(ctx context.Context, t TemplateConfig, vars Vars, write bool) (*KeywordResult, error) {
+func (a *App) DryRunTemplate(ctx context.Context, t TemplateConfig, vars model.Vars, write bool) (*model.KeywordResult, error) {
 	st := a.state.Load()
-	srcs := map[string]storage.DataSource{}
+	srcs := map[string]model.DataSource{}
 	for n, s := range st.sources {
 		srcs[n] = s.cfg
 	}
@@ -167,15 +168,15 @@ func (a *App) DryRunTemplate(ctx context.Context, t TemplateConfig, vars Vars, w
 	if err != nil {
 		return nil, err
 	}
-	if tp.Kind != KindQuery && !write {
-		return nil, invalid("kind", "填报/修改模板试运行会真的修改数据，请确认后再试运行")
+	if tp.Kind != model.KindQuery && !write {
+		return nil, model.Invalid("kind", "填报/修改模板试运行会真的修改数据，请确认后再试运行")
 	}
 	res, err := a.runTemplate(ctx, st, &compiledTemplate{Template: tp, stmt: stmt}, vars)
 	if err != nil {
 		// The admin is debugging: the driver's own words help more than "see the log".
-		e := ErrorOf(err)
-		if e.Err != nil && e.Code != CodeInternal {
-			return nil, &Error{Code: e.Code, Field: "sql", Msg: e.Msg + "。原因：" + e.Err.Error(), Err: e.Err}
+		e := model.ErrorOf(err)
+		if e.Err != nil && e.Code != model.CodeInternal {
+			return nil, &model.Error{Code: e.Code, Field: "sql", Msg: e.Msg + "。原因：" + e.Err.Error(), Err: e.Err}
 		}
 		return nil, err
 	}
@@ -191,10 +192,10 @@ func (a *App) TestChannel(ctx context.Context, c ChannelConfig) error {
 	}
 	tester, ok := ch.(channel.Tester)
 	if !ok {
-		return invalid("type", "通道类型 %s 不支持测试连接：请保存后用“发送测试消息”试试", t.Title)
+		return model.Invalid("type", "通道类型 %s 不支持测试连接：请保存后用“发送测试消息”试试", t.Title)
 	}
 	if err := tester.Test(ctx); err != nil {
-		return &Error{Code: CodeNoChannel, Field: "config", Msg: "连接失败：" + chineseOf(err), Err: err}
+		return &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "连接失败：" + chineseOf(err), Err: err}
 	}
 	return nil
 }
@@ -209,11 +210,11 @@ func (a *App) ChannelContacts(ctx context.Context, c ChannelConfig) ([]channel.C
 	}
 	d, ok := ch.(channel.Directory)
 	if !ok {
-		return nil, invalid("type", "通道类型 %s 的平台不提供通讯录列表", t.Title)
+		return nil, model.Invalid("type", "通道类型 %s 的平台不提供通讯录列表", t.Title)
 	}
 	list, err := d.Contacts(ctx)
 	if err != nil {
-		return nil, &Error{Code: CodeNoChannel, Field: "config", Msg: "读取通讯录失败：" + chineseOf(err), Err: err}
+		return nil, &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "读取通讯录失败：" + chineseOf(err), Err: err}
 	}
 	return list, nil
 }
@@ -239,7 +240,7 @@ func (a *App) formConnector(ctx context.Context, c ChannelConfig) (channel.Chann
 	t, _ := channelType(sc.Type) // validateChannel checked the type
 	ch, err := t.New(channel.Config{Name: sc.Name, Type: sc.Type, Values: sc.Config}, channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now})
 	if err != nil {
-		return nil, t, invalid("config", "%s", chineseOf(err))
+		return nil, t, model.Invalid("config", "%s", chineseOf(err))
 	}
 	return ch, t, nil
 }
@@ -247,7 +248,7 @@ func (a *App) formConnector(ctx context.Context, c ChannelConfig) (channel.Chann
 // SendTest queues a test message on a saved channel ("发送测试消息"). It is
 // delivered while the server runs, like any other message.
 func (a *App) SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error) {
-	e, err := a.Send(ctx, Caller{Name: "", Roles: []string{"admin"}}, SendRequest{Channel: channelName, QQ: qq, Group: group, Content: content})
+	e, err := a.Send(ctx, model.Caller{Name: "", Roles: []string{"admin"}}, SendRequest{Channel: channelName, QQ: qq, Group: group, Content: content})
 	return e.ID, err
 }
 
@@ -276,7 +277,7 @@ func (a *App) TestDataSource(ctx context.Context, d DataSourceConfig) error {
 		if errors.As(err, &te) {
 			msg = te.Msg
 		}
-		return &Error{Code: CodeNoSource, Field: "dsn", Msg: msg, Err: err}
+		return &model.Error{Code: model.CodeNoSource, Field: "dsn", Msg: msg, Err: err}
 	}
 	return nil
 }
@@ -303,8 +304,8 @@ func (a *App) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return s, err
 	}
-	s.Sent, s.Failed = m[storage.StatusDelivered], m[storage.StatusFailed]
-	s.Pending = m[storage.StatusQueued] + m[storage.StatusSending]
+	s.Sent, s.Failed = m[model.StatusDelivered], m[model.StatusFailed]
+	s.Pending = m[model.StatusQueued] + m[model.StatusSending]
 	// Hour buckets from cumulative counts: messages created since each boundary.
 	s.HourlyStart = now.Truncate(time.Hour).Add(-23 * time.Hour)
 	since := func(t time.Time) (int, error) {
@@ -341,7 +342,7 @@ func (a *App) Stats(ctx context.Context) (Stats, error) {
 			s.Queries++
 		}
 		switch l.Errcode {
-		case CodeUnauthorized, CodeThrottled, CodeForbidden:
+		case model.CodeUnauthorized, model.CodeThrottled, model.CodeForbidden:
 			s.Refused++
 		}
 	}
@@ -350,8 +351,8 @@ func (a *App) Stats(ctx context.Context) (Stats, error) {
 }
 
 // Messages lists outbox rows for the 日志 tab, newest first.
-func (a *App) Messages(ctx context.Context, status string, limit int) ([]storage.Message, error) {
-	return a.db.Messages(ctx, storage.MessageFilter{Status: status, Limit: limit})
+func (a *App) Messages(ctx context.Context, status string, limit int) ([]model.Message, error) {
+	return a.db.Messages(ctx, model.MessageFilter{Status: status, Limit: limit})
 }
 
 // ExampleURL is a ready-to-copy QQAP query URL for the running server, with

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -86,7 +87,7 @@ func TestAdmin_Delete_RefusesWhatIsStillInUse(t *testing.T) {
 				Templates:   []TemplateConfig{{Keyword: "查询", DataSource: "erp", SQL: "SELECT 1"}},
 			})
 			err := tt.del(a)
-			if err == nil || !strings.Contains(ErrorOf(err).Msg, tt.wantErr) {
+			if err == nil || !strings.Contains(model.ErrorOf(err).Msg, tt.wantErr) {
 				t.Fatalf("err = %v, want a message mentioning %q", err, tt.wantErr)
 			}
 		})
@@ -115,26 +116,26 @@ func TestAdmin_DryRunTemplate(t *testing.T) {
 	ctx := context.Background()
 	a := openAdminApp(t, time.Now())
 	t.Run("query returns rows with sample arguments", func(t *testing.T) {
-		res, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT {{1}} AS a, '{{来源QQ}}' AS q"}, Vars{"1": "x", "qq": "42"}, false)
+		res, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT {{1}} AS a, '{{来源QQ}}' AS q"}, model.Vars{"1": "x", "qq": "42"}, false)
 		if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "x" || res.Rows[0][1] != "42" {
 			t.Fatalf("res = %+v, err %v", res, err)
 		}
 	})
 	t.Run("invalid template names the field", func(t *testing.T) {
-		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "DELETE FROM x"}, Vars{}, false)
-		if e := ErrorOf(err); e.Field != "sql" {
+		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "DELETE FROM x"}, model.Vars{}, false)
+		if e := model.ErrorOf(err); e.Field != "sql" {
 			t.Fatalf("err = %v, want field sql", err)
 		}
 	})
 	t.Run("writing template needs confirmation", func(t *testing.T) {
-		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", Kind: KindInsert, SQL: "INSERT INTO t VALUES (1)"}, Vars{}, false)
-		if e := ErrorOf(err); e.Field != "kind" {
+		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", Kind: model.KindInsert, SQL: "INSERT INTO t VALUES (1)"}, model.Vars{}, false)
+		if e := model.ErrorOf(err); e.Field != "kind" {
 			t.Fatalf("err = %v, want a confirmation request", err)
 		}
 	})
 	t.Run("database error shows the driver's reason", func(t *testing.T) {
-		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT * FROM no_such_table"}, Vars{}, false)
-		if e := ErrorOf(err); e.Field != "sql" || !strings.Contains(e.Msg, "no_such_table") {
+		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT * FROM no_such_table"}, model.Vars{}, false)
+		if e := model.ErrorOf(err); e.Field != "sql" || !strings.Contains(e.Msg, "no_such_table") {
 			t.Fatalf("err = %v, want the missing table named", err)
 		}
 	})
@@ -172,7 +173,7 @@ func TestAdmin_TestChannel(t *testing.T) {
 				}
 				return
 			}
-			if e := ErrorOf(err); err == nil || e.Field != tt.wantField {
+			if e := model.ErrorOf(err); err == nil || e.Field != tt.wantField {
 				t.Fatalf("err = %v, want field %q", err, tt.wantField)
 			}
 		})
@@ -185,10 +186,10 @@ func TestAdmin_TestDataSource(t *testing.T) {
 	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "x.db")}); err != nil {
 		t.Fatalf("sqlite file: %v", err)
 	}
-	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "nosuch", DSN: "x"}); ErrorOf(err).Field != "driver" {
+	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "nosuch", DSN: "x"}); model.ErrorOf(err).Field != "driver" {
 		t.Fatalf("unknown driver: %v", err)
 	}
-	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "sqlite", DSN: a.DBPath()}); err == nil || ErrorOf(err).Field != "dsn" {
+	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "sqlite", DSN: a.DBPath()}); err == nil || model.ErrorOf(err).Field != "dsn" {
 		t.Fatalf("pointing at the state database must be refused at the dsn: %v", err)
 	}
 }
@@ -198,15 +199,15 @@ func TestAdmin_Stats_CountsTodayAndHourly(t *testing.T) {
 	now := time.Now()
 	a := openAdminApp(t, now)
 	ctx := context.Background()
-	if _, err := a.db.Enqueue(ctx, []storage.NewMessage{
+	if _, err := a.db.Enqueue(ctx, []model.NewMessage{
 		{Channel: "log", TargetKind: "private", Target: "1", Content: "a"},
 		{Channel: "log", TargetKind: "private", Target: "2", Content: "b"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	a.reqs.add(storage.RequestLog{At: now, Path: "/", Keyword: "账号", Errcode: 0})
-	a.reqs.add(storage.RequestLog{At: now.AddDate(0, 0, -1), Path: "/", Keyword: "昨天", Errcode: CodeForbidden})
-	a.reqs.add(storage.RequestLog{At: now, Path: "/", Errcode: CodeUnauthorized})
+	a.reqs.add(model.RequestLog{At: now, Path: "/", Keyword: "账号", Errcode: 0})
+	a.reqs.add(model.RequestLog{At: now.AddDate(0, 0, -1), Path: "/", Keyword: "昨天", Errcode: model.CodeForbidden})
+	a.reqs.add(model.RequestLog{At: now, Path: "/", Errcode: model.CodeUnauthorized})
 	time.Sleep(700 * time.Millisecond) // the request log flushes every 500ms
 	st, err := a.Stats(ctx)
 	if err != nil {
@@ -243,8 +244,8 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), "")
 	if _, err := a.Import(ctx, ConfigFile{
 		Users: []UserConfig{{Name: "erp", Password: "erp-secret-1", Roles: []string{"sales"}}, {Name: "boss", Password: "boss-secret-1"}},
-		Templates: []TemplateConfig{{Keyword: "库存", Kind: KindQuery, SQL: "SELECT 1 AS n", Users: []string{"erp", "boss"}},
-			{Keyword: "工资", Kind: KindQuery, SQL: "SELECT 2 AS n", Users: []string{"boss"}}},
+		Templates: []TemplateConfig{{Keyword: "库存", Kind: model.KindQuery, SQL: "SELECT 1 AS n", Users: []string{"erp", "boss"}},
+			{Keyword: "工资", Kind: model.KindQuery, SQL: "SELECT 2 AS n", Users: []string{"boss"}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 	if _, err := a.Import(ctx, ConfigFile{Channels: []ChannelConfig{{Name: "记录", Type: "log"}}}); err != nil {
 		t.Fatal(err)
 	}
-	sent, err := a.Send(ctx, Caller{Name: "erp", Roles: []string{"sales"}}, SendRequest{Channel: "记录", QQ: "10001", Content: "hi", IdemKey: "k1"})
+	sent, err := a.Send(ctx, model.Caller{Name: "erp", Roles: []string{"sales"}}, SendRequest{Channel: "记录", QQ: "10001", Content: "hi", IdemKey: "k1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 		{"erp2", "a b", "无效"},
 	} {
 		err := a.RenameUser(ctx, tc.from, tc.to)
-		if e := ErrorOf(err); err == nil || e.Field != "name" || !strings.Contains(e.Msg, tc.want) {
+		if e := model.ErrorOf(err); err == nil || e.Field != "name" || !strings.Contains(e.Msg, tc.want) {
 			t.Errorf("rename %s→%s: %v, want %q at name", tc.from, tc.to, err, tc.want)
 		}
 	}
@@ -307,10 +308,10 @@ func TestChannelFormCalls_UnsupportedOrUnknownType(t *testing.T) {
 	ctx := context.Background()
 	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), "")
 	_, err := a.ChannelContacts(ctx, ChannelConfig{Name: "w", Type: "wecom", Config: ConfigValues{"url": "http://127.0.0.1:1/x"}})
-	if e := ErrorOf(err); err == nil || e.Field != "type" || !strings.Contains(e.Msg, "不提供通讯录列表") {
+	if e := model.ErrorOf(err); err == nil || e.Field != "type" || !strings.Contains(e.Msg, "不提供通讯录列表") {
 		t.Errorf("contacts of a wecom robot: %v", err)
 	}
-	if err := a.TestChannel(ctx, ChannelConfig{Name: "x", Type: "nope"}); err == nil || ErrorOf(err).Field != "type" {
+	if err := a.TestChannel(ctx, ChannelConfig{Name: "x", Type: "nope"}); err == nil || model.ErrorOf(err).Field != "type" {
 		t.Errorf("unknown type: %v", err)
 	}
 }
@@ -324,14 +325,14 @@ var unsafeTemplates = []struct {
 }{
 	{"table from a placeholder", TemplateConfig{Keyword: "k", SQL: "SELECT * FROM {{1}}"}, "FROM 后面"},
 	{"sort key from a placeholder", TemplateConfig{Keyword: "k", SQL: "SELECT name FROM staff ORDER BY {{1}}"}, "排序"},
-	{"column from a placeholder in an insert", TemplateConfig{Keyword: "k", Kind: KindInsert, SQL: "INSERT INTO staff ({{1}}) VALUES (1)"}, "列名"},
+	{"column from a placeholder in an insert", TemplateConfig{Keyword: "k", Kind: model.KindInsert, SQL: "INSERT INTO staff ({{1}}) VALUES (1)"}, "列名"},
 	{"query that deletes after a CTE", TemplateConfig{Keyword: "k", SQL: "WITH x AS (SELECT 1) DELETE FROM staff"}, "DELETE"},
 	{"query that inserts and returns", TemplateConfig{Keyword: "k", SQL: "INSERT INTO staff (name) VALUES ({{1}}) RETURNING name"}, "INSERT"},
 	{"query that locks", TemplateConfig{Keyword: "k", SQL: "SELECT name FROM staff FOR UPDATE"}, "加锁"},
 	{"query that creates a table", TemplateConfig{Keyword: "k", SQL: "SELECT * INTO copy FROM staff"}, "INTO"},
 	{"sqlite schema on the built-in source", TemplateConfig{Keyword: "k", SQL: "SELECT sql FROM sqlite_master"}, "sqlite_master"},
 	{"pragma function on an added sqlite source", TemplateConfig{Keyword: "k", DataSource: "erp", SQL: "SELECT file FROM pragma_database_list"}, "pragma_database_list"},
-	{"insert template copying the sqlite schema", TemplateConfig{Keyword: "k", Kind: KindInsert, DataSource: "erp",
+	{"insert template copying the sqlite schema", TemplateConfig{Keyword: "k", Kind: model.KindInsert, DataSource: "erp",
 		SQL: "INSERT INTO staff (name) SELECT sql FROM sqlite_schema"}, "sqlite_schema"},
 }
 
@@ -363,11 +364,11 @@ func TestTemplateChecks_EverySavePathRefusesEachClass(t *testing.T) {
 				}},
 				{"check next to the field", func() error { return a.ValidateTemplate(tt.tc) }},
 				// write=true: only the checks may stop it, not the confirmation.
-				{"try-run", func() error { _, err := a.DryRunTemplate(ctx, tt.tc, Vars{"1": "name"}, true); return err }},
+				{"try-run", func() error { _, err := a.DryRunTemplate(ctx, tt.tc, model.Vars{"1": "name"}, true); return err }},
 			}
 			for _, s := range saves {
 				err := s.save()
-				if e := ErrorOf(err); err == nil || e.Code != CodeInvalid || e.Field != "sql" || !strings.Contains(e.Msg, tt.want) {
+				if e := model.ErrorOf(err); err == nil || e.Code != model.CodeInvalid || e.Field != "sql" || !strings.Contains(e.Msg, tt.want) {
 					t.Errorf("%s: err = %v, want a refusal of field sql naming %q", s.name, err, tt.want)
 				}
 			}
@@ -393,8 +394,8 @@ func TestTemplateChecks_SafeTemplatesAreSaved(t *testing.T) {
 		{Keyword: "日期", SQL: "SELECT from_date, update_time FROM leave WHERE from_date >= {{1}} ORDER BY from_date"},
 		{Keyword: "字面", SQL: "SELECT 'DELETE' AS word FROM staff -- DELETE FROM staff"},
 		{Keyword: "CTE", SQL: "WITH t AS (SELECT name FROM staff WHERE qq = {{来源QQ}}) SELECT name FROM t"},
-		{Keyword: "请假", Kind: KindInsert, SQL: "INSERT INTO t(a) VALUES ({{1}})"},
-		{Keyword: "改名", Kind: KindUpdate, SQL: "UPDATE staff SET name = {{1}} WHERE qq = '{{来源QQ}}'"},
+		{Keyword: "请假", Kind: model.KindInsert, SQL: "INSERT INTO t(a) VALUES ({{1}})"},
+		{Keyword: "改名", Kind: model.KindUpdate, SQL: "UPDATE staff SET name = {{1}} WHERE qq = '{{来源QQ}}'"},
 		// sqlite_master is only SQLite's: on PostgreSQL it is just a name.
 		{Keyword: "pg", DataSource: "pg", SQL: "SELECT name FROM sqlite_master"},
 	}
@@ -428,11 +429,11 @@ func TestLoad_StoredTemplateFailingTheChecks_IsDisabledAndWarned(t *testing.T) {
 	bad := map[string]string{"表名": "SELECT * FROM {{1}}", "偷删": "WITH x AS (SELECT 1) DELETE FROM staff", "结构": "SELECT sql FROM sqlite_master"}
 	err = a.db.Update(ctx, func(tx *storage.Tx) error {
 		for kw, q := range bad {
-			if err := tx.UpsertTemplate(storage.Template{Keyword: kw, Kind: KindQuery, SQL: q, MaxRows: 50, TimeoutMS: 5000, Enabled: true}); err != nil {
+			if err := tx.UpsertTemplate(model.Template{Keyword: kw, Kind: model.KindQuery, SQL: q, MaxRows: 50, TimeoutMS: 5000, Enabled: true}); err != nil {
 				return err
 			}
 		}
-		return tx.UpsertTemplate(storage.Template{Keyword: "好", Kind: KindQuery, SQL: "SELECT {{1}} AS n", MaxRows: 50, TimeoutMS: 5000, Enabled: true})
+		return tx.UpsertTemplate(model.Template{Keyword: "好", Kind: model.KindQuery, SQL: "SELECT {{1}} AS n", MaxRows: 50, TimeoutMS: 5000, Enabled: true})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -445,14 +446,14 @@ func TestLoad_StoredTemplateFailingTheChecks_IsDisabledAndWarned(t *testing.T) {
 		if tp := a.state.Load().templates[kw]; tp == nil || tp.Enabled || tp.stmt != nil {
 			t.Errorf("%s: loaded as %+v, want disabled with no statement", kw, tp)
 		}
-		if _, err := a.RunKeyword(ctx, Caller{Name: "admin"}, kw, Vars{"1": "staff"}); ErrorOf(err).Code != CodeNoKeyword {
-			t.Errorf("%s: RunKeyword err = %v, want code %d (not enabled)", kw, err, CodeNoKeyword)
+		if _, err := a.RunKeyword(ctx, model.Caller{Name: "admin"}, kw, model.Vars{"1": "staff"}); model.ErrorOf(err).Code != model.CodeNoKeyword {
+			t.Errorf("%s: RunKeyword err = %v, want code %d (not enabled)", kw, err, model.CodeNoKeyword)
 		}
 		if !strings.Contains(logs.String(), "keyword="+kw) {
 			t.Errorf("%s: no warning logged:\n%s", kw, logs.String())
 		}
 	}
-	if res, err := a.RunKeyword(ctx, Caller{Name: "admin"}, "好", Vars{"1": "7"}); err != nil || len(res.Rows) != 1 {
+	if res, err := a.RunKeyword(ctx, model.Caller{Name: "admin"}, "好", model.Vars{"1": "7"}); err != nil || len(res.Rows) != 1 {
 		t.Fatalf("the good template: %+v, %v", res, err)
 	}
 }

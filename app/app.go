@@ -4,6 +4,7 @@
 package app
 
 import (
+	"botgate/model"
 	"cmp"
 	"context"
 	"errors"
@@ -66,7 +67,7 @@ type App struct {
 type state struct {
 	rev       int64
 	settings  Settings
-	users     map[string]storage.User
+	users     map[string]model.User
 	templates map[string]*compiledTemplate
 	channels  map[string]*liveChannel
 	sources   map[string]*liveSource
@@ -74,19 +75,19 @@ type state struct {
 }
 
 type compiledTemplate struct {
-	storage.Template
+	model.Template
 	stmt *sqltmpl.Template
 }
 
 type liveChannel struct {
-	cfg     storage.Channel
+	cfg     model.Channel
 	ch      channel.Channel
 	limiter *rate.Limiter
 	err     error // configuration error (Chinese): sends are refused
 }
 
 type liveSource struct {
-	cfg storage.DataSource
+	cfg model.DataSource
 	src datasource.Source
 	err error
 }
@@ -191,7 +192,7 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{rev: rev, settings: settingsFromMap(m), users: map[string]storage.User{},
+	st := &state{rev: rev, settings: settingsFromMap(m), users: map[string]model.User{},
 		templates: map[string]*compiledTemplate{}, channels: map[string]*liveChannel{}, sources: map[string]*liveSource{}}
 	users, err := a.db.Users(ctx)
 	if err != nil {
@@ -204,7 +205,7 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	dss = append([]storage.DataSource{{Name: DefaultSource, Driver: "sqlite", DSN: a.DataPath()}}, dss...)
+	dss = append([]model.DataSource{{Name: DefaultSource, Driver: "sqlite", DSN: a.DataPath()}}, dss...)
 	for _, d := range dss {
 		if o := old.sources[d.Name]; o != nil && o.cfg == d && o.err == nil {
 			st.sources[d.Name] = o
@@ -252,7 +253,7 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 	return st, nil
 }
 
-func (a *App) buildChannel(c storage.Channel) *liveChannel {
+func (a *App) buildChannel(c model.Channel) *liveChannel {
 	lc := &liveChannel{cfg: c}
 	t, ok := channelType(c.Type)
 	if !ok {
@@ -274,7 +275,7 @@ func (a *App) buildChannel(c storage.Channel) *liveChannel {
 
 // openSource opens a data source with the driver registered for it; the state
 // database is passed so that no data source may point at it.
-func (a *App) openSource(ctx context.Context, d storage.DataSource) (datasource.Source, error) {
+func (a *App) openSource(ctx context.Context, d model.DataSource) (datasource.Source, error) {
 	return datasource.Open(ctx, d.Driver, d.DSN, a.db.Path())
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,7 @@ import (
 // Authenticate checks credentials under the current authorization mode and
 // returns the caller. In token and none modes the user name is taken as given
 // (it only selects roles of a matching API user, for template permissions).
-func (a *App) Authenticate(ctx context.Context, cr auth.Credentials) (Caller, error) {
+func (a *App) Authenticate(ctx context.Context, cr auth.Credentials) (model.Caller, error) {
 	st := a.state.Load()
 	p := auth.Policy{
 		Mode:  st.settings.AuthMode,
@@ -32,19 +33,19 @@ func (a *App) Authenticate(ctx context.Context, cr auth.Credentials) (Caller, er
 	switch {
 	case err == nil:
 	case errors.Is(err, auth.ErrMissing):
-		return Caller{}, Errorf(CodeUnauthorized, "缺少授权参数：请在请求中提供 user 和 Access_token")
+		return model.Caller{}, model.Errorf(model.CodeUnauthorized, "缺少授权参数：请在请求中提供 user 和 Access_token")
 	case errors.Is(err, auth.ErrBad):
-		return Caller{}, Errorf(CodeUnauthorized, "授权失败：user 或 Access_token 不正确")
+		return model.Caller{}, model.Errorf(model.CodeUnauthorized, "授权失败：user 或 Access_token 不正确")
 	case errors.As(err, &te):
-		return Caller{}, Errorf(CodeThrottled, "授权失败次数过多，请 %d 秒后再试", int(math.Ceil(te.RetryAfter.Seconds())))
+		return model.Caller{}, model.Errorf(model.CodeThrottled, "授权失败次数过多，请 %d 秒后再试", int(math.Ceil(te.RetryAfter.Seconds())))
 	default:
-		var e *Error
+		var e *model.Error
 		if errors.As(err, &e) {
-			return Caller{}, e
+			return model.Caller{}, e
 		}
-		return Caller{}, &Error{Code: CodeInternal, Msg: "授权检查出错，请联系管理员查看日志", Err: err}
+		return model.Caller{}, &model.Error{Code: model.CodeInternal, Msg: "授权检查出错，请联系管理员查看日志", Err: err}
 	}
-	c := Caller{Name: cr.User}
+	c := model.Caller{Name: cr.User}
 	if u, ok := st.users[cr.User]; ok && !u.Disabled {
 		c.Roles = u.Roles
 	}
@@ -55,11 +56,11 @@ func (a *App) Authenticate(ctx context.Context, cr auth.Credentials) (Caller, er
 func (a *App) sqlAuth(ctx context.Context, st *state, user, password string) (bool, error) {
 	ls := st.sources[st.settings.AuthDataSource]
 	if st.authSQL == nil || ls == nil || ls.src == nil {
-		return false, &Error{Code: CodeNoSource, Msg: "SQL 授权未配置好：请在“授权”中设置数据源和授权 SQL", Err: fmt.Errorf("auth datasource %q", st.settings.AuthDataSource)}
+		return false, &model.Error{Code: model.CodeNoSource, Msg: "SQL 授权未配置好：请在“授权”中设置数据源和授权 SQL", Err: fmt.Errorf("auth datasource %q", st.settings.AuthDataSource)}
 	}
-	res, err := ls.src.Query(ctx, st.authSQL.SQL(ls.src.Style()), st.authSQL.Args(Vars{"user": user, "password": password}), 1)
+	res, err := ls.src.Query(ctx, st.authSQL.SQL(ls.src.Style()), st.authSQL.Args(model.Vars{"user": user, "password": password}), 1)
 	if err != nil {
-		return false, &Error{Code: CodeNoSource, Msg: "SQL 授权查询出错，请管理员检查授权 SQL 和数据源", Err: err}
+		return false, &model.Error{Code: model.CodeNoSource, Msg: "SQL 授权查询出错，请管理员检查授权 SQL 和数据源", Err: err}
 	}
 	return len(res.Rows) > 0, nil
 }

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"botgate/app/channel"
+	"botgate/model"
 	"context"
 	"fmt"
 	"maps"
@@ -11,8 +13,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
-
-	"botgate/storage"
 )
 
 // Chat → keyword → answer. A webhook (apiserver) turns a platform's event into
@@ -78,18 +78,10 @@ func DefaultChatConfig() ChatConfig {
 	return ChatConfig{QuickTimeout: 3 * time.Second, PerMinute: 10, Burst: 5, MaxRows: 10, Now: time.Now}
 }
 
-// chatMaxRunes is the longest reply each platform takes in one message. QQ
-// accepts a few thousand characters; WebQQ (Openqq) cuts long texts, so it gets less.
-var chatMaxRunes = map[string]int{"onebot": 3000, "openqq": 1000}
-
-const defaultChatMaxRunes = 1500
-
 // ChatReplyLimit is the longest chat reply, in characters, for a channel type.
-func ChatReplyLimit(channelType string) int {
-	if n, ok := chatMaxRunes[channelType]; ok {
-		return n
-	}
-	return defaultChatMaxRunes
+func ChatReplyLimit(typ string) int {
+	t, _ := channelType(typ)
+	return t.ReplyLimit()
 }
 
 // Chat answers chat messages for one running server. It holds the per-sender
@@ -138,10 +130,10 @@ func (c *Chat) Wait() { c.wg.Wait() }
 
 // ChatChannel returns a channel's saved configuration (type, config keys such
 // as the webhook secret, enabled) for the webhook to check an event against.
-func (a *App) ChatChannel(name string) (storage.Channel, bool) {
+func (a *App) ChatChannel(name string) (model.Channel, bool) {
 	lc := a.state.Load().channels[name]
 	if lc == nil {
-		return storage.Channel{}, false
+		return model.Channel{}, false
 	}
 	cfg := lc.cfg
 	cfg.Config = maps.Clone(cfg.Config)
@@ -149,7 +141,7 @@ func (a *App) ChatChannel(name string) (storage.Channel, bool) {
 }
 
 // InboundLogs lists chat messages that named a keyword, newest first (GUI 日志).
-func (a *App) InboundLogs(ctx context.Context, f storage.InboundFilter) ([]storage.Inbound, error) {
+func (a *App) InboundLogs(ctx context.Context, f model.InboundFilter) ([]model.Inbound, error) {
 	return a.db.InboundLogs(ctx, f)
 }
 
@@ -217,7 +209,7 @@ func (c *Chat) Handle(ctx context.Context, m ChatMessage) ChatAnswer {
 	if t == nil || !t.Enabled || t.stmt == nil {
 		return ChatAnswer{} // not a keyword: ordinary chatter, neither answered nor logged
 	}
-	in := storage.Inbound{At: start, Channel: m.Channel, Sender: m.Sender, SenderName: m.SenderName, Group: m.Group, Keyword: kw, Text: strings.TrimSpace(m.Text)}
+	in := model.Inbound{At: start, Channel: m.Channel, Sender: m.Sender, SenderName: m.SenderName, Group: m.Group, Keyword: kw, Text: strings.TrimSpace(m.Text)}
 	if !t.Chat {
 		// A keyword for the ERP only. Silence: a chat reply would tell the
 		// group the keyword exists, and nobody asked the bot for it.
@@ -235,9 +227,9 @@ func (c *Chat) Handle(ctx context.Context, m ChatMessage) ChatAnswer {
 		c.record(in, start)
 		return a
 	}
-	vars := Vars{"qq": m.Sender, "group": m.Group, "content": rest}
+	vars := model.Vars{"qq": m.Sender, "group": m.Group, "content": rest}
 	vars.SetArgs(args)
-	maxRunes := defaultChatMaxRunes
+	maxRunes := channel.DefaultReplyRunes
 	if lc := st.channels[m.Channel]; lc != nil {
 		maxRunes = ChatReplyLimit(lc.cfg.Type)
 	}
@@ -250,10 +242,10 @@ func (c *Chat) Handle(ctx context.Context, m ChatMessage) ChatAnswer {
 		defer func() {
 			if p := recover(); p != nil {
 				c.a.log.Error("panic while answering chat", "keyword", kw, "panic", p)
-				done <- chatResult{err: ErrorOf(fmt.Errorf("panic: %v", p))}
+				done <- chatResult{err: model.ErrorOf(fmt.Errorf("panic: %v", p))}
 			}
 		}()
-		res, err := c.a.RunKeyword(qctx, Caller{Chat: true, Sender: m.Sender}, kw, vars)
+		res, err := c.a.RunKeyword(qctx, model.Caller{Chat: true, Sender: m.Sender}, kw, vars)
 		done <- chatResult{res: res, err: err}
 	}()
 	timer := time.NewTimer(c.cfg.QuickTimeout)
@@ -278,13 +270,13 @@ func (c *Chat) Handle(ctx context.Context, m ChatMessage) ChatAnswer {
 }
 
 type chatResult struct {
-	res *KeywordResult
+	res *model.KeywordResult
 	err error
 }
 
 // late sends an answer that missed the quick-reply window through the outbox,
 // to the chat the question came from.
-func (c *Chat) late(ctx context.Context, m ChatMessage, in storage.Inbound, t *compiledTemplate, r chatResult, vars Vars, maxRunes int, start time.Time) {
+func (c *Chat) late(ctx context.Context, m ChatMessage, in model.Inbound, t *compiledTemplate, r chatResult, vars model.Vars, maxRunes int, start time.Time) {
 	reply := c.answer(&in, t, r, vars, maxRunes)
 	if reply == "" {
 		c.record(in, start)
@@ -306,9 +298,9 @@ func (c *Chat) late(ctx context.Context, m ChatMessage, in storage.Inbound, t *c
 		}
 		reply = capRunes("@"+who+" "+reply, maxRunes)
 	}
-	e, err := c.a.Send(ctx, Caller{Chat: true, Sender: m.Sender}, SendRequest{Channel: m.Channel, QQ: qq, Group: group, Content: reply})
+	e, err := c.a.Send(ctx, model.Caller{Chat: true, Sender: m.Sender}, SendRequest{Channel: m.Channel, QQ: qq, Group: group, Content: reply})
 	if err != nil {
-		in.Outcome, in.Detail = ChatFailed, "回复超时后改用通道发送，但未能保存："+ErrorOf(err).Msg
+		in.Outcome, in.Detail = ChatFailed, "回复超时后改用通道发送，但未能保存："+model.ErrorOf(err).Msg
 		c.a.log.Warn("late chat answer not queued", "channel", m.Channel, "keyword", in.Keyword, "err", err)
 	} else {
 		in.Via, in.MsgID = ViaOutbox, e.ID
@@ -317,19 +309,19 @@ func (c *Chat) late(ctx context.Context, m ChatMessage, in storage.Inbound, t *c
 }
 
 // answer turns a template's outcome into chat text and fills the log row.
-func (c *Chat) answer(in *storage.Inbound, t *compiledTemplate, r chatResult, vars Vars, maxRunes int) string {
+func (c *Chat) answer(in *model.Inbound, t *compiledTemplate, r chatResult, vars model.Vars, maxRunes int) string {
 	if r.err != nil {
-		e := ErrorOf(r.err)
+		e := model.ErrorOf(r.err)
 		switch e.Code {
-		case CodeForbidden:
+		case model.CodeForbidden:
 			in.Outcome, in.Detail = ChatRefused, "发送者不在模板的 users 名单中（或模板只允许某些角色的 API 用户）"
-			return MsgForbidden
-		case CodeNoKeyword:
+			return model.MsgForbidden
+		case model.CodeNoKeyword:
 			// Removed or disabled between lookup and run: behave as if unknown.
 			in.Outcome, in.Detail = ChatFailed, e.Msg
 			return ""
 		}
-		if e.Code == CodeInternal {
+		if e.Code == model.CodeInternal {
 			c.a.log.Error("chat answer failed", "keyword", t.Keyword, "err", r.err)
 		}
 		in.Outcome, in.Detail = ChatFailed, e.Msg
@@ -338,7 +330,7 @@ func (c *Chat) answer(in *storage.Inbound, t *compiledTemplate, r chatResult, va
 	in.Outcome = ChatAnswered
 	res := r.res
 	switch res.Kind {
-	case KindInsert, KindUpdate:
+	case model.KindInsert, model.KindUpdate:
 		in.Rows = res.Affected
 		return formatAffected(t.Keyword, t.Kind, t.Reply, res.Affected, vars, maxRunes)
 	}
@@ -386,7 +378,7 @@ func (c *Chat) sweep(now time.Time) {
 }
 
 // record writes the inbound log row (the server prunes old ones hourly).
-func (c *Chat) record(in storage.Inbound, start time.Time) {
+func (c *Chat) record(in model.Inbound, start time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	in.DurationUS = c.cfg.Now().Sub(start).Microseconds()
@@ -469,7 +461,7 @@ func render(pattern string, lookup func(name string) (string, bool)) string {
 
 // varLookup resolves {{来源QQ}}, {{群号}}, {{1}}.. and the reply extras
 // {{count}}/{{条数}} and {{keyword}}/{{关键字}}.
-func varLookup(keyword, count string, vars Vars) func(string) (string, bool) {
+func varLookup(keyword, count string, vars model.Vars) func(string) (string, bool) {
 	return func(name string) (string, bool) {
 		switch strings.ToLower(name) {
 		case "count", "条数":
@@ -505,7 +497,7 @@ func chatValue(v any) string {
 // formatRows renders query rows for chat: a header when there is more than
 // one row (or the template sets one), at most maxRows rows, a "…还有 N 条"
 // line for the rest, and never more than maxRunes characters.
-func formatRows(keyword, reply string, res *KeywordResult, vars Vars, maxRows, maxRunes int) string {
+func formatRows(keyword, reply string, res *model.KeywordResult, vars model.Vars, maxRows, maxRunes int) string {
 	p := parseReplyPattern(reply)
 	n := len(res.Rows)
 	count := strconv.Itoa(n)
@@ -595,12 +587,12 @@ func formatRow(pattern string, cols []string, row []any, vl func(string) (string
 
 // formatAffected answers an insert/update template: the template's reply
 // pattern with {{count}}, or "已登记 N 条" / "已修改 N 条".
-func formatAffected(keyword, kind, reply string, affected int64, vars Vars, maxRunes int) string {
+func formatAffected(keyword, kind, reply string, affected int64, vars model.Vars, maxRunes int) string {
 	p := parseReplyPattern(reply)
 	if p.row != "" {
 		return capRunes(render(p.row, varLookup(keyword, strconv.FormatInt(affected, 10), vars)), maxRunes)
 	}
-	if kind == KindInsert {
+	if kind == model.KindInsert {
 		return fmt.Sprintf("已登记 %d 条", affected)
 	}
 	return fmt.Sprintf("已修改 %d 条", affected)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"database/sql"
 	"io"
@@ -12,8 +13,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"botgate/storage"
 )
 
 func TestParseChat(t *testing.T) {
@@ -54,41 +53,41 @@ func rowsOf(n int) [][]any {
 
 func TestFormatRows(t *testing.T) {
 	cols := []string{"id", "name"}
-	vars := Vars{"qq": "289192968", "1": "cs02"}
+	vars := model.Vars{"qq": "289192968", "1": "cs02"}
 	tests := []struct {
 		name, reply string
-		res         KeywordResult
+		res         model.KeywordResult
 		maxRows     int
 		maxRunes    int
 		want        string
 	}{
-		{"one row: pattern only, no header", "{{name}}({{id}})", KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
+		{"one row: pattern only, no header", "{{name}}({{id}})", model.KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
 			"零件A(1)"},
-		{"several rows get a count header", "{{name}}({{id}})", KeywordResult{Columns: cols, Rows: rowsOf(2)}, 10, 3000,
+		{"several rows get a count header", "{{name}}({{id}})", model.KeywordResult{Columns: cols, Rows: rowsOf(2)}, 10, 3000,
 			"查到 2 条：\n零件A(1)\n零件B(2)"},
-		{"no pattern: column：value pairs", "", KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
+		{"no pattern: column：value pairs", "", model.KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
 			"id：1，name：零件A"},
-		{"single column without pattern is the value", "", KeywordResult{Columns: []string{"n"}, Rows: [][]any{{int64(42)}}}, 10, 3000,
+		{"single column without pattern is the value", "", model.KeywordResult{Columns: []string{"n"}, Rows: [][]any{{int64(42)}}}, 10, 3000,
 			"42"},
-		{"no rows: default text", "{{name}}", KeywordResult{Columns: cols}, 10, 3000,
+		{"no rows: default text", "{{name}}", model.KeywordResult{Columns: cols}, 10, 3000,
 			"没有查到结果"},
-		{"no rows: template's empty text with variables", "{{name}}\nempty: QQ {{来源QQ}} 没有登记", KeywordResult{Columns: cols}, 10, 3000,
+		{"no rows: template's empty text with variables", "{{name}}\nempty: QQ {{来源QQ}} 没有登记", model.KeywordResult{Columns: cols}, 10, 3000,
 			"QQ 289192968 没有登记"},
-		{"custom header with count and keyword, even for one row", "表头：【{{关键字}}】共 {{count}} 条\n{{name}}", KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
+		{"custom header with count and keyword, even for one row", "表头：【{{关键字}}】共 {{count}} 条\n{{name}}", model.KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
 			"【零件】共 1 条\n零件A"},
-		{"empty header line removes the header", "header:\n{{name}}", KeywordResult{Columns: cols, Rows: rowsOf(2)}, 10, 3000,
+		{"empty header line removes the header", "header:\n{{name}}", model.KeywordResult{Columns: cols, Rows: rowsOf(2)}, 10, 3000,
 			"零件A\n零件B"},
-		{"row cap: the rest counted", "{{name}}", KeywordResult{Columns: cols, Rows: rowsOf(5)}, 3, 3000,
+		{"row cap: the rest counted", "{{name}}", model.KeywordResult{Columns: cols, Rows: rowsOf(5)}, 3, 3000,
 			"查到 5 条：\n零件A\n零件B\n零件C\n…还有 2 条"},
-		{"row cap on a capped query: at least", "{{name}}", KeywordResult{Columns: cols, Rows: rowsOf(5), Truncated: true}, 3, 3000,
+		{"row cap on a capped query: at least", "{{name}}", model.KeywordResult{Columns: cols, Rows: rowsOf(5), Truncated: true}, 3, 3000,
 			"查到 5 条以上：\n零件A\n零件B\n零件C\n…还有 2 条以上"},
-		{"capped query, all fetched rows shown", "{{name}}", KeywordResult{Columns: cols, Rows: rowsOf(2), Truncated: true}, 10, 3000,
+		{"capped query, all fetched rows shown", "{{name}}", model.KeywordResult{Columns: cols, Rows: rowsOf(2), Truncated: true}, 10, 3000,
 			"查到 2 条以上：\n零件A\n零件B\n…还有更多结果，请加条件缩小范围"},
-		{"length limit drops whole rows and counts them", "{{name}}", KeywordResult{Columns: cols, Rows: rowsOf(5)}, 10, 23,
+		{"length limit drops whole rows and counts them", "{{name}}", model.KeywordResult{Columns: cols, Rows: rowsOf(5)}, 10, 23,
 			"查到 5 条：\n零件A\n零件B\n…还有 3 条"},
-		{"column names match case-insensitively; variables and unknown names", "{{NAME}} {{来源QQ}} {{1}} {{nosuch}}", KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
+		{"column names match case-insensitively; variables and unknown names", "{{NAME}} {{来源QQ}} {{1}} {{nosuch}}", model.KeywordResult{Columns: cols, Rows: rowsOf(1)}, 10, 3000,
 			"零件A 289192968 cs02 {{nosuch}}"},
-		{"NULL shows as empty, floats without exponent", "[{{a}}][{{b}}]", KeywordResult{Columns: []string{"a", "b"}, Rows: [][]any{{nil, 1234567.5}}}, 10, 3000,
+		{"NULL shows as empty, floats without exponent", "[{{a}}][{{b}}]", model.KeywordResult{Columns: []string{"a", "b"}, Rows: [][]any{{nil, 1234567.5}}}, 10, 3000,
 			"[][1234567.5]"},
 	}
 	for _, tt := range tests {
@@ -105,8 +104,8 @@ func TestFormatRows(t *testing.T) {
 }
 
 func TestFormatRows_HugeRowIsCutToTheLimit(t *testing.T) {
-	res := &KeywordResult{Columns: []string{"memo"}, Rows: [][]any{{strings.Repeat("长", 5000)}, {"短"}}}
-	got := formatRows("备注", "", res, Vars{}, 10, 100)
+	res := &model.KeywordResult{Columns: []string{"memo"}, Rows: [][]any{{strings.Repeat("长", 5000)}, {"短"}}}
+	got := formatRows("备注", "", res, model.Vars{}, 10, 100)
 	if n := utf8.RuneCountInString(got); n > 100 {
 		t.Fatalf("reply has %d characters, limit 100", n)
 	}
@@ -121,14 +120,14 @@ func TestFormatAffected(t *testing.T) {
 		n                 int64
 		want              string
 	}{
-		{"insert default", KindInsert, "", 1, "已登记 1 条"},
-		{"update default", KindUpdate, "", 3, "已修改 3 条"},
-		{"update that matched nothing says so", KindUpdate, "", 0, "已修改 0 条"},
-		{"template reply with count and argument", KindInsert, "已记下 {{1}} 天假，共 {{条数}} 条", 1, "已记下 3 天假，共 1 条"},
+		{"insert default", model.KindInsert, "", 1, "已登记 1 条"},
+		{"update default", model.KindUpdate, "", 3, "已修改 3 条"},
+		{"update that matched nothing says so", model.KindUpdate, "", 0, "已修改 0 条"},
+		{"template reply with count and argument", model.KindInsert, "已记下 {{1}} 天假，共 {{条数}} 条", 1, "已记下 3 天假，共 1 条"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := formatAffected("请假", tt.kind, tt.reply, tt.n, Vars{"1": "3"}, 3000); got != tt.want {
+			if got := formatAffected("请假", tt.kind, tt.reply, tt.n, model.Vars{"1": "3"}, 3000); got != tt.want {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -180,10 +179,10 @@ func openChatAppLog(t *testing.T, log *slog.Logger) *App {
 	_, err = a.Import(ctx, ConfigFile{
 		Channels: []ChannelConfig{{Name: "qq", Type: "onebot", Config: ConfigValues{"url": "http://127.0.0.1:1", "secret": "s3cret"}}},
 		Templates: []TemplateConfig{
-			{Keyword: "密码", Kind: KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: true, Users: []string{"350310976"}},
-			{Keyword: "工资", Kind: KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: false},
-			{Keyword: "请假", Kind: KindInsert, SQL: "INSERT INTO leave (qq, days, reason) VALUES ({{来源QQ}}, {{1}}, {{2}})", Chat: true},
-			{Keyword: "慢", Kind: KindQuery, Chat: true,
+			{Keyword: "密码", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: true, Users: []string{"350310976"}},
+			{Keyword: "工资", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: false},
+			{Keyword: "请假", Kind: model.KindInsert, SQL: "INSERT INTO leave (qq, days, reason) VALUES ({{来源QQ}}, {{1}}, {{2}})", Chat: true},
+			{Keyword: "慢", Kind: model.KindQuery, Chat: true,
 				SQL: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT count(*) AS n FROM c", TimeoutMS: 60000},
 		},
 	})
@@ -193,9 +192,9 @@ func openChatAppLog(t *testing.T, log *slog.Logger) *App {
 	return a
 }
 
-func inbound(t *testing.T, a *App) []storage.Inbound {
+func inbound(t *testing.T, a *App) []model.Inbound {
 	t.Helper()
-	rows, err := a.InboundLogs(context.Background(), storage.InboundFilter{})
+	rows, err := a.InboundLogs(context.Background(), model.InboundFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +215,7 @@ func TestChat_Outcomes_RepliesAndInboundLog(t *testing.T) {
 		{"chatter is neither answered nor logged", ChatMessage{Sender: "289192968", Text: "今天中午吃什么"}, "", "", false},
 		{"chat template answers the sender's rows", ChatMessage{Sender: "289192968", Text: "账号"}, "查到 2 条：\n测试员01(cs01) QQ 289192968\ncscs(cs03) QQ 289192968", ChatAnswered, true},
 		{"sender listed in the template's users may use it", ChatMessage{Sender: "350310976", Text: "密码"}, "管理员", ChatAnswered, true},
-		{"sender not listed gets the 5010 text, no rows", ChatMessage{Sender: "289192968", Text: "密码"}, MsgForbidden, ChatRefused, true},
+		{"sender not listed gets the 5010 text, no rows", ChatMessage{Sender: "289192968", Text: "密码"}, model.MsgForbidden, ChatRefused, true},
 		{"template not marked for chat stays silent", ChatMessage{Sender: "289192968", Text: "工资"}, "", ChatNotChat, true},
 		{"insert answers what changed", ChatMessage{Sender: "289192968", Text: "请假 3 家里有事"}, "已登记 1 条", ChatAnswered, true},
 	}
@@ -275,7 +274,7 @@ func TestChat_RateLimitPerSender_NoticeOnceThenSilence(t *testing.T) {
 	if got := ask("10001"); got.Outcome != ChatAnswered {
 		t.Fatalf("after the pause the sender is answered again: %+v", got)
 	}
-	limited, err := a.InboundLogs(ctx, storage.InboundFilter{Outcome: ChatLimited})
+	limited, err := a.InboundLogs(ctx, model.InboundFilter{Outcome: ChatLimited})
 	if err != nil || len(limited) != 2 {
 		t.Fatalf("want 2 limited rows in the log, got %d (%v)", len(limited), err)
 	}
@@ -290,7 +289,7 @@ func TestChat_SlowAnswerGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("a slow answer must not be the quick reply: %+v", got)
 	}
 	c.Wait()
-	msgs, err := a.DB().Messages(ctx, storage.MessageFilter{})
+	msgs, err := a.DB().Messages(ctx, model.MessageFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +297,7 @@ func TestChat_SlowAnswerGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("want 1 queued message, got %d", len(msgs))
 	}
 	m := msgs[0]
-	if m.Channel != "qq" || m.TargetKind != "group" || m.Target != "123456" || m.Content != "@小明 200000" || m.Status != storage.StatusQueued {
+	if m.Channel != "qq" || m.TargetKind != "group" || m.Target != "123456" || m.Content != "@小明 200000" || m.Status != model.StatusQueued {
 		t.Fatalf("queued message %+v", m)
 	}
 	rows := inbound(t, a)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -130,10 +131,10 @@ func ParseConfig(r io.Reader) (ConfigFile, error) {
 	var cf ConfigFile
 	body, err := io.ReadAll(io.LimitReader(r, 16<<20))
 	if err != nil {
-		return cf, invalid("", "读取配置文件失败：%v", err)
+		return cf, model.Invalid("", "读取配置文件失败：%v", err)
 	}
 	if !utf8.Valid(body) {
-		return cf, invalid("", "配置文件不是 UTF-8 编码，请另存为 UTF-8 后再导入")
+		return cf, model.Invalid("", "配置文件不是 UTF-8 编码，请另存为 UTF-8 后再导入")
 	}
 	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
 	dec.DisallowUnknownFields()
@@ -143,13 +144,13 @@ func ParseConfig(r io.Reader) (ConfigFile, error) {
 		switch {
 		case errors.As(err, &se):
 			line := 1 + bytes.Count(body[:min(int(se.Offset), len(body))], []byte("\n"))
-			return cf, invalid("", "配置文件 JSON 格式错误（第 %d 行附近）：%v", line, se)
+			return cf, model.Invalid("", "配置文件 JSON 格式错误（第 %d 行附近）：%v", line, se)
 		case errors.As(err, &te):
-			return cf, invalid(te.Field, "配置文件中 %s 的类型不对：应为 %s", te.Field, te.Type)
+			return cf, model.Invalid(te.Field, "配置文件中 %s 的类型不对：应为 %s", te.Field, te.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			return cf, invalid("", "配置文件中有未知字段 %s，请检查拼写", strings.TrimPrefix(err.Error(), "json: unknown field "))
+			return cf, model.Invalid("", "配置文件中有未知字段 %s，请检查拼写", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
-		return cf, invalid("", "配置文件无法读取：%v", err)
+		return cf, model.Invalid("", "配置文件无法读取：%v", err)
 	}
 	return cf, nil
 }
@@ -157,10 +158,10 @@ func ParseConfig(r io.Reader) (ConfigFile, error) {
 // current is the stored configuration, read fresh for validation.
 type current struct {
 	settings  Settings
-	users     map[string]storage.User
-	sources   map[string]storage.DataSource
-	channels  map[string]storage.Channel
-	templates map[string]storage.Template
+	users     map[string]model.User
+	sources   map[string]model.DataSource
+	channels  map[string]model.Channel
+	templates map[string]model.Template
 }
 
 func (a *App) current(ctx context.Context) (*current, error) {
@@ -168,8 +169,8 @@ func (a *App) current(ctx context.Context) (*current, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &current{settings: settingsFromMap(m), users: map[string]storage.User{}, sources: map[string]storage.DataSource{},
-		channels: map[string]storage.Channel{}, templates: map[string]storage.Template{}}
+	c := &current{settings: settingsFromMap(m), users: map[string]model.User{}, sources: map[string]model.DataSource{},
+		channels: map[string]model.Channel{}, templates: map[string]model.Template{}}
 	us, err := a.db.Users(ctx)
 	if err != nil {
 		return nil, err
@@ -210,11 +211,11 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 		return sum, err
 	}
 	// Data sources first: templates and auth refer to them.
-	var sources []storage.DataSource
+	var sources []model.DataSource
 	for i, d := range cf.DataSources {
 		sd, err := validateDataSource(d, cur.sources[strings.TrimSpace(d.Name)])
 		if err == nil && sd.Driver == "sqlite" && datasource.IsSQLiteFile(sd.DSN, a.db.Path()) {
-			err = invalid("dsn", "数据源不能指向 BotGate 自己的状态数据库 %s，请选择 ERP 的数据库文件", a.db.Path())
+			err = model.Invalid("dsn", "数据源不能指向 BotGate 自己的状态数据库 %s，请选择 ERP 的数据库文件", a.db.Path())
 		}
 		if err != nil {
 			return sum, prefix(err, "数据源", d.Name, i)
@@ -222,7 +223,7 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 		cur.sources[sd.Name] = sd
 		sources = append(sources, sd)
 	}
-	var channels []storage.Channel
+	var channels []model.Channel
 	for i, c := range cf.Channels {
 		old, had := cur.channels[strings.TrimSpace(c.Name)]
 		sc, err := a.validateChannel(c, old, had)
@@ -232,7 +233,7 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 		cur.channels[sc.Name] = sc
 		channels = append(channels, sc)
 	}
-	var users []storage.User
+	var users []model.User
 	for i, u := range cf.Users {
 		su, err := validateUser(u, cur.users)
 		if err != nil {
@@ -240,7 +241,7 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 		}
 		users = append(users, su)
 	}
-	var templates []storage.Template
+	var templates []model.Template
 	for i, t := range cf.Templates {
 		st, _, err := validateTemplate(t, cur.sources)
 		if err != nil {
@@ -263,7 +264,7 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 		if users[i].PasswordHash == "" && cf.Users[i].Password != "" {
 			h, err := auth.Hash(cf.Users[i].Password)
 			if err != nil {
-				return sum, invalid("password", "用户“%s”：%v", users[i].Name, err)
+				return sum, model.Invalid("password", "用户“%s”：%v", users[i].Name, err)
 			}
 			users[i].PasswordHash = h
 		}
@@ -308,8 +309,8 @@ func (a *App) Import(ctx context.Context, cf ConfigFile) (ImportSummary, error) 
 
 // prefix names the entry an error belongs to.
 func prefix(err error, what, name string, i int) error {
-	e := ErrorOf(err)
-	if e.Code == CodeInternal {
+	e := model.ErrorOf(err)
+	if e.Code == model.CodeInternal {
 		return err
 	}
 	label := what
@@ -319,34 +320,34 @@ func prefix(err error, what, name string, i int) error {
 	case i >= 0:
 		label = fmt.Sprintf("第 %d 个%s", i+1, what)
 	}
-	return &Error{Code: e.Code, Field: e.Field, Msg: label + "：" + e.Msg, Err: e.Err}
+	return &model.Error{Code: e.Code, Field: e.Field, Msg: label + "：" + e.Msg, Err: e.Err}
 }
 
 var namePattern = regexp.MustCompile(`^[\p{L}\p{N}_.\-]{1,64}$`)
 
 func checkName(field, what, name string) error {
 	if !namePattern.MatchString(name) {
-		return invalid(field, "%s名称 %q 无效：1 到 64 个字符，只能用文字、数字、_ . -", what, name)
+		return model.Invalid(field, "%s名称 %q 无效：1 到 64 个字符，只能用文字、数字、_ . -", what, name)
 	}
 	return nil
 }
 
-func validateDataSource(d DataSourceConfig, old storage.DataSource) (storage.DataSource, error) {
-	sd := storage.DataSource{Name: strings.TrimSpace(d.Name), Driver: strings.ToLower(strings.TrimSpace(d.Driver)), DSN: strings.TrimSpace(d.DSN)}
+func validateDataSource(d DataSourceConfig, old model.DataSource) (model.DataSource, error) {
+	sd := model.DataSource{Name: strings.TrimSpace(d.Name), Driver: strings.ToLower(strings.TrimSpace(d.Driver)), DSN: strings.TrimSpace(d.DSN)}
 	if err := checkName("name", "数据源", sd.Name); err != nil {
 		return sd, err
 	}
 	if sd.Name == DefaultSource {
-		return sd, invalid("name", "“%s”是内置数据库的名称，请换一个名称", DefaultSource)
+		return sd, model.Invalid("name", "“%s”是内置数据库的名称，请换一个名称", DefaultSource)
 	}
 	if !slices.Contains(datasource.Drivers(), sd.Driver) {
-		return sd, invalid("driver", "不支持的数据库类型 %q，可选：%s", d.Driver, strings.Join(DriverNames(), "、"))
+		return sd, model.Invalid("driver", "不支持的数据库类型 %q，可选：%s", d.Driver, strings.Join(DriverNames(), "、"))
 	}
 	if strings.Contains(sd.DSN, Mask) && old.Name != "" && MaskDSN(old.DSN) == sd.DSN {
 		sd.DSN = old.DSN // an exported, masked DSN imported back keeps its password
 	}
 	if sd.DSN == "" {
-		return sd, invalid("dsn", "缺少连接字符串(dsn)")
+		return sd, model.Invalid("dsn", "缺少连接字符串(dsn)")
 	}
 	return sd, nil
 }
@@ -354,8 +355,8 @@ func validateDataSource(d DataSourceConfig, old storage.DataSource) (storage.Dat
 // DriverNames lists the supported data source drivers.
 func DriverNames() []string { return datasource.Drivers() }
 
-func (a *App) validateChannel(c ChannelConfig, old storage.Channel, had bool) (storage.Channel, error) {
-	sc := storage.Channel{Name: strings.TrimSpace(c.Name), Type: strings.TrimSpace(c.Type), RatePerMinute: c.RatePerMinute, Enabled: true, Config: map[string]string{}}
+func (a *App) validateChannel(c ChannelConfig, old model.Channel, had bool) (model.Channel, error) {
+	sc := model.Channel{Name: strings.TrimSpace(c.Name), Type: strings.TrimSpace(c.Type), RatePerMinute: c.RatePerMinute, Enabled: true, Config: map[string]string{}}
 	if err := checkName("name", "通道", sc.Name); err != nil {
 		return sc, err
 	}
@@ -370,14 +371,14 @@ func (a *App) validateChannel(c ChannelConfig, old storage.Channel, had bool) (s
 		for _, t := range ChannelTypes() {
 			names = append(names, t.Name)
 		}
-		return sc, invalid("type", "未知的通道类型 %q，可选：%s", c.Type, strings.Join(names, "、"))
+		return sc, model.Invalid("type", "未知的通道类型 %q，可选：%s", c.Type, strings.Join(names, "、"))
 	}
 	if sc.RatePerMinute < 0 || sc.RatePerMinute > 100000 {
-		return sc, invalid("rate_per_minute", "每分钟限速必须在 0 到 100000 之间（0 = 平台默认）")
+		return sc, model.Invalid("rate_per_minute", "每分钟限速必须在 0 到 100000 之间（0 = 平台默认）")
 	}
 	for k, v := range c.Config {
 		if !slices.Contains(t.Keys, k) {
-			return sc, invalid(k, "通道类型 %s 没有配置项 %q，可用：%s", t.Name, k, strings.Join(t.Keys, "、"))
+			return sc, model.Invalid(k, "通道类型 %s 没有配置项 %q，可用：%s", t.Name, k, strings.Join(t.Keys, "、"))
 		}
 		v = strings.TrimSpace(v)
 		if v == Mask && had && old.Type == sc.Type {
@@ -387,37 +388,37 @@ func (a *App) validateChannel(c ChannelConfig, old storage.Channel, had bool) (s
 	}
 	for _, k := range t.Required {
 		if sc.Config[k] == "" {
-			return sc, invalid(k, "缺少必填配置项 %s", k)
+			return sc, model.Invalid(k, "缺少必填配置项 %s", k)
 		}
 	}
 	if lc := a.buildChannel(sc); lc.err != nil {
-		return sc, invalid("config", "%s", chineseOf(lc.err))
+		return sc, model.Invalid("config", "%s", chineseOf(lc.err))
 	}
 	return sc, nil
 }
 
-func validateUser(u UserConfig, existing map[string]storage.User) (storage.User, error) {
-	su := storage.User{Name: strings.TrimSpace(u.Name), Roles: cleanList(u.Roles), Disabled: u.Disabled, PasswordHash: u.PasswordHash}
+func validateUser(u UserConfig, existing map[string]model.User) (model.User, error) {
+	su := model.User{Name: strings.TrimSpace(u.Name), Roles: cleanList(u.Roles), Disabled: u.Disabled, PasswordHash: u.PasswordHash}
 	if err := checkName("name", "用户", su.Name); err != nil {
 		return su, err
 	}
 	switch {
 	case u.Password != "" && u.PasswordHash != "":
-		return su, invalid("password", "password 和 password_hash 只能填一个")
+		return su, model.Invalid("password", "password 和 password_hash 只能填一个")
 	case u.PasswordHash != "":
 		if !strings.HasPrefix(u.PasswordHash, "$2") {
-			return su, invalid("password_hash", "password_hash 不是 bcrypt 哈希；新密码请填在 password 中")
+			return su, model.Invalid("password_hash", "password_hash 不是 bcrypt 哈希；新密码请填在 password 中")
 		}
 	case u.Password != "":
 		if len(u.Password) < 6 {
-			return su, invalid("password", "密码至少 6 个字符")
+			return su, model.Invalid("password", "密码至少 6 个字符")
 		}
 		if len(u.Password) > 72 {
-			return su, invalid("password", "密码不能超过 72 个字节")
+			return su, model.Invalid("password", "密码不能超过 72 个字节")
 		}
 	default:
 		if _, ok := existing[su.Name]; !ok {
-			return su, invalid("password", "新用户必须设置密码(password)")
+			return su, model.Invalid("password", "新用户必须设置密码(password)")
 		}
 	}
 	return su, nil
@@ -436,7 +437,7 @@ func cleanList(in []string) []string {
 // ValidateTemplate checks a template without saving it (GUI: error next to the field).
 func (a *App) ValidateTemplate(t TemplateConfig) error {
 	st := a.state.Load()
-	srcs := map[string]storage.DataSource{}
+	srcs := map[string]model.DataSource{}
 	for n, s := range st.sources {
 		srcs[n] = s.cfg
 	}
@@ -446,27 +447,27 @@ func (a *App) ValidateTemplate(t TemplateConfig) error {
 
 // validateTemplate checks a template being saved or tried and returns it as
 // stored and its compiled statement.
-func validateTemplate(t TemplateConfig, sources map[string]storage.DataSource) (storage.Template, *sqltmpl.Template, error) {
-	st := storage.Template{Keyword: strings.TrimSpace(t.Keyword), Kind: strings.TrimSpace(t.Kind), DataSource: strings.TrimSpace(t.DataSource),
+func validateTemplate(t TemplateConfig, sources map[string]model.DataSource) (model.Template, *sqltmpl.Template, error) {
+	st := model.Template{Keyword: strings.TrimSpace(t.Keyword), Kind: strings.TrimSpace(t.Kind), DataSource: strings.TrimSpace(t.DataSource),
 		SQL: strings.TrimSpace(t.SQL), Roles: cleanList(t.Roles), Users: cleanList(t.Users), Chat: t.Chat, Reply: t.Reply,
 		MaxRows: t.MaxRows, TimeoutMS: t.TimeoutMS, Enabled: true}
 	if t.Enabled != nil {
 		st.Enabled = *t.Enabled
 	}
 	if st.Keyword == "" {
-		return st, nil, invalid("keyword", "关键字不能为空")
+		return st, nil, model.Invalid("keyword", "关键字不能为空")
 	}
 	if strings.IndexFunc(st.Keyword, unicode.IsSpace) >= 0 || utf8.RuneCountInString(st.Keyword) > 32 {
-		return st, nil, invalid("keyword", "关键字不能包含空格，最多 32 个字")
+		return st, nil, model.Invalid("keyword", "关键字不能包含空格，最多 32 个字")
 	}
 	if st.Kind == "" {
-		st.Kind = KindQuery
+		st.Kind = model.KindQuery
 	}
 	driver := "sqlite" // the built-in data source
 	if st.DataSource != "" && st.DataSource != DefaultSource {
 		d, ok := sources[st.DataSource]
 		if !ok {
-			return st, nil, invalid("datasource", "数据源“%s”不存在，请先在“数据源”中添加", st.DataSource)
+			return st, nil, model.Invalid("datasource", "数据源“%s”不存在，请先在“数据源”中添加", st.DataSource)
 		}
 		driver = d.Driver
 	}
@@ -478,13 +479,13 @@ func validateTemplate(t TemplateConfig, sources map[string]storage.DataSource) (
 		st.MaxRows = 50
 	}
 	if st.MaxRows < 1 || st.MaxRows > 10000 {
-		return st, nil, invalid("max_rows", "最多行数必须在 1 到 10000 之间")
+		return st, nil, model.Invalid("max_rows", "最多行数必须在 1 到 10000 之间")
 	}
 	if st.TimeoutMS == 0 {
 		st.TimeoutMS = 5000
 	}
 	if st.TimeoutMS < 100 || st.TimeoutMS > 120000 {
-		return st, nil, invalid("timeout_ms", "超时必须在 100 到 120000 毫秒之间")
+		return st, nil, model.Invalid("timeout_ms", "超时必须在 100 到 120000 毫秒之间")
 	}
 	return st, stmt, nil
 }
@@ -532,36 +533,36 @@ func validateSettings(s Settings, cur *current) error {
 	case auth.ModeUsers:
 	case auth.ModeToken:
 		if len(s.AuthToken) < 16 {
-			return invalid("auth_token", "令牌模式需要至少 16 个字符的令牌（可在“授权”中一键生成）")
+			return model.Invalid("auth_token", "令牌模式需要至少 16 个字符的令牌（可在“授权”中一键生成）")
 		}
 	case auth.ModeSQL:
 		if s.AuthDataSource == "" {
-			return invalid("auth_datasource", "SQL 授权需要选择数据源")
+			return model.Invalid("auth_datasource", "SQL 授权需要选择数据源")
 		}
 		if _, ok := cur.sources[s.AuthDataSource]; !ok && s.AuthDataSource != DefaultSource {
-			return invalid("auth_datasource", "数据源“%s”不存在", s.AuthDataSource)
+			return model.Invalid("auth_datasource", "数据源“%s”不存在", s.AuthDataSource)
 		}
 		stmt, err := sqltmpl.Compile(s.AuthSQL, authNames)
 		if err != nil {
-			return invalid("auth_sql", "授权 SQL 有误：%v（可用占位符：{{user}} {{Access_token}}）", err)
+			return model.Invalid("auth_sql", "授权 SQL 有误：%v（可用占位符：{{user}} {{Access_token}}）", err)
 		}
 		if stmt.Verb != "SELECT" && stmt.Verb != "WITH" {
-			return invalid("auth_sql", "授权 SQL 必须是 SELECT 语句")
+			return model.Invalid("auth_sql", "授权 SQL 必须是 SELECT 语句")
 		}
 	case auth.ModeNone:
 		if !IsLoopback(s.Listen) {
-			return invalid("auth_mode", "授权方式“无”只能在仅本机访问(127.0.0.1)时使用")
+			return model.Invalid("auth_mode", "授权方式“无”只能在仅本机访问(127.0.0.1)时使用")
 		}
 	default:
-		return invalid("auth_mode", "授权方式 %q 无效，可选：users、sql、token、none", s.AuthMode)
+		return model.Invalid("auth_mode", "授权方式 %q 无效，可选：users、sql、token、none", s.AuthMode)
 	}
 	if s.DefaultChannel != "" {
 		if _, ok := cur.channels[s.DefaultChannel]; !ok {
-			return invalid("default_channel", "默认通道“%s”不存在", s.DefaultChannel)
+			return model.Invalid("default_channel", "默认通道“%s”不存在", s.DefaultChannel)
 		}
 	}
 	if s.LogRetentionDays < 1 || s.LogRetentionDays > 3650 {
-		return invalid("log_retention_days", "日志保留天数必须在 1 到 3650 之间")
+		return model.Invalid("log_retention_days", "日志保留天数必须在 1 到 3650 之间")
 	}
 	return nil
 }
@@ -575,7 +576,7 @@ func validatePrefix(p *string) error {
 		return nil
 	}
 	if v := strings.TrimSpace(*p); utf8.RuneCountInString(v) > 8 || strings.ContainsFunc(v, unicode.IsSpace) {
-		return invalid("chat_prefix", "聊天前缀最多 8 个字符，且不能有空格，例如 # 或 查；留空则不需要前缀")
+		return model.Invalid("chat_prefix", "聊天前缀最多 8 个字符，且不能有空格，例如 # 或 查；留空则不需要前缀")
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,8 +84,8 @@ func TestImport_IsAllOrNothing(t *testing.T) {
 	a, _ := openApp(t)
 	bad := strings.Replace(fullConfig, `"sql": "SELECT 1 AS x WHERE '{{来源QQ}}' = {{1}}"`, `"sql": "SELECT {{密码}}"`, 1)
 	_, err := importString(t, a, bad)
-	var ae *app.Error
-	if !errors.As(err, &ae) || ae.Code != app.CodeInvalid || ae.Field != "sql" || !strings.Contains(ae.Msg, "模板“账号”") {
+	var ae *model.Error
+	if !errors.As(err, &ae) || ae.Code != model.CodeInvalid || ae.Field != "sql" || !strings.Contains(ae.Msg, "模板“账号”") {
 		t.Fatalf("want a field error naming the template, got %v", err)
 	}
 	if !a.IsEmpty() {
@@ -121,7 +122,7 @@ func TestImport_RejectsBadEntriesWithChineseReasons(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := importString(t, a, tc.js)
-			var ae *app.Error
+			var ae *model.Error
 			if !errors.As(err, &ae) || ae.Field != tc.field || !strings.Contains(ae.Msg, tc.want) {
 				t.Fatalf("got %v (field %q), want field %q with %q", err, fieldOf(err), tc.field, tc.want)
 			}
@@ -130,7 +131,7 @@ func TestImport_RejectsBadEntriesWithChineseReasons(t *testing.T) {
 }
 
 func fieldOf(err error) string {
-	var ae *app.Error
+	var ae *model.Error
 	if errors.As(err, &ae) {
 		return ae.Field
 	}

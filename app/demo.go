@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -30,7 +31,7 @@ func (a *App) IsEmpty() bool {
 // stored hashed), the seed's 账号 template and the log channel.
 func (a *App) SetupDemo(ctx context.Context) (password string, err error) {
 	if !a.IsEmpty() {
-		return "", Errorf(CodeInvalid, "数据库中已有配置，演示数据只会在空数据库上创建")
+		return "", model.Errorf(model.CodeInvalid, "数据库中已有配置，演示数据只会在空数据库上创建")
 	}
 	if err := a.createDemoTable(ctx); err != nil {
 		return "", fmt.Errorf("创建演示数据表失败: %w", err)
@@ -42,7 +43,7 @@ func (a *App) SetupDemo(ctx context.Context) (password string, err error) {
 		Users:    []UserConfig{{Name: DemoUser, Password: password, Roles: []string{"admin"}}},
 		Channels: []ChannelConfig{{Name: "log", Type: "log", Config: ConfigValues{}}},
 		Templates: []TemplateConfig{{
-			Keyword: "账号", Kind: KindQuery, DataSource: DefaultSource,
+			Keyword: "账号", Kind: model.KindQuery, DataSource: DefaultSource,
 			SQL:  "SELECT xtuser, name, qq FROM staff WHERE qq = '{{来源QQ}}' OR xtuser = {{1}}",
 			Chat: chat, Reply: "{{name}}({{xtuser}}) QQ {{qq}}", MaxRows: 50, TimeoutMS: 5000,
 		}},

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"slices"
@@ -10,27 +11,6 @@ import (
 	"botgate/app/datasource"
 	"botgate/app/sqltmpl"
 )
-
-// Template kinds.
-const (
-	KindQuery  = "query"  // 交互查询
-	KindInsert = "insert" // 填报表单
-	KindUpdate = "update" // 修改表单
-)
-
-// Vars are a template's placeholder values by canonical name: "qq", "group",
-// "user", "content", "1".."9".
-type Vars map[string]string
-
-// SetArgs sets {{1}}..{{9}} from args (extra arguments are ignored).
-func (v Vars) SetArgs(args []string) {
-	for i, s := range args {
-		if i >= 9 {
-			break
-		}
-		v[string(rune('1'+i))] = s
-	}
-}
 
 // templateNames resolves the placeholders a template may use.
 func templateNames(name string) (string, bool) {
@@ -61,27 +41,8 @@ func authNames(name string) (string, bool) {
 	return "", false
 }
 
-// Caller is who runs a template or sends: an API user (verified) or a chat sender.
-type Caller struct {
-	Name  string   // API user name ("" for chat senders)
-	Roles []string // from the API user record
-	Chat  bool     // the request came from chat (only "chat" templates answer)
-	// Sender is the chat sender's id (QQ number, wxid...); a template's users
-	// list may name it to let that person use the template from chat.
-	Sender string
-}
-
-// KeywordResult is a template's outcome.
-type KeywordResult struct {
-	Kind      string
-	Columns   []string
-	Rows      [][]any
-	Truncated bool
-	Affected  int64
-}
-
 // allowed: a template with no roles and no users is open to every authenticated user.
-func (t *compiledTemplate) allowed(c Caller) bool {
+func (t *compiledTemplate) allowed(c model.Caller) bool {
 	if len(t.Roles) == 0 && len(t.Users) == 0 {
 		return true
 	}
@@ -100,26 +61,26 @@ func (t *compiledTemplate) allowed(c Caller) bool {
 }
 
 // RunKeyword runs the template bound to keyword for caller with vars.
-func (a *App) RunKeyword(ctx context.Context, c Caller, keyword string, vars Vars) (*KeywordResult, error) {
+func (a *App) RunKeyword(ctx context.Context, c model.Caller, keyword string, vars model.Vars) (*model.KeywordResult, error) {
 	st := a.state.Load()
 	t := st.templates[strings.TrimSpace(keyword)]
 	if t == nil || !t.Enabled || t.stmt == nil {
-		return nil, Errorf(CodeNoKeyword, "关键字“%s”不存在或未启用，请在“交互查询”中检查模板", keyword)
+		return nil, model.Errorf(model.CodeNoKeyword, "关键字“%s”不存在或未启用，请在“交互查询”中检查模板", keyword)
 	}
 	if !t.allowed(c) || (c.Chat && !t.Chat) {
-		return nil, &Error{Code: CodeForbidden, Msg: MsgForbidden}
+		return nil, &model.Error{Code: model.CodeForbidden, Msg: model.MsgForbidden}
 	}
 	return a.runTemplate(ctx, st, t, vars)
 }
 
-func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, vars Vars) (*KeywordResult, error) {
+func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, vars model.Vars) (*model.KeywordResult, error) {
 	name := t.DataSource
 	if name == "" {
 		name = DefaultSource
 	}
 	ls := st.sources[name]
 	if ls == nil || ls.err != nil || ls.src == nil {
-		e := Errorf(CodeNoSource, "模板“%s”的数据源“%s”不可用，请在“数据源”中检查连接", t.Keyword, name)
+		e := model.Errorf(model.CodeNoSource, "模板“%s”的数据源“%s”不可用，请在“数据源”中检查连接", t.Keyword, name)
 		if ls != nil {
 			e.Err = ls.err
 		}
@@ -132,9 +93,9 @@ func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, v
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	q, args := t.stmt.SQL(ls.src.Style()), t.stmt.Args(vars)
-	res := &KeywordResult{Kind: t.Kind}
+	res := &model.KeywordResult{Kind: t.Kind}
 	var err error
-	if t.Kind == KindQuery {
+	if t.Kind == model.KindQuery {
 		var r *datasource.Result
 		r, err = ls.src.Query(ctx, q, args, t.MaxRows)
 		if err == nil {
@@ -149,13 +110,13 @@ func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, v
 			// database (swapped for a link since it was saved). The new
 			// connection was refused; the admin must fix the file.
 			a.log.Error("data source leads to the state database; connection refused", "keyword", t.Keyword, "datasource", name, "err", err)
-			return nil, &Error{Code: CodeNoSource, Msg: "模板“" + t.Keyword + "”的数据源“" + name + "”指向了 BotGate 自己的状态数据库，已拒绝执行。请管理员在“数据源”中把文件路径改回 ERP 的数据库文件", Err: err}
+			return nil, &model.Error{Code: model.CodeNoSource, Msg: "模板“" + t.Keyword + "”的数据源“" + name + "”指向了 BotGate 自己的状态数据库，已拒绝执行。请管理员在“数据源”中把文件路径改回 ERP 的数据库文件", Err: err}
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &Error{Code: CodeQueryTimeout, Msg: "查询超时（超过 " + timeout.String() + "），请稍后再试或请管理员优化模板 SQL", Err: err}
+			return nil, &model.Error{Code: model.CodeQueryTimeout, Msg: "查询超时（超过 " + timeout.String() + "），请稍后再试或请管理员优化模板 SQL", Err: err}
 		}
 		a.log.Warn("template failed", "keyword", t.Keyword, "err", err)
-		return nil, &Error{Code: CodeQueryFailed, Msg: "模板“" + t.Keyword + "”执行出错，请管理员在“交互查询”中试运行该模板查看原因", Err: err}
+		return nil, &model.Error{Code: model.CodeQueryFailed, Msg: "模板“" + t.Keyword + "”执行出错，请管理员在“交互查询”中试运行该模板查看原因", Err: err}
 	}
 	return res, nil
 }
@@ -163,35 +124,35 @@ func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, v
 // compileTemplate is the one check of a template's SQL, used when a
 // template is saved, tried and loaded: it compiles, fits the kind, and is
 // allowed on the data source's driver (what sqlite may not read).
-func compileTemplate(kind, driver, sql string) (*sqltmpl.Template, *Error) {
+func compileTemplate(kind, driver, sql string) (*sqltmpl.Template, *model.Error) {
 	stmt, err := sqltmpl.Compile(sql, templateNames)
 	if err != nil {
-		return nil, invalid("sql", "%v", err)
+		return nil, model.Invalid("sql", "%v", err)
 	}
 	if e := checkVerb(kind, stmt); e != nil {
 		return nil, e
 	}
 	if driver == "sqlite" {
 		if err := stmt.CheckSQLite(); err != nil {
-			return nil, invalid("sql", "%v", err)
+			return nil, model.Invalid("sql", "%v", err)
 		}
 	}
 	return stmt, nil
 }
 
 // checkVerb makes sure a template's statement fits its kind.
-func checkVerb(kind string, stmt *sqltmpl.Template) *Error {
+func checkVerb(kind string, stmt *sqltmpl.Template) *model.Error {
 	switch kind {
-	case KindQuery:
+	case model.KindQuery:
 		if err := stmt.CheckRead(); err != nil {
-			return invalid("sql", "%v", err)
+			return model.Invalid("sql", "%v", err)
 		}
-	case KindInsert, KindUpdate:
+	case model.KindInsert, model.KindUpdate:
 		if !slices.Contains([]string{"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "MERGE"}, stmt.Verb) {
-			return invalid("sql", "填报/修改模板必须是 INSERT、UPDATE 或 DELETE 语句（现在是 %s）", stmt.Verb)
+			return model.Invalid("sql", "填报/修改模板必须是 INSERT、UPDATE 或 DELETE 语句（现在是 %s）", stmt.Verb)
 		}
 	default:
-		return invalid("kind", "模板类型 %q 无效，应为 query（查询）、insert（填报）或 update（修改）", kind)
+		return model.Invalid("kind", "模板类型 %q 无效，应为 query（查询）、insert（填报）或 update（修改）", kind)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,9 +60,9 @@ func acquireLock(dbPath string, now time.Time) (*serverLock, error) {
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return nil, &Error{Code: CodeInternal, Msg: fmt.Sprintf("无法创建锁文件 %s：没有权限。请以管理员身份运行，或让数据库所在文件夹可写", path), Err: err}
+			return nil, &model.Error{Code: model.CodeInternal, Msg: fmt.Sprintf("无法创建锁文件 %s：没有权限。请以管理员身份运行，或让数据库所在文件夹可写", path), Err: err}
 		}
-		return nil, &Error{Code: CodeInternal, Msg: fmt.Sprintf("无法创建锁文件 %s：%v", path, err), Err: err}
+		return nil, &model.Error{Code: model.CodeInternal, Msg: fmt.Sprintf("无法创建锁文件 %s：%v", path, err), Err: err}
 	}
 	for try := 0; ; try++ {
 		err = lockFile(f)
@@ -76,7 +77,7 @@ func acquireLock(dbPath string, now time.Time) (*serverLock, error) {
 			info, _ := readLockInfo(path)
 			return nil, runningError(dbPath, info)
 		}
-		return nil, &Error{Code: CodeInternal, Msg: fmt.Sprintf("无法锁定 %s：%v", path, err), Err: err}
+		return nil, &model.Error{Code: model.CodeInternal, Msg: fmt.Sprintf("无法锁定 %s：%v", path, err), Err: err}
 	}
 	l := &serverLock{f: f, info: ServerInfo{PID: os.Getpid(), Since: now}}
 	if err := l.write(); err != nil {
@@ -88,7 +89,7 @@ func acquireLock(dbPath string, now time.Time) (*serverLock, error) {
 
 // runningError is the message a second server gets. It names the holder so
 // the admin knows which window or service to close.
-func runningError(dbPath string, info ServerInfo) *Error {
+func runningError(dbPath string, info ServerInfo) *model.Error {
 	who := "另一个 BotGate"
 	if info.PID > 0 {
 		who += fmt.Sprintf("（进程 %d", info.PID)
@@ -97,7 +98,7 @@ func runningError(dbPath string, info ServerInfo) *Error {
 		}
 		who += "）"
 	}
-	return &Error{Code: CodeInvalid, Field: "listen", Err: ErrServerRunning, Msg: fmt.Sprintf(
+	return &model.Error{Code: model.CodeInvalid, Field: "listen", Err: ErrServerRunning, Msg: fmt.Sprintf(
 		"数据库 %s 已由%s在使用：同一个数据库只能运行一个服务。请直接使用正在运行的那个，或先停止它（系统服务用 botgate service stop，窗口用“停止”），或用 --db 指定另一个数据库", dbPath, who)}
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"path/filepath"
 	"testing"
@@ -21,15 +22,15 @@ func TestPrune_RetentionAppliesToLogsAndFinishedMessagesOnly(t *testing.T) {
 	}
 	now := time.Now()
 	old, recent := now.AddDate(0, 0, -8), now.AddDate(0, 0, -6)
-	if err := a.db.InsertRequestLogs(ctx, []storage.RequestLog{{At: old, Path: "/old"}, {At: recent, Path: "/recent"}}); err != nil {
+	if err := a.db.InsertRequestLogs(ctx, []model.RequestLog{{At: old, Path: "/old"}, {At: recent, Path: "/recent"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, at := range []time.Time{old, recent} {
-		if _, err := a.db.InsertInbound(ctx, storage.Inbound{At: at, Channel: "qq", Sender: "1", Text: "账号"}); err != nil {
+		if _, err := a.db.InsertInbound(ctx, model.Inbound{At: at, Channel: "qq", Sender: "1", Text: "账号"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	msgs, err := a.db.Enqueue(ctx, []storage.NewMessage{
+	msgs, err := a.db.Enqueue(ctx, []model.NewMessage{
 		{Channel: "qq", TargetKind: "private", Target: "1", Content: "delivered"},
 		{Channel: "qq", TargetKind: "private", Target: "2", Content: "failed"},
 		{Channel: "qq", TargetKind: "private", Target: "3", Content: "still queued"},
@@ -37,7 +38,7 @@ func TestPrune_RetentionAppliesToLogsAndFinishedMessagesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.db.RecordOutcomes(ctx, []storage.Outcome{{ID: msgs[0].ID, Status: storage.StatusDelivered}, {ID: msgs[1].ID, Status: storage.StatusFailed, LastError: "x"}}); err != nil {
+	if err := a.db.RecordOutcomes(ctx, []storage.Outcome{{ID: msgs[0].ID, Status: model.StatusDelivered}, {ID: msgs[1].ID, Status: model.StatusFailed, LastError: "x"}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -46,7 +47,7 @@ func TestPrune_RetentionAppliesToLogsAndFinishedMessagesOnly(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Path != "/recent" {
 		t.Errorf("request log after pruning: %+v", reqs)
 	}
-	ins, _ := a.db.InboundLogs(ctx, storage.InboundFilter{Limit: 10})
+	ins, _ := a.db.InboundLogs(ctx, model.InboundFilter{Limit: 10})
 	if len(ins) != 1 || ins[0].At.UnixMilli() != recent.UnixMilli() {
 		t.Errorf("chat log after pruning: %+v", ins)
 	}

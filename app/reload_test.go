@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -122,7 +123,7 @@ func TestReload_PortInUse_OldListenerKeepsServingAndProblemIsReported(t *testing
 
 	setListen(t, a, busyAddr)
 	waitFor(t, 2*time.Second, "ListenProblem reports the busy port", func() bool { return a.ListenProblem() != nil })
-	msg := ErrorOf(a.ListenProblem()).Msg
+	msg := model.ErrorOf(a.ListenProblem()).Msg
 	if want := "端口 " + port + " 已被占用"; !strings.Contains(msg, want) {
 		t.Errorf("problem = %q, want it to contain %q", msg, want)
 	}
@@ -207,7 +208,7 @@ func TestLock_SecondServerOnSameDatabase_RefusedWithHolder(t *testing.T) {
 	if !errors.Is(err, ErrServerRunning) {
 		t.Fatalf("second StartServer = %v, want ErrServerRunning", err)
 	}
-	msg := ErrorOf(err).Msg
+	msg := model.ErrorOf(err).Msg
 	for _, want := range []string{"同一个数据库只能运行一个服务", fmt.Sprintf("进程 %d", os.Getpid()), "http://" + addr + "/"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"log/slog"
 	"sync"
@@ -16,7 +17,7 @@ import (
 type requestLog struct {
 	db      *storage.DB
 	log     *slog.Logger
-	ch      chan storage.RequestLog
+	ch      chan model.RequestLog
 	dropped atomic.Int64
 	stop    chan struct{}
 	done    chan struct{}
@@ -24,12 +25,12 @@ type requestLog struct {
 }
 
 func newRequestLog(db *storage.DB, log *slog.Logger) *requestLog {
-	r := &requestLog{db: db, log: log, ch: make(chan storage.RequestLog, 4096), stop: make(chan struct{}), done: make(chan struct{})}
+	r := &requestLog{db: db, log: log, ch: make(chan model.RequestLog, 4096), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r
 }
 
-func (r *requestLog) add(l storage.RequestLog) {
+func (r *requestLog) add(l model.RequestLog) {
 	select {
 	case r.ch <- l:
 	default:
@@ -41,7 +42,7 @@ func (r *requestLog) loop() {
 	defer close(r.done)
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
-	var batch []storage.RequestLog
+	var batch []model.RequestLog
 	flush := func() {
 		if len(batch) == 0 {
 			return
@@ -80,9 +81,9 @@ func (r *requestLog) close() {
 }
 
 // LogRequest records one API request; the caller has redacted secrets.
-func (a *App) LogRequest(l storage.RequestLog) { a.reqs.add(l) }
+func (a *App) LogRequest(l model.RequestLog) { a.reqs.add(l) }
 
 // RequestLogs lists recent requests for the GUI's log tab.
-func (a *App) RequestLogs(ctx context.Context, contains string, limit int) ([]storage.RequestLog, error) {
+func (a *App) RequestLogs(ctx context.Context, contains string, limit int) ([]model.RequestLog, error) {
 	return a.db.RequestLogs(ctx, contains, limit)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"strings"
@@ -34,15 +35,15 @@ func (r SendRequest) Target() (kind, to string) {
 }
 
 // Send validates r and commits it to the outbox; when it returns, the message is durable.
-func (a *App) Send(ctx context.Context, c Caller, r SendRequest) (storage.Enqueued, error) {
+func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.Enqueued, error) {
 	if !utf8.ValidString(r.Content) {
-		return storage.Enqueued{}, Errorf(CodeBadEncoding, "消息内容不是有效的 UTF-8 文本")
+		return model.Enqueued{}, model.Errorf(model.CodeBadEncoding, "消息内容不是有效的 UTF-8 文本")
 	}
 	if strings.TrimSpace(r.Content) == "" {
-		return storage.Enqueued{}, Errorf(CodeNothingToDo, "消息内容为空，没有可发送的内容")
+		return model.Enqueued{}, model.Errorf(model.CodeNothingToDo, "消息内容为空，没有可发送的内容")
 	}
 	if len(r.Content) > MaxContentBytes {
-		return storage.Enqueued{}, Errorf(CodeTooLong, "消息内容太长（%d 字节），最多 %d 字节，请拆分后发送", len(r.Content), MaxContentBytes)
+		return model.Enqueued{}, model.Errorf(model.CodeTooLong, "消息内容太长（%d 字节），最多 %d 字节，请拆分后发送", len(r.Content), MaxContentBytes)
 	}
 	kind, to := r.Target()
 	st := a.state.Load()
@@ -51,16 +52,16 @@ func (a *App) Send(ctx context.Context, c Caller, r SendRequest) (storage.Enqueu
 		name = st.settings.DefaultChannel
 	}
 	if name == "" {
-		return storage.Enqueued{}, Errorf(CodeNoChannel, "没有设置默认通道，请在“通道”中设为默认，或在请求中指定 channel")
+		return model.Enqueued{}, model.Errorf(model.CodeNoChannel, "没有设置默认通道，请在“通道”中设为默认，或在请求中指定 channel")
 	}
 	lc := st.channels[name]
 	switch {
 	case lc == nil:
-		return storage.Enqueued{}, Errorf(CodeNoChannel, "通道“%s”不存在，请检查通道名称", name)
+		return model.Enqueued{}, model.Errorf(model.CodeNoChannel, "通道“%s”不存在，请检查通道名称", name)
 	case !lc.cfg.Enabled:
-		return storage.Enqueued{}, Errorf(CodeNoChannel, "通道“%s”已停用，请在“通道”中启用", name)
+		return model.Enqueued{}, model.Errorf(model.CodeNoChannel, "通道“%s”已停用，请在“通道”中启用", name)
 	case lc.err != nil:
-		return storage.Enqueued{}, &Error{Code: CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + chineseOf(lc.err), Err: lc.err}
+		return model.Enqueued{}, &model.Error{Code: model.CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + chineseOf(lc.err), Err: lc.err}
 	}
 	_, fixed := lc.ch.(channel.FixedTarget)
 	switch {
@@ -69,24 +70,24 @@ func (a *App) Send(ctx context.Context, c Caller, r SendRequest) (storage.Enqueu
 		// the one recipient the dispatcher keeps this channel's order for.
 		kind = channel.Group
 	case to == "":
-		return storage.Enqueued{}, Errorf(CodeNoTarget, "缺少接收者：请填写 QQ（好友）或 group（群号）")
+		return model.Enqueued{}, model.Errorf(model.CodeNoTarget, "缺少接收者：请填写 QQ（好友）或 group（群号）")
 	}
 	if v, ok := lc.ch.(channel.TargetValidator); ok {
 		if err := v.ValidateTarget(kind, to); err != nil {
-			return storage.Enqueued{}, &Error{Code: CodeBadTarget, Msg: "接收者无效：" + chineseOf(err)}
+			return model.Enqueued{}, &model.Error{Code: model.CodeBadTarget, Msg: "接收者无效：" + chineseOf(err)}
 		}
 	}
 	if cc, ok := lc.ch.(channel.ContentChecker); ok {
 		if err := cc.CheckContent(r.Content); err != nil {
-			return storage.Enqueued{}, &Error{Code: CodeTooLong, Msg: "通道“" + name + "”：" + chineseOf(err)}
+			return model.Enqueued{}, &model.Error{Code: model.CodeTooLong, Msg: "通道“" + name + "”：" + chineseOf(err)}
 		}
 	}
-	e, err := a.queue.Add(ctx, storage.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey})
+	e, err := a.queue.Add(ctx, model.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey})
 	if err != nil {
 		if errors.Is(err, outbox.ErrClosed) {
-			return e, &Error{Code: CodeQueueFailed, Msg: "服务正在停止，消息未保存，请稍后重试", Err: err}
+			return e, &model.Error{Code: model.CodeQueueFailed, Msg: "服务正在停止，消息未保存，请稍后重试", Err: err}
 		}
-		return e, &Error{Code: CodeQueueFailed, Msg: "消息保存失败，未发送，请稍后重试或检查磁盘空间", Err: err}
+		return e, &model.Error{Code: model.CodeQueueFailed, Msg: "消息保存失败，未发送，请稍后重试或检查磁盘空间", Err: err}
 	}
 	return e, nil
 }
@@ -101,18 +102,18 @@ func chineseOf(err error) string {
 }
 
 // Message returns the outbox row id if c may see it (its own messages; admins see all).
-func (a *App) Message(ctx context.Context, c Caller, id int64) (storage.Message, error) {
+func (a *App) Message(ctx context.Context, c model.Caller, id int64) (model.Message, error) {
 	m, err := a.db.Message(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && m.APIUser != c.Name && !isAdmin(c)) {
-		return storage.Message{}, Errorf(CodeNoMessage, "消息 %d 不存在", id)
+		return model.Message{}, model.Errorf(model.CodeNoMessage, "消息 %d 不存在", id)
 	}
-	if err == nil && m.Status == storage.StatusQueued && a.disp.Sending(id) {
-		m.Status = storage.StatusSending
+	if err == nil && m.Status == model.StatusQueued && a.disp.Sending(id) {
+		m.Status = model.StatusSending
 	}
 	return m, err
 }
 
-func isAdmin(c Caller) bool {
+func isAdmin(c model.Caller) bool {
 	for _, r := range c.Roles {
 		if r == "admin" {
 			return true
@@ -124,7 +125,7 @@ func isAdmin(c Caller) bool {
 // RetryMessage requeues a failed message (GUI 日志 tab).
 func (a *App) RetryMessage(ctx context.Context, id int64) error {
 	if err := a.db.RetryMessage(ctx, id); err != nil {
-		return Errorf(CodeNoMessage, "消息 %d 不存在或不是失败状态", id)
+		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或不是失败状态", id)
 	}
 	a.disp.Wake()
 	return nil
@@ -133,7 +134,7 @@ func (a *App) RetryMessage(ctx context.Context, id int64) error {
 // CancelMessage stops a queued or failed message from being sent.
 func (a *App) CancelMessage(ctx context.Context, id int64) error {
 	if err := a.db.CancelMessage(ctx, id, "已由管理员取消"); err != nil {
-		return Errorf(CodeNoMessage, "消息 %d 不存在或已在发送", id)
+		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或已在发送", id)
 	}
 	return nil
 }

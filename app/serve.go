@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -120,7 +121,7 @@ func (a *App) checkListen(addr string) error {
 		return err
 	}
 	if a.Settings().AuthMode == auth.ModeNone && !IsLoopback(addr) {
-		return invalid("auth_mode", "授权方式为“无”时只能监听本机(127.0.0.1)；开放局域网访问前请先设置授权方式")
+		return model.Invalid("auth_mode", "授权方式为“无”时只能监听本机(127.0.0.1)；开放局域网访问前请先设置授权方式")
 	}
 	return nil
 }
@@ -133,9 +134,9 @@ func listen(addr string) (net.Listener, error) {
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	if isAddrInUse(err) {
-		return nil, &Error{Code: CodeInvalid, Field: "listen", Msg: fmt.Sprintf("端口 %s 已被占用：可能 BotGate 已在运行，或其他程序占用了它；请关闭该程序或换一个端口", port), Err: err}
+		return nil, &model.Error{Code: model.CodeInvalid, Field: "listen", Msg: fmt.Sprintf("端口 %s 已被占用：可能 BotGate 已在运行，或其他程序占用了它；请关闭该程序或换一个端口", port), Err: err}
 	}
-	return nil, &Error{Code: CodeInvalid, Field: "listen", Msg: fmt.Sprintf("无法监听 %s：%v。请检查监听地址是否为本机的 IP", addr, err), Err: err}
+	return nil, &model.Error{Code: model.CodeInvalid, Field: "listen", Msg: fmt.Sprintf("无法监听 %s：%v。请检查监听地址是否为本机的 IP", addr, err), Err: err}
 }
 
 // wsaeAddrInUse is Windows' WSAEADDRINUSE; syscall.EADDRINUSE there is a Go
@@ -201,7 +202,7 @@ func (a *App) rebind(rs *runningServer) {
 	if err != nil {
 		if rs.listenErr == nil || rs.listenErr.Error() != err.Error() {
 			a.log.Error("cannot listen on the new address; still serving the old one",
-				"new", want, "serving", rs.addr, "reason", ErrorOf(err).Msg)
+				"new", want, "serving", rs.addr, "reason", model.ErrorOf(err).Msg)
 		}
 		rs.listenErr = err
 		return

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/model"
 	"net"
 	"strconv"
 	"strings"
@@ -70,14 +71,14 @@ func ValidateListen(addr string) error { return validateListen(addr, false) }
 func validateListen(addr string, allowZero bool) error {
 	host, port, err := net.SplitHostPort(strings.TrimSpace(addr))
 	if err != nil {
-		return invalid("listen", "监听地址 %q 格式不对，应为 IP:端口，例如 127.0.0.1:7789", addr)
+		return model.Invalid("listen", "监听地址 %q 格式不对，应为 IP:端口，例如 127.0.0.1:7789", addr)
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 || (p == 0 && !allowZero) {
-		return invalid("listen", "端口 %q 无效，应为 1 到 65535 之间的数字", port)
+		return model.Invalid("listen", "端口 %q 无效，应为 1 到 65535 之间的数字", port)
 	}
 	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
-		return invalid("listen", "监听 IP %q 无效，本机用 127.0.0.1，允许局域网访问用 0.0.0.0", host)
+		return model.Invalid("listen", "监听 IP %q 无效，本机用 127.0.0.1，允许局域网访问用 0.0.0.0", host)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"botgate/model"
 	"context"
 	"database/sql"
 	"errors"
@@ -65,7 +66,7 @@ func TestRunKeyword_DataFileSwappedForLinkToStateDB_RefusedAndLogged(t *testing.
 			if err != nil {
 				t.Fatal(err)
 			}
-			caller := app.Caller{Name: "erp", Roles: []string{"admin"}}
+			caller := model.Caller{Name: "erp", Roles: []string{"admin"}}
 
 			if err := os.Rename(data, data+".orig"); err != nil {
 				t.Fatal(err)
@@ -73,12 +74,12 @@ func TestRunKeyword_DataFileSwappedForLinkToStateDB_RefusedAndLogged(t *testing.
 			if err := os.Symlink(a.DBPath(), data); err != nil {
 				t.Fatal(err)
 			}
-			res, err := a.RunKeyword(ctx, caller, "hash", app.Vars{})
+			res, err := a.RunKeyword(ctx, caller, "hash", model.Vars{})
 			if strings.Contains(fmt.Sprint(res, err), u.PasswordHash) {
 				t.Fatalf("the state database leaked: %+v, %v", res, err)
 			}
-			e := app.ErrorOf(err)
-			if res != nil || e.Code != app.CodeNoSource || !strings.Contains(e.Msg, "状态数据库") || !errors.Is(err, datasource.ErrStateDB) {
+			e := model.ErrorOf(err)
+			if res != nil || e.Code != model.CodeNoSource || !strings.Contains(e.Msg, "状态数据库") || !errors.Is(err, datasource.ErrStateDB) {
 				t.Fatalf("res %+v, err %v; want the data source refused", res, err)
 			}
 			if !strings.Contains(logs.String(), "data source leads to the state database") {
@@ -92,7 +93,7 @@ func TestRunKeyword_DataFileSwappedForLinkToStateDB_RefusedAndLogged(t *testing.
 			if err := os.Rename(data+".orig", data); err != nil {
 				t.Fatal(err)
 			}
-			res, err = a.RunKeyword(ctx, caller, "hash", app.Vars{})
+			res, err = a.RunKeyword(ctx, caller, "hash", model.Vars{})
 			if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "data-row" {
 				t.Fatalf("after restoring: %+v, %v", res, err)
 			}

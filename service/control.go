@@ -1,6 +1,7 @@
 package service
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -126,7 +127,7 @@ func (c *Control) status(ctx context.Context, listen bool) (State, error) {
 	}
 	info, ok, err := c.probe.Find(c.db)
 	if errors.Is(err, fs.ErrPermission) {
-		return st, &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("无法读取锁文件 %s：没有权限（服务可能以另一个账户运行）。请%s后再查看", app.LockPath(c.db), NeedAdminWhere), Err: err}
+		return st, &model.Error{Code: model.CodeInvalid, Msg: fmt.Sprintf("无法读取锁文件 %s：没有权限（服务可能以另一个账户运行）。请%s后再查看", app.LockPath(c.db), NeedAdminWhere), Err: err}
 	}
 	if err != nil {
 		return st, fmt.Errorf("读取锁文件 %s 失败：%w", app.LockPath(c.db), err)
@@ -134,7 +135,7 @@ func (c *Control) status(ctx context.Context, listen bool) (State, error) {
 	st.Server, st.Serving = info, ok
 	if listen && st.Installed && !st.Running {
 		if st.Listen, err = c.probe.Listen(ctx, c.db); err != nil {
-			st.Listen = "（无法读取：" + app.ErrorOf(err).Msg + "）"
+			st.Listen = "（无法读取：" + model.ErrorOf(err).Msg + "）"
 		}
 	}
 	return st, nil
@@ -143,10 +144,10 @@ func (c *Control) status(ctx context.Context, listen bool) (State, error) {
 // Install registers the service (started at boot). It does not start it.
 func (c *Control) Install(ctx context.Context) error {
 	if !c.admin {
-		return &app.Error{Code: app.CodeInvalid, Msg: "安装系统服务" + NeedAdmin}
+		return &model.Error{Code: model.CodeInvalid, Msg: "安装系统服务" + NeedAdmin}
 	}
 	if _, err := c.m.Status(); err == nil {
-		return &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 的系统服务已经安装过了（服务名 %s）。要重新安装，请先运行 botgate service uninstall", c.db, Name(c.db))}
+		return &model.Error{Code: model.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 的系统服务已经安装过了（服务名 %s）。要重新安装，请先运行 botgate service uninstall", c.db, Name(c.db))}
 	}
 	return c.explain("安装", c.m.Install())
 }
@@ -164,16 +165,16 @@ func (c *Control) InstallAndStart(ctx context.Context) (State, error) {
 		return st, nil
 	}
 	if uerr := c.Uninstall(context.WithoutCancel(ctx)); uerr != nil {
-		return st, &app.Error{Code: app.CodeInternal, Msg: app.ErrorOf(err).Msg + "；撤销安装也失败了：" + app.ErrorOf(uerr).Msg + "。请运行 botgate service uninstall", Err: err}
+		return st, &model.Error{Code: model.CodeInternal, Msg: model.ErrorOf(err).Msg + "；撤销安装也失败了：" + model.ErrorOf(uerr).Msg + "。请运行 botgate service uninstall", Err: err}
 	}
-	return st, &app.Error{Code: app.ErrorOf(err).Code, Msg: app.ErrorOf(err).Msg + "；已撤销安装", Err: err}
+	return st, &model.Error{Code: model.ErrorOf(err).Code, Msg: model.ErrorOf(err).Msg + "；已撤销安装", Err: err}
 }
 
 // Uninstall stops the service if it runs, then removes it. The database and
 // logs stay.
 func (c *Control) Uninstall(ctx context.Context) error {
 	if !c.admin {
-		return &app.Error{Code: app.CodeInvalid, Msg: "卸载系统服务" + NeedAdmin}
+		return &model.Error{Code: model.CodeInvalid, Msg: "卸载系统服务" + NeedAdmin}
 	}
 	status, err := c.m.Status()
 	if err != nil {
@@ -201,14 +202,14 @@ func (c *Control) Start(ctx context.Context) (State, error) {
 		return st, nil
 	}
 	if !st.Running && st.Serving {
-		return st, &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 正被另一个 BotGate 使用%s。同一个数据库只能运行一个服务：请先关闭它（关闭窗口或按 Ctrl-C），再启动系统服务", c.db, where(st.Server))}
+		return st, &model.Error{Code: model.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 正被另一个 BotGate 使用%s。同一个数据库只能运行一个服务：请先关闭它（关闭窗口或按 Ctrl-C），再启动系统服务", c.db, where(st.Server))}
 	}
 	if err := c.m.Start(); err != nil {
 		return st, c.explain("启动", err)
 	}
 	err = c.waitFor(ctx, func(s State) bool { return s.Serving && s.Server.Addr != "" }, &st)
 	if err != nil {
-		return st, &app.Error{Code: app.CodeInternal, Msg: fmt.Sprintf("服务已启动，但 %v 内没有开始监听：请运行 botgate service status 查看，或查看日志 %s", c.Wait, LogPath(c.db)), Err: err}
+		return st, &model.Error{Code: model.CodeInternal, Msg: fmt.Sprintf("服务已启动，但 %v 内没有开始监听：请运行 botgate service status 查看，或查看日志 %s", c.Wait, LogPath(c.db)), Err: err}
 	}
 	return st, nil
 }
@@ -227,7 +228,7 @@ func (c *Control) Stop(ctx context.Context) error {
 	}
 	var st State
 	if err := c.waitFor(ctx, func(s State) bool { return !s.Serving }, &st); err != nil {
-		return &app.Error{Code: app.CodeInternal, Msg: fmt.Sprintf("已请求停止服务，但 %v 内它仍在使用数据库%s：请稍后运行 botgate service status 再看", c.Wait, where(st.Server)), Err: err}
+		return &model.Error{Code: model.CodeInternal, Msg: fmt.Sprintf("已请求停止服务，但 %v 内它仍在使用数据库%s：请稍后运行 botgate service status 再看", c.Wait, where(st.Server)), Err: err}
 	}
 	return nil
 }
@@ -259,7 +260,7 @@ func (c *Control) waitFor(ctx context.Context, cond func(State) bool, st *State)
 }
 
 func notInstalled(db string) error {
-	return &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 还没有安装为系统服务：请先运行 botgate --db %s service install", db, QuoteArg(db))}
+	return &model.Error{Code: model.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 还没有安装为系统服务：请先运行 botgate --db %s service install", db, QuoteArg(db))}
 }
 
 // NeedAdmin is the message for an action that needs administrator rights.
@@ -278,10 +279,10 @@ func (c *Control) explain(action string, err error) error {
 	case errors.Is(err, kservice.ErrNotInstalled), strings.Contains(text, "not installed"), strings.Contains(text, "does not exist"):
 		return notInstalled(c.db)
 	case strings.Contains(text, "already exists"):
-		return &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("系统服务 %s 已经存在。要重新安装，请先运行 botgate service uninstall", Name(c.db)), Err: err}
+		return &model.Error{Code: model.CodeInvalid, Msg: fmt.Sprintf("系统服务 %s 已经存在。要重新安装，请先运行 botgate service uninstall", Name(c.db)), Err: err}
 	case errors.Is(err, fs.ErrPermission), strings.Contains(text, "access is denied"), strings.Contains(text, "access denied"),
 		strings.Contains(text, "permission denied"), !c.admin && action != "查询":
-		return &app.Error{Code: app.CodeInvalid, Msg: action + "系统服务" + NeedAdmin, Err: err}
+		return &model.Error{Code: model.CodeInvalid, Msg: action + "系统服务" + NeedAdmin, Err: err}
 	}
-	return &app.Error{Code: app.CodeInternal, Msg: fmt.Sprintf("%s系统服务失败（%v）：请查看系统日志和 %s", action, err, LogPath(c.db)), Err: err}
+	return &model.Error{Code: model.CodeInternal, Msg: fmt.Sprintf("%s系统服务失败（%v）：请查看系统日志和 %s", action, err, LogPath(c.db)), Err: err}
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -188,7 +189,7 @@ func TestStatus_ManagerError_ChineseMessage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &fakeManager{statusErr: tc.err}
 			_, err := newTestControl(m, &fakeLock{}, false).Status(context.Background())
-			if err == nil || !strings.Contains(app.ErrorOf(err).Msg, tc.want) {
+			if err == nil || !strings.Contains(model.ErrorOf(err).Msg, tc.want) {
 				t.Fatalf("err = %v, want a message containing %q", err, tc.want)
 			}
 		})
@@ -230,7 +231,7 @@ func checkErr(t *testing.T, err error, want string) {
 		}
 		return
 	}
-	if err == nil || !strings.Contains(app.ErrorOf(err).Msg, want) {
+	if err == nil || !strings.Contains(model.ErrorOf(err).Msg, want) {
 		t.Fatalf("err = %v, want message containing %q", err, want)
 	}
 }

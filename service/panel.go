@@ -1,14 +1,13 @@
 package service
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"botgate/app"
 )
 
 // Elevator runs exe with args with administrator rights and waits for it to
@@ -134,19 +133,19 @@ func (p *Panel) run(ctx context.Context, action string, flags ...string) error {
 	code, err := p.elevate(ctx, p.owner, p.exe, args)
 	switch {
 	case errors.Is(err, ErrElevationCancelled):
-		return &app.Error{Code: app.CodeInvalid, Msg: "已取消：没有获得管理员权限，系统服务没有改变"}
+		return &model.Error{Code: model.CodeInvalid, Msg: "已取消：没有获得管理员权限，系统服务没有改变"}
 	case errors.Is(err, ErrElevationDenied):
-		return &app.Error{Code: app.CodeInvalid, Msg: "系统拒绝了管理员权限（密码不对，或这个账户不是管理员），系统服务没有改变。" + manualHint(p.c.db, action)}
+		return &model.Error{Code: model.CodeInvalid, Msg: "系统拒绝了管理员权限（密码不对，或这个账户不是管理员），系统服务没有改变。" + manualHint(p.c.db, action)}
 	case err != nil:
-		return &app.Error{Code: app.CodeInvalid, Msg: fmt.Sprintf("无法获得管理员权限（%v）。%s", err, manualHint(p.c.db, action)), Err: err}
+		return &model.Error{Code: model.CodeInvalid, Msg: fmt.Sprintf("无法获得管理员权限（%v）。%s", err, manualHint(p.c.db, action)), Err: err}
 	case code == 0:
 		return nil
 	}
 	out, _ := os.ReadFile(path)
 	if msg := lastError(string(out)); msg != "" {
-		return &app.Error{Code: app.CodeInvalid, Msg: msg}
+		return &model.Error{Code: model.CodeInvalid, Msg: msg}
 	}
-	return &app.Error{Code: app.CodeInternal, Msg: fmt.Sprintf("系统服务操作没有完成（退出码 %d）。%s", code, manualHint(p.c.db, action))}
+	return &model.Error{Code: model.CodeInternal, Msg: fmt.Sprintf("系统服务操作没有完成（退出码 %d）。%s", code, manualHint(p.c.db, action))}
 }
 
 // lastError is the "错误：" line a failed command printed, without the prefix.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"botgate/model"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,47 +10,6 @@ import (
 	"slices"
 	"time"
 )
-
-// User is an API user. PasswordHash is a bcrypt hash; the plain password is never stored.
-type User struct {
-	ID           int64
-	Name         string
-	PasswordHash string
-	Roles        []string
-	Disabled     bool
-	UpdatedAt    time.Time
-}
-
-// DataSource is a database that templates run against.
-type DataSource struct {
-	Name   string
-	Driver string
-	DSN    string
-}
-
-// Channel is a configured chat connector.
-type Channel struct {
-	Name          string
-	Type          string
-	RatePerMinute int
-	Config        map[string]string
-	Enabled       bool
-}
-
-// Template is a keyword-triggered SQL statement.
-type Template struct {
-	Keyword    string
-	Kind       string
-	DataSource string
-	SQL        string
-	Roles      []string
-	Users      []string
-	Chat       bool
-	Reply      string
-	MaxRows    int
-	TimeoutMS  int
-	Enabled    bool
-}
 
 // Tx is a configuration write transaction: everything done through it commits
 // together and bumps the config revision once.
@@ -119,8 +79,8 @@ func (db *DB) Settings(ctx context.Context) (map[string]string, error) {
 
 const userCols = `id, name, password_hash, roles, disabled, updated_at`
 
-func scanUser(s interface{ Scan(...any) error }) (User, error) {
-	var u User
+func scanUser(s interface{ Scan(...any) error }) (model.User, error) {
+	var u model.User
 	var roles string
 	var disabled int
 	var updated int64
@@ -135,7 +95,7 @@ func scanUser(s interface{ Scan(...any) error }) (User, error) {
 
 // UpsertUser creates or updates a user by name. An empty PasswordHash keeps the
 // stored one (so a roles edit does not need the password).
-func (t *Tx) UpsertUser(u User) error {
+func (t *Tx) UpsertUser(u model.User) error {
 	if u.PasswordHash == "" {
 		res, err := t.tx.ExecContext(t.ctx, `UPDATE users SET roles = ?, disabled = ?, updated_at = ? WHERE name = ?`,
 			encodeList(u.Roles), boolInt(u.Disabled), t.now.UnixMilli(), u.Name)
@@ -221,12 +181,12 @@ func (t *Tx) RenameUser(from, to string) error {
 }
 
 // Users lists every API user.
-func (db *DB) Users(ctx context.Context) ([]User, error) {
+func (db *DB) Users(ctx context.Context) ([]model.User, error) {
 	return queryAll(ctx, db.r, `SELECT `+userCols+` FROM users ORDER BY name`, scanUser)
 }
 
 // UserByName finds one user.
-func (db *DB) UserByName(ctx context.Context, name string) (User, error) {
+func (db *DB) UserByName(ctx context.Context, name string) (model.User, error) {
 	u, err := scanUser(db.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound
@@ -236,14 +196,14 @@ func (db *DB) UserByName(ctx context.Context, name string) (User, error) {
 
 // --- data sources ---
 
-func scanDataSource(s interface{ Scan(...any) error }) (DataSource, error) {
-	var d DataSource
+func scanDataSource(s interface{ Scan(...any) error }) (model.DataSource, error) {
+	var d model.DataSource
 	err := s.Scan(&d.Name, &d.Driver, &d.DSN)
 	return d, err
 }
 
 // UpsertDataSource creates or replaces a data source by name.
-func (t *Tx) UpsertDataSource(d DataSource) error {
+func (t *Tx) UpsertDataSource(d model.DataSource) error {
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO datasources (name, driver, dsn, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET driver = excluded.driver, dsn = excluded.dsn, updated_at = excluded.updated_at`,
 		d.Name, d.Driver, d.DSN, t.now.UnixMilli())
@@ -256,14 +216,14 @@ func (t *Tx) DeleteDataSource(name string) error {
 }
 
 // DataSources lists the configured data sources.
-func (db *DB) DataSources(ctx context.Context) ([]DataSource, error) {
+func (db *DB) DataSources(ctx context.Context) ([]model.DataSource, error) {
 	return queryAll(ctx, db.r, `SELECT name, driver, dsn FROM datasources ORDER BY name`, scanDataSource)
 }
 
 // --- channels ---
 
-func scanChannel(s interface{ Scan(...any) error }) (Channel, error) {
-	var c Channel
+func scanChannel(s interface{ Scan(...any) error }) (model.Channel, error) {
+	var c model.Channel
 	var cfg string
 	var enabled int
 	if err := s.Scan(&c.Name, &c.Type, &c.RatePerMinute, &cfg, &enabled); err != nil {
@@ -276,7 +236,7 @@ func scanChannel(s interface{ Scan(...any) error }) (Channel, error) {
 }
 
 // UpsertChannel creates or replaces a channel by name.
-func (t *Tx) UpsertChannel(c Channel) error {
+func (t *Tx) UpsertChannel(c model.Channel) error {
 	cfg, err := json.Marshal(c.Config)
 	if err != nil {
 		return err
@@ -293,7 +253,7 @@ func (t *Tx) DeleteChannel(name string) error {
 }
 
 // Channels lists the configured channels.
-func (db *DB) Channels(ctx context.Context) ([]Channel, error) {
+func (db *DB) Channels(ctx context.Context) ([]model.Channel, error) {
 	return queryAll(ctx, db.r, `SELECT name, type, rate_per_minute, config, enabled FROM channels ORDER BY name`, scanChannel)
 }
 
@@ -301,8 +261,8 @@ func (db *DB) Channels(ctx context.Context) ([]Channel, error) {
 
 const templateCols = `keyword, kind, datasource, sql, roles, users, chat, reply, max_rows, timeout_ms, enabled`
 
-func scanTemplate(s interface{ Scan(...any) error }) (Template, error) {
-	var t Template
+func scanTemplate(s interface{ Scan(...any) error }) (model.Template, error) {
+	var t model.Template
 	var roles, users string
 	var chat, enabled int
 	if err := s.Scan(&t.Keyword, &t.Kind, &t.DataSource, &t.SQL, &roles, &users, &chat, &t.Reply, &t.MaxRows, &t.TimeoutMS, &enabled); err != nil {
@@ -314,7 +274,7 @@ func scanTemplate(s interface{ Scan(...any) error }) (Template, error) {
 }
 
 // UpsertTemplate creates or replaces a template by keyword.
-func (t *Tx) UpsertTemplate(tp Template) error {
+func (t *Tx) UpsertTemplate(tp model.Template) error {
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO templates (`+templateCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (keyword) DO UPDATE SET kind = excluded.kind, datasource = excluded.datasource, sql = excluded.sql,
 		roles = excluded.roles, users = excluded.users, chat = excluded.chat, reply = excluded.reply,
@@ -330,7 +290,7 @@ func (t *Tx) DeleteTemplate(keyword string) error {
 }
 
 // Templates lists every template.
-func (db *DB) Templates(ctx context.Context) ([]Template, error) {
+func (db *DB) Templates(ctx context.Context) ([]model.Template, error) {
 	return queryAll(ctx, db.r, `SELECT `+templateCols+` FROM templates ORDER BY keyword`, scanTemplate)
 }
 

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"botgate/model"
 	"context"
 	"database/sql"
 	"strings"
@@ -8,40 +9,12 @@ import (
 	"unicode/utf8"
 )
 
-// Inbound is one chat message that named a keyword, and what became of it.
-type Inbound struct {
-	ID         int64
-	At         time.Time
-	Channel    string
-	Sender     string
-	SenderName string
-	Group      string
-	Keyword    string
-	Text       string
-	Outcome    string
-	Detail     string
-	Rows       int64
-	Via        string
-	MsgID      int64 // 0 when the answer did not go through the outbox
-	DurationUS int64
-}
-
-// InboundFilter selects inbound log rows for the GUI. Zero values match everything.
-type InboundFilter struct {
-	Channel  string
-	Sender   string
-	Outcome  string
-	Contains string // substring of the keyword, text or sender name
-	Since    time.Time
-	Limit    int // default 200, at most 1000
-}
-
 // maxInboundText bounds what one row keeps of a chat message: enough to see
 // what was asked, not a copy of a pasted document.
 const maxInboundText = 500
 
 // InsertInbound appends one inbound log row and returns its id.
-func (db *DB) InsertInbound(ctx context.Context, in Inbound) (int64, error) {
+func (db *DB) InsertInbound(ctx context.Context, in model.Inbound) (int64, error) {
 	var msgID any
 	if in.MsgID != 0 {
 		msgID = in.MsgID
@@ -57,7 +30,7 @@ func (db *DB) InsertInbound(ctx context.Context, in Inbound) (int64, error) {
 }
 
 // InboundLogs lists inbound log rows, newest first.
-func (db *DB) InboundLogs(ctx context.Context, f InboundFilter) ([]Inbound, error) {
+func (db *DB) InboundLogs(ctx context.Context, f model.InboundFilter) ([]model.Inbound, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
@@ -86,8 +59,8 @@ func (db *DB) InboundLogs(ctx context.Context, f InboundFilter) ([]Inbound, erro
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, f.Limit)
-	return queryAll(ctx, db.r, q, func(s interface{ Scan(...any) error }) (Inbound, error) {
-		var in Inbound
+	return queryAll(ctx, db.r, q, func(s interface{ Scan(...any) error }) (model.Inbound, error) {
+		var in model.Inbound
 		var at int64
 		var msgID sql.NullInt64
 		err := s.Scan(&in.ID, &at, &in.Channel, &in.Sender, &in.SenderName, &in.Group, &in.Keyword, &in.Text,

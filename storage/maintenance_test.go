@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"botgate/model"
 	"bytes"
 	"context"
 	"os"
@@ -16,12 +17,12 @@ func TestPruneRequestLog_ManyBatches(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 	now := time.Now()
-	var logs []RequestLog
+	var logs []model.RequestLog
 	for i := 0; i < 2*pruneBatch+500; i++ {
-		logs = append(logs, RequestLog{At: now.AddDate(0, 0, -40), Path: "/old"})
+		logs = append(logs, model.RequestLog{At: now.AddDate(0, 0, -40), Path: "/old"})
 	}
 	for i := 0; i < 10; i++ {
-		logs = append(logs, RequestLog{At: now, Path: "/new"})
+		logs = append(logs, model.RequestLog{At: now, Path: "/new"})
 	}
 	if err := db.InsertRequestLogs(ctx, logs); err != nil {
 		t.Fatal(err)

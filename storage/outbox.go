@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"botgate/model"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,54 +10,14 @@ import (
 	"time"
 )
 
-// Message statuses.
-const (
-	StatusQueued    = "queued"
-	StatusSending   = "sending"
-	StatusDelivered = "delivered"
-	StatusFailed    = "failed"
-)
-
-// NewMessage is a send to be queued.
-type NewMessage struct {
-	Channel    string
-	TargetKind string // "private" or "group"
-	Target     string
-	Content    string
-	APIUser    string
-	IdemKey    string // empty: no idempotency
-}
-
-// Enqueued tells the caller which row holds its message.
-type Enqueued struct {
-	ID       int64
-	Existing bool // the Idempotency-Key was seen before; ID is the earlier message
-}
-
-// Message is one outbox row.
-type Message struct {
-	ID            int64
-	Channel       string
-	TargetKind    string
-	Target        string
-	Content       string
-	Status        string
-	Attempts      int
-	LastError     string
-	NextAttemptAt time.Time
-	CreatedAt     time.Time
-	DeliveredAt   time.Time // zero until delivered
-	APIUser       string
-}
-
 // Enqueue commits a batch of messages in one transaction. Batching is what
 // lets many concurrent sends share one fsync (group commit). ctx should not
 // be one that is cancelled mid-write (the queue passes Background): a lone
 // message commits as the statement finishes, so a cancellation at that
 // moment could report an error for a row that was saved.
-func (db *DB) Enqueue(ctx context.Context, msgs []NewMessage) ([]Enqueued, error) {
+func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enqueued, error) {
 	now := db.now().UnixMilli()
-	out := make([]Enqueued, len(msgs))
+	out := make([]model.Enqueued, len(msgs))
 	// One message without an idempotency key, the usual case for a lone
 	// caller: a single INSERT is its own transaction (and as durable), and
 	// skips the BEGIN and COMMIT statements a batch needs.
@@ -97,8 +58,8 @@ const enqueueSQL = `INSERT INTO outbox (channel, target_kind, target, content, s
 
 const messageCols = `id, channel, target_kind, target, content, status, attempts, last_error, next_attempt_at, created_at, delivered_at, api_user`
 
-func scanMessage(s interface{ Scan(...any) error }) (Message, error) {
-	var m Message
+func scanMessage(s interface{ Scan(...any) error }) (model.Message, error) {
+	var m model.Message
 	var next, created int64
 	var delivered sql.NullInt64
 	if err := s.Scan(&m.ID, &m.Channel, &m.TargetKind, &m.Target, &m.Content, &m.Status, &m.Attempts, &m.LastError, &next, &created, &delivered, &m.APIUser); err != nil {
@@ -112,7 +73,7 @@ func scanMessage(s interface{ Scan(...any) error }) (Message, error) {
 }
 
 // Message returns one outbox row.
-func (db *DB) Message(ctx context.Context, id int64) (Message, error) {
+func (db *DB) Message(ctx context.Context, id int64) (model.Message, error) {
 	m, err := scanMessage(db.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM outbox WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, ErrNotFound
@@ -123,18 +84,12 @@ func (db *DB) Message(ctx context.Context, id int64) (Message, error) {
 // PendingMessages returns up to limit undelivered messages, oldest first.
 // "sending" is never stored (the dispatcher keeps it in memory); it stays in
 // the condition so the query matches the outbox_pending partial index.
-func (db *DB) PendingMessages(ctx context.Context, afterID int64, limit int) ([]Message, error) {
+func (db *DB) PendingMessages(ctx context.Context, afterID int64, limit int) ([]model.Message, error) {
 	return queryAll(ctx, db.r, `SELECT `+messageCols+` FROM outbox WHERE status IN ('queued', 'sending') AND id > ? ORDER BY id LIMIT ?`, scanMessage, afterID, limit)
 }
 
-// MessageFilter selects rows for the log view.
-type MessageFilter struct {
-	Status string // empty: any
-	Limit  int
-}
-
 // Messages lists outbox rows, newest first.
-func (db *DB) Messages(ctx context.Context, f MessageFilter) ([]Message, error) {
+func (db *DB) Messages(ctx context.Context, f model.MessageFilter) ([]model.Message, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
@@ -228,23 +183,8 @@ func (db *DB) StatusCounts(ctx context.Context, since time.Time) (map[string]int
 
 // --- request log ---
 
-// RequestLog is one API request, with secrets already redacted by the caller.
-type RequestLog struct {
-	ID         int64
-	At         time.Time
-	Remote     string
-	Method     string
-	Path       string
-	APIUser    string
-	Action     string
-	Keyword    string
-	Errcode    int
-	Errmsg     string
-	DurationUS int64
-}
-
 // InsertRequestLogs appends a batch of request log rows.
-func (db *DB) InsertRequestLogs(ctx context.Context, logs []RequestLog) error {
+func (db *DB) InsertRequestLogs(ctx context.Context, logs []model.RequestLog) error {
 	if len(logs) == 0 {
 		return nil
 	}
@@ -265,7 +205,7 @@ func (db *DB) InsertRequestLogs(ctx context.Context, logs []RequestLog) error {
 }
 
 // RequestLogs lists the newest request log rows; keyword filters by a substring of path, user or keyword.
-func (db *DB) RequestLogs(ctx context.Context, contains string, limit int) ([]RequestLog, error) {
+func (db *DB) RequestLogs(ctx context.Context, contains string, limit int) ([]model.RequestLog, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
@@ -278,8 +218,8 @@ func (db *DB) RequestLogs(ctx context.Context, contains string, limit int) ([]Re
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	return queryAll(ctx, db.r, q, func(s interface{ Scan(...any) error }) (RequestLog, error) {
-		var l RequestLog
+	return queryAll(ctx, db.r, q, func(s interface{ Scan(...any) error }) (model.RequestLog, error) {
+		var l model.RequestLog
 		var at int64
 		err := s.Scan(&l.ID, &at, &l.Remote, &l.Method, &l.Path, &l.APIUser, &l.Action, &l.Keyword, &l.Errcode, &l.Errmsg, &l.DurationUS)
 		l.At = time.UnixMilli(at)

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"io/fs"
@@ -108,7 +109,7 @@ func TestUpdate_BumpsRevisionAndRollsBackOnError(t *testing.T) {
 	ctx := context.Background()
 	r0, _ := db.Revision(ctx)
 	if err := db.Update(ctx, func(tx *Tx) error {
-		return tx.UpsertChannel(Channel{Name: "qq", Type: "log", Config: map[string]string{}, Enabled: true})
+		return tx.UpsertChannel(model.Channel{Name: "qq", Type: "log", Config: map[string]string{}, Enabled: true})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestUpdate_BumpsRevisionAndRollsBackOnError(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	err := db.Update(ctx, func(tx *Tx) error {
-		if err := tx.UpsertChannel(Channel{Name: "wx", Type: "log", Config: map[string]string{}, Enabled: true}); err != nil {
+		if err := tx.UpsertChannel(model.Channel{Name: "wx", Type: "log", Config: map[string]string{}, Enabled: true}); err != nil {
 			return err
 		}
 		return boom
@@ -137,24 +138,24 @@ func TestOutbox_EnqueueAndOutcomes(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
 	defer db.Close()
 	ctx := context.Background()
-	res, err := db.Enqueue(ctx, []NewMessage{{Channel: "qq", TargetKind: "private", Target: "1", Content: "a"}, {Channel: "qq", TargetKind: "group", Target: "2", Content: "b"}})
+	res, err := db.Enqueue(ctx, []model.NewMessage{{Channel: "qq", TargetKind: "private", Target: "1", Content: "a"}, {Channel: "qq", TargetKind: "group", Target: "2", Content: "b"}})
 	if err != nil || len(res) != 2 || res[1].ID != res[0].ID+1 {
 		t.Fatalf("enqueue %v %v", res, err)
 	}
 	pend, _ := db.PendingMessages(ctx, 0, 10)
-	if len(pend) != 2 || pend[0].Status != StatusQueued {
+	if len(pend) != 2 || pend[0].Status != model.StatusQueued {
 		t.Fatalf("pending %+v", pend)
 	}
 	next := time.Now().Add(time.Minute)
-	if err := db.RecordOutcomes(ctx, []Outcome{{ID: res[0].ID, Status: StatusDelivered}, {ID: res[1].ID, Status: StatusQueued, LastError: "超时", NextAttemptAt: next}}); err != nil {
+	if err := db.RecordOutcomes(ctx, []Outcome{{ID: res[0].ID, Status: model.StatusDelivered}, {ID: res[1].ID, Status: model.StatusQueued, LastError: "超时", NextAttemptAt: next}}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := db.Message(ctx, res[0].ID)
 	b, _ := db.Message(ctx, res[1].ID)
-	if a.Status != StatusDelivered || a.DeliveredAt.IsZero() || a.Attempts != 1 {
+	if a.Status != model.StatusDelivered || a.DeliveredAt.IsZero() || a.Attempts != 1 {
 		t.Fatalf("delivered row %+v", a)
 	}
-	if b.Status != StatusQueued || b.LastError != "超时" || b.Attempts != 1 || b.NextAttemptAt.UnixMilli() != next.UnixMilli() {
+	if b.Status != model.StatusQueued || b.LastError != "超时" || b.Attempts != 1 || b.NextAttemptAt.UnixMilli() != next.UnixMilli() {
 		t.Fatalf("retry row %+v", b)
 	}
 	if _, err := db.Message(ctx, 999); !errors.Is(err, ErrNotFound) {
@@ -170,7 +171,7 @@ func TestRequestLog_InsertListPrune(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 	old := time.Now().AddDate(0, 0, -40)
-	if err := db.InsertRequestLogs(ctx, []RequestLog{{At: old, Remote: "127.0.0.1", Method: "GET", Path: "/?user=a"}, {At: time.Now(), Remote: "127.0.0.1", Method: "GET", Path: "/?user=b_1", Keyword: "账号"}}); err != nil {
+	if err := db.InsertRequestLogs(ctx, []model.RequestLog{{At: old, Remote: "127.0.0.1", Method: "GET", Path: "/?user=a"}, {At: time.Now(), Remote: "127.0.0.1", Method: "GET", Path: "/?user=b_1", Keyword: "账号"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.RequestLogs(ctx, "b_1", 10)

@@ -1,11 +1,11 @@
 package ui
 
 import (
+	"botgate/model"
 	"context"
 
 	"botgate/app"
 	"botgate/app/channel"
-	"botgate/storage"
 )
 
 // Controller is everything the window asks of BotGate. *app.App implements
@@ -39,7 +39,7 @@ type Controller interface {
 
 	ListTemplates(ctx context.Context) ([]app.TemplateConfig, error)
 	DeleteTemplate(ctx context.Context, keyword string) error
-	DryRunTemplate(ctx context.Context, t app.TemplateConfig, vars app.Vars, write bool) (*app.KeywordResult, error)
+	DryRunTemplate(ctx context.Context, t app.TemplateConfig, vars model.Vars, write bool) (*model.KeywordResult, error)
 
 	ListDataSources(ctx context.Context) ([]app.DataSourceConfig, error)
 	DeleteDataSource(ctx context.Context, name string) error
@@ -47,8 +47,8 @@ type Controller interface {
 	Drivers() []string
 	TestDataSource(ctx context.Context, d app.DataSourceConfig) error
 
-	RequestLogs(ctx context.Context, contains string, limit int) ([]storage.RequestLog, error)
-	Messages(ctx context.Context, status string, limit int) ([]storage.Message, error)
+	RequestLogs(ctx context.Context, contains string, limit int) ([]model.RequestLog, error)
+	Messages(ctx context.Context, status string, limit int) ([]model.Message, error)
 	RetryMessage(ctx context.Context, id int64) error
 	CancelMessage(ctx context.Context, id int64) error
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"botgate/model"
 	"context"
 	"fmt"
 	"slices"
@@ -205,7 +206,7 @@ func (c *channelsTab) config() (app.ChannelConfig, error) {
 	if r := strings.TrimSpace(c.rate.Text); r != "" {
 		n, err := strconv.Atoi(r)
 		if err != nil {
-			return cc, &app.Error{Code: app.CodeInvalid, Field: "rate_per_minute", Msg: T("每分钟限速必须是整数（0 = 平台默认）")}
+			return cc, &model.Error{Code: model.CodeInvalid, Field: "rate_per_minute", Msg: T("每分钟限速必须是整数（0 = 平台默认）")}
 		}
 		cc.RatePerMinute = n
 	}

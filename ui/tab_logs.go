@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"botgate/model"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,15 +15,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/app"
-	"botgate/storage"
 )
 
 var messageStatuses = []struct{ status, label string }{
 	{"", "全部"},
-	{storage.StatusQueued, "排队中"},
-	{storage.StatusSending, "发送中"},
-	{storage.StatusDelivered, "已送达"},
-	{storage.StatusFailed, "失败"},
+	{model.StatusQueued, "排队中"},
+	{model.StatusSending, "发送中"},
+	{model.StatusDelivered, "已送达"},
+	{model.StatusFailed, "失败"},
 }
 
 func statusText(s string) string {
@@ -45,8 +45,8 @@ type logsTab struct {
 	filterText   string
 	filterStatus string
 
-	reqs     []storage.RequestLog
-	msgs     []storage.Message
+	reqs     []model.RequestLog
+	msgs     []model.Message
 	reqTable *widget.Table
 	msgTable *widget.Table
 	selMsg   int64
@@ -101,7 +101,7 @@ func newLogsTab(u *UI) *logsTab {
 		func(text string) (*app.SettingsPatch, error) {
 			n, err := strconv.Atoi(strings.TrimSpace(text))
 			if err != nil {
-				return nil, &app.Error{Code: app.CodeInvalid, Field: "log_retention_days", Msg: T("日志保留天数必须是 1 到 3650 之间的整数")}
+				return nil, &model.Error{Code: model.CodeInvalid, Field: "log_retention_days", Msg: T("日志保留天数必须是 1 到 3650 之间的整数")}
 			}
 			return &app.SettingsPatch{LogRetentionDays: &n}, nil
 		})
@@ -201,8 +201,8 @@ func (l *logsTab) msgCell(r, c int) string {
 func (l *logsTab) visible() bool { return l.shown.Load() }
 
 type logData struct {
-	reqs []storage.RequestLog
-	msgs []storage.Message
+	reqs []model.RequestLog
+	msgs []model.Message
 	err  error
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"botgate/model"
 	"context"
 	"fmt"
 	"image/color"
@@ -286,7 +287,7 @@ func (s *serviceTab) listenValue() string {
 func (s *serviceTab) saveListen() {
 	s.saved.SetText("")
 	if _, err := strconv.Atoi(strings.TrimSpace(s.port.Text)); err != nil {
-		s.errs.show(&app.Error{Code: app.CodeInvalid, Field: "listen", Msg: T("端口必须是 1 到 65535 之间的数字")})
+		s.errs.show(&model.Error{Code: model.CodeInvalid, Field: "listen", Msg: T("端口必须是 1 到 65535 之间的数字")})
 		return
 	}
 	listen := s.listenValue()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"botgate/model"
 	"context"
 	"fmt"
 	"strconv"
@@ -15,9 +16,9 @@ import (
 )
 
 var templateKinds = []struct{ kind, label string }{
-	{app.KindQuery, "query：查询（SELECT）"},
-	{app.KindInsert, "insert：填报（INSERT）"},
-	{app.KindUpdate, "update：修改（UPDATE/DELETE）"},
+	{model.KindQuery, "query：查询（SELECT）"},
+	{model.KindInsert, "insert：填报（INSERT）"},
+	{model.KindUpdate, "update：修改（UPDATE/DELETE）"},
 }
 
 // templatesTab: keyword templates, their editor and 试运行.
@@ -46,7 +47,7 @@ type templatesTab struct {
 	args    *widget.Entry
 	qq      *widget.Entry
 	runBtn  *widget.Button
-	result  *app.KeywordResult
+	result  *model.KeywordResult
 	table   *widget.Table
 	runInfo *widget.Label
 
@@ -156,7 +157,7 @@ func newTemplatesTab(u *UI) *templatesTab {
 }
 
 func (t *templatesTab) tableSize() (int, int) {
-	if t.result == nil || t.result.Kind != app.KindQuery {
+	if t.result == nil || t.result.Kind != model.KindQuery {
 		return 0, 0
 	}
 	return len(t.result.Rows), len(t.result.Columns)
@@ -241,7 +242,7 @@ func (t *templatesTab) config() (app.TemplateConfig, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return 0, &app.Error{Code: app.CodeInvalid, Field: field, Msg: msg}
+			return 0, &model.Error{Code: model.CodeInvalid, Field: field, Msg: msg}
 		}
 		return n, nil
 	}
@@ -294,7 +295,7 @@ func (t *templatesTab) dryRun() {
 		t.errs.show(err)
 		return
 	}
-	if tc.Kind != app.KindQuery {
+	if tc.Kind != model.KindQuery {
 		t.u.confirm(T("试运行"), T("填报/修改模板试运行会真的修改数据库中的数据。确定执行吗？"), func() { t.runNow(tc, true) })
 		return
 	}
@@ -302,13 +303,13 @@ func (t *templatesTab) dryRun() {
 }
 
 func (t *templatesTab) runNow(tc app.TemplateConfig, write bool) {
-	vars := app.Vars{"qq": strings.TrimSpace(t.qq.Text), "user": "", "content": t.args.Text}
+	vars := model.Vars{"qq": strings.TrimSpace(t.qq.Text), "user": "", "content": t.args.Text}
 	vars.SetArgs(strings.Fields(t.args.Text))
 	t.errs.clear()
 	t.runInfo.Importance = widget.MediumImportance
 	t.runInfo.SetText(T("正在执行…"))
 	t.runBtn.Disable()
-	var res *app.KeywordResult
+	var res *model.KeywordResult
 	t.u.background(func(ctx context.Context) error {
 		var err error
 		res, err = t.u.ctrl.DryRunTemplate(ctx, tc, vars, write)
@@ -324,10 +325,10 @@ func (t *templatesTab) runNow(tc app.TemplateConfig, write bool) {
 	})
 }
 
-func (t *templatesTab) showResult(res *app.KeywordResult) {
+func (t *templatesTab) showResult(res *model.KeywordResult) {
 	t.result = res
 	switch {
-	case res.Kind != app.KindQuery:
+	case res.Kind != model.KindQuery:
 		setStatus(t.runInfo, nil, fmt.Sprintf(T("执行成功，影响 %d 行"), res.Affected))
 	case res.Truncated:
 		setStatus(t.runInfo, nil, fmt.Sprintf(T("返回 %d 行（已达最多行数，其余未显示）"), len(res.Rows)))

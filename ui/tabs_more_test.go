@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -174,7 +175,7 @@ func TestAuthTab_RenameUser_NewNameWorksOverHTTPAndTakenNameRefused(t *testing.T
 		authorized bool
 	}{{"erp2", true}, {"erp", false}} {
 		_, body := h.get(h.addr(), "/?user="+tc.user+"&Access_token=erp-secret-1&QQ=10001&content=hi")
-		if refused := body["errcode"] == float64(app.CodeUnauthorized); refused == tc.authorized {
+		if refused := body["errcode"] == float64(model.CodeUnauthorized); refused == tc.authorized {
 			t.Errorf("sending as %s: %v, want authorized=%v", tc.user, body, tc.authorized)
 		}
 	}

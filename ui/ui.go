@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,6 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
 	"botgate/assets"
 )
 
@@ -225,11 +225,11 @@ func errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	var e *app.Error
+	var e *model.Error
 	if errors.As(err, &e) {
 		return e.Msg
 	}
-	return app.ErrorOf(err).Msg
+	return model.ErrorOf(err).Msg
 }
 
 // fieldErrors shows validation messages under the field they belong to.
@@ -265,7 +265,7 @@ func (f *fieldErrors) show(err error) {
 	if err == nil {
 		return
 	}
-	var e *app.Error
+	var e *model.Error
 	l := f.general
 	if errors.As(err, &e) {
 		if fl, ok := f.labels[e.Field]; ok {
@@ -329,7 +329,7 @@ func setStatus(l *widget.Label, err error, ok string) {
 }
 
 // notice is a message from the window itself, shown like a validation error.
-func notice(msg string) error { return &app.Error{Code: app.CodeInvalid, Msg: msg} }
+func notice(msg string) error { return &model.Error{Code: model.CodeInvalid, Msg: msg} }
 
 // deletion is what a list tab's 删除 button needs; the messages are passed
 // translated, question and done with a %s for the name.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"io"
@@ -342,7 +343,7 @@ func TestLogsTab_ShowsRequestMadeOverHTTP(t *testing.T) {
 			row = i
 		}
 	}
-	if l.reqCell(row, 2) != "nobody" || l.reqCell(row, 5) != strconv.Itoa(app.CodeUnauthorized) {
+	if l.reqCell(row, 2) != "nobody" || l.reqCell(row, 5) != strconv.Itoa(model.CodeUnauthorized) {
 		t.Fatalf("log row user=%q code=%q", l.reqCell(row, 2), l.reqCell(row, 5))
 	}
 	for c := range reqCols {

@@ -99,7 +99,21 @@ type Type struct {
 	SecretKeys    []string // keys masked in export and logs
 	Required      []string // keys that must not be empty
 	RatePerMinute int      // platform default when the channel's rate_per_minute is 0; 0 = unlimited
-	New           Factory
+	// ReplyRunes is the longest chat answer, in characters, the platform takes
+	// in one message; 0 = DefaultReplyRunes.
+	ReplyRunes int
+	New        Factory
+}
+
+// DefaultReplyRunes bounds a chat answer on a platform that states no limit.
+const DefaultReplyRunes = 1500
+
+// ReplyLimit is t's longest chat answer in characters.
+func (t Type) ReplyLimit() int {
+	if t.ReplyRunes > 0 {
+		return t.ReplyRunes
+	}
+	return DefaultReplyRunes
 }
 
 // Error is a delivery failure with a message an office admin can act on.

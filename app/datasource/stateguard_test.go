@@ -1,6 +1,7 @@
 package datasource_test
 
 import (
+	"botgate/model"
 	"context"
 	"database/sql"
 	"errors"
@@ -37,7 +38,7 @@ func stateDB(t *testing.T, dir string) string {
 	}
 	t.Cleanup(func() { db.Close() })
 	if err := db.Update(ctx, func(tx *storage.Tx) error {
-		return tx.UpsertUser(storage.User{Name: "admin", PasswordHash: secretHash, Roles: []string{"admin"}})
+		return tx.UpsertUser(model.User{Name: "admin", PasswordHash: secretHash, Roles: []string{"admin"}})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ package datasource_test
 // RunKeyword, Authenticate) against SQLite, PostgreSQL and MariaDB/MySQL.
 
 import (
+	"botgate/model"
 	"context"
 	"encoding/json"
 	"errors"
@@ -99,14 +100,14 @@ func newERP(t *testing.T, c dbCase) *erp {
 	return e
 }
 
-func (e *erp) run(t *testing.T, kw string, vars app.Vars) (*app.KeywordResult, error) {
+func (e *erp) run(t *testing.T, kw string, vars model.Vars) (*model.KeywordResult, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return e.app.RunKeyword(ctx, app.Caller{Name: "admin"}, kw, vars)
+	return e.app.RunKeyword(ctx, model.Caller{Name: "admin"}, kw, vars)
 }
 
-func (e *erp) mustRun(t *testing.T, kw string, vars app.Vars) *app.KeywordResult {
+func (e *erp) mustRun(t *testing.T, kw string, vars model.Vars) *model.KeywordResult {
 	t.Helper()
 	r, err := e.run(t, kw, vars)
 	if err != nil {
@@ -137,7 +138,7 @@ func (e *erp) count(t *testing.T) int64 {
 func TestSuite_Query_MapsTypesForERP(t *testing.T) {
 	forEachDB(t, func(t *testing.T, c dbCase) {
 		e := newERP(t, c)
-		r := e.mustRun(t, "员工", app.Vars{"qq": "10001", "1": "1"})
+		r := e.mustRun(t, "员工", model.Vars{"qq": "10001", "1": "1"})
 		wantCols := []string{"id", "name", "qq", "amount", "note", "born", "seen", "photo"}
 		if !reflect.DeepEqual(r.Columns, wantCols) {
 			t.Fatalf("columns = %v, want %v", r.Columns, wantCols)
@@ -179,7 +180,7 @@ func TestSuite_DecimalSum_IsExact(t *testing.T) {
 func TestSuite_EveryPlaceholder_BindsItsValue(t *testing.T) {
 	forEachDB(t, func(t *testing.T, c dbCase) {
 		e := newERP(t, c)
-		vars := app.Vars{"qq": "10001", "group": "群123", "user": "张三", "content": "内容 with 'quote'"}
+		vars := model.Vars{"qq": "10001", "group": "群123", "user": "张三", "content": "内容 with 'quote'"}
 		vars.SetArgs([]string{"一", "2", "3", "4", "5", "6", "7", "8", "九"})
 		r := e.mustRun(t, "占位符", vars)
 		want := []any{"10001", "群123", "张三", "内容 with 'quote'", "一", "2", "3", "4", "5", "6", "7", "8", "九", "[一-九]"}
@@ -206,7 +207,7 @@ func TestSuite_InjectionAttempts_AreInert(t *testing.T) {
 		for _, a := range attacks {
 			a = strings.ReplaceAll(a, "%s", e.staff)
 			for _, kw := range []string{"名字", "按名"} {
-				r, err := e.run(t, kw, app.Vars{"1": a})
+				r, err := e.run(t, kw, model.Vars{"1": a})
 				if err != nil {
 					t.Fatalf("%s(%q): %v", kw, a, err)
 				}
@@ -217,10 +218,10 @@ func TestSuite_InjectionAttempts_AreInert(t *testing.T) {
 		}
 		// The hostile text is stored and read back byte for byte.
 		hostile := "x'); DROP TABLE " + e.staff + "; -- \\ \" `"
-		if r := e.mustRun(t, "加", app.Vars{"1": "50", "2": hostile, "qq": "1", "3": "1.00", "4": "n", "5": "2024-01-01", "6": "2024-01-01 00:00:00"}); r.Affected != 1 {
+		if r := e.mustRun(t, "加", model.Vars{"1": "50", "2": hostile, "qq": "1", "3": "1.00", "4": "n", "5": "2024-01-01", "6": "2024-01-01 00:00:00"}); r.Affected != 1 {
 			t.Fatalf("insert affected %d", r.Affected)
 		}
-		r := e.mustRun(t, "名字", app.Vars{"1": hostile})
+		r := e.mustRun(t, "名字", model.Vars{"1": hostile})
 		if len(r.Rows) != 1 || r.Rows[0][1] != hostile {
 			t.Fatalf("hostile name read back as %#v", r.Rows)
 		}
@@ -233,28 +234,28 @@ func TestSuite_InjectionAttempts_AreInert(t *testing.T) {
 func TestSuite_InsertAndUpdate_WriteExactly(t *testing.T) {
 	forEachDB(t, func(t *testing.T, c dbCase) {
 		e := newERP(t, c)
-		r := e.mustRun(t, "加", app.Vars{"1": "10", "2": "王五·仓库", "qq": "123456789012", "3": "99999999999999.99",
+		r := e.mustRun(t, "加", model.Vars{"1": "10", "2": "王五·仓库", "qq": "123456789012", "3": "99999999999999.99",
 			"4": "备注：含\"引号\"和\n换行", "5": "2023-12-31", "6": "2023-12-31 23:59:58"})
 		if r.Affected != 1 {
 			t.Fatalf("insert affected %d, want 1", r.Affected)
 		}
-		if r := e.mustRun(t, "改", app.Vars{"1": "10", "2": "0.01"}); r.Affected != 1 {
+		if r := e.mustRun(t, "改", model.Vars{"1": "10", "2": "0.01"}); r.Affected != 1 {
 			t.Fatalf("update affected %d, want 1", r.Affected)
 		}
 		// Setting the value it already has still counts the row (MySQL: CLIENT_FOUND_ROWS).
-		if r := e.mustRun(t, "改", app.Vars{"1": "10", "2": "0.01"}); r.Affected != 1 {
+		if r := e.mustRun(t, "改", model.Vars{"1": "10", "2": "0.01"}); r.Affected != 1 {
 			t.Fatalf("same-value update affected %d, want 1", r.Affected)
 		}
-		if r := e.mustRun(t, "改", app.Vars{"1": "999", "2": "1"}); r.Affected != 0 {
+		if r := e.mustRun(t, "改", model.Vars{"1": "999", "2": "1"}); r.Affected != 0 {
 			t.Fatalf("update of a missing row affected %d", r.Affected)
 		}
-		got := e.mustRun(t, "员工", app.Vars{"qq": "123456789012", "1": "-1"})
+		got := e.mustRun(t, "员工", model.Vars{"qq": "123456789012", "1": "-1"})
 		want := [][]any{{int64(10), "王五·仓库", int64(123456789012), "0.01", "备注：含\"引号\"和\n换行", "2023-12-31", "2023-12-31T23:59:58", nil}}
 		if !reflect.DeepEqual(got.Rows, want) {
 			t.Fatalf("rows = %#v, want %#v", got.Rows, want)
 		}
-		e.mustRun(t, "改", app.Vars{"1": "10", "2": "99999999999999.99"})
-		if got := e.mustRun(t, "员工", app.Vars{"qq": "123456789012", "1": "-1"}).Rows[0][3]; got != "99999999999999.99" {
+		e.mustRun(t, "改", model.Vars{"1": "10", "2": "99999999999999.99"})
+		if got := e.mustRun(t, "员工", model.Vars{"qq": "123456789012", "1": "-1"}).Rows[0][3]; got != "99999999999999.99" {
 			t.Fatalf("amount = %#v after update, want exact 99999999999999.99", got)
 		}
 	})
@@ -268,8 +269,8 @@ func TestSuite_QueryTemplate_CannotWrite(t *testing.T) {
 			// SQLite: no SELECT writes; the query path below is the proof.
 		} else if _, err := e.run(t, "偷改", nil); err == nil {
 			t.Fatalf("a writing query template ran")
-		} else if app.ErrorOf(err).Code != app.CodeQueryFailed {
-			t.Fatalf("error = %v, want code %d", err, app.CodeQueryFailed)
+		} else if model.ErrorOf(err).Code != model.CodeQueryFailed {
+			t.Fatalf("error = %v, want code %d", err, model.CodeQueryFailed)
 		}
 		// Through the data source: plain writes sent down the query path.
 		for _, q := range []string{
@@ -296,8 +297,8 @@ func TestSuite_SlowQuery_TimesOutAndServerStops(t *testing.T) {
 		start := time.Now()
 		_, err := e.run(t, "慢", nil)
 		elapsed := time.Since(start)
-		if app.ErrorOf(err).Code != app.CodeQueryTimeout {
-			t.Fatalf("err = %v, want code %d (timeout)", err, app.CodeQueryTimeout)
+		if model.ErrorOf(err).Code != model.CodeQueryTimeout {
+			t.Fatalf("err = %v, want code %d (timeout)", err, model.CodeQueryTimeout)
 		}
 		if elapsed > 2*time.Second {
 			t.Fatalf("timeout of 300ms took %v", elapsed)
@@ -307,7 +308,7 @@ func TestSuite_SlowQuery_TimesOutAndServerStops(t *testing.T) {
 			waitServerIdle(t, e, "slow_"+e.staff)
 		}
 		// The pool is still usable after the cancel.
-		if r := e.mustRun(t, "员工", app.Vars{"1": "1"}); len(r.Rows) != 1 {
+		if r := e.mustRun(t, "员工", model.Vars{"1": "1"}); len(r.Rows) != 1 {
 			t.Fatalf("after timeout: %v", r.Rows)
 		}
 	})
@@ -378,8 +379,8 @@ func TestSuite_SQLAuth_ChecksERPUserTable(t *testing.T) {
 				if tc.ok && err != nil {
 					t.Fatalf("rejected: %v (%v)", err, errors.Unwrap(err))
 				}
-				if !tc.ok && app.ErrorOf(err).Code != app.CodeUnauthorized {
-					t.Fatalf("err = %v, want code %d", err, app.CodeUnauthorized)
+				if !tc.ok && model.ErrorOf(err).Code != model.CodeUnauthorized {
+					t.Fatalf("err = %v, want code %d", err, model.CodeUnauthorized)
 				}
 			})
 		}

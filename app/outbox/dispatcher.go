@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"botgate/model"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,7 +15,7 @@ import (
 
 // Store is the part of the state database the dispatcher needs.
 type Store interface {
-	PendingMessages(ctx context.Context, afterID int64, limit int) ([]storage.Message, error)
+	PendingMessages(ctx context.Context, afterID int64, limit int) ([]model.Message, error)
 	RecordOutcomes(ctx context.Context, outs []storage.Outcome) error
 }
 
@@ -267,7 +268,7 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 	}
 }
 
-func recipient(m storage.Message) string {
+func recipient(m model.Message) string {
 	return m.Channel + "\x00" + m.TargetKind + "\x00" + m.Target
 }
 
@@ -281,7 +282,7 @@ func (d *Dispatcher) fill(ctx, sends context.Context) time.Time {
 	}
 	now := d.cfg.Now()
 	state := map[string]int{} // recipient -> 0 blocked, else index+1 into batches
-	var batches [][]storage.Message
+	var batches [][]model.Message
 	var next time.Time
 	var after int64
 	// Scan a bounded number of pending rows per round; a huge backlog for one
@@ -315,7 +316,7 @@ func (d *Dispatcher) fill(ctx, sends context.Context) time.Time {
 				continue
 			}
 			if len(batches) < free {
-				batches = append(batches, []storage.Message{m})
+				batches = append(batches, []model.Message{m})
 				state[key] = len(batches)
 			}
 		}
@@ -342,11 +343,11 @@ func (d *Dispatcher) fill(ctx, sends context.Context) time.Time {
 // work delivers one recipient's batch in order, reporting each outcome as it
 // happens; at the first failure, or at a stop (ctx done), it hands the rest
 // back untried.
-func (d *Dispatcher) work(ctx, sends context.Context, batch []storage.Message) {
+func (d *Dispatcher) work(ctx, sends context.Context, batch []model.Message) {
 	defer d.wg.Done()
 	for i, m := range batch {
 		o, tried := d.attempt(ctx, sends, m)
-		if tried && (o.Status == storage.StatusDelivered || o.Status == storage.StatusFailed) {
+		if tried && (o.Status == model.StatusDelivered || o.Status == model.StatusFailed) {
 			d.results <- result{out: &o}
 			continue
 		}
@@ -366,7 +367,7 @@ func (d *Dispatcher) work(ctx, sends context.Context, batch []storage.Message) {
 // attempt sends m once. tried is false when a stop came before the send
 // began: m is left as it was, to be sent at the next start. Sends run on
 // sends, which a stop cancels only once the grace is over.
-func (d *Dispatcher) attempt(ctx, sends context.Context, m storage.Message) (o storage.Outcome, tried bool) {
+func (d *Dispatcher) attempt(ctx, sends context.Context, m model.Message) (o storage.Outcome, tried bool) {
 	if ctx.Err() != nil {
 		return o, false
 	}
@@ -389,30 +390,30 @@ func (d *Dispatcher) attempt(ctx, sends context.Context, m storage.Message) (o s
 	err = route.Channel.Send(actx, channel.Message{ID: m.ID, Kind: m.TargetKind, To: m.Target, Content: m.Content})
 	switch {
 	case err == nil:
-		return storage.Outcome{ID: m.ID, Status: storage.StatusDelivered, NextAttemptAt: m.NextAttemptAt}, true
+		return storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt}, true
 	case sends.Err() != nil:
 		// The stop grace ran out mid-send: the platform may have taken it.
 		// Keep it queued (at least once) and say so.
-		return storage.Outcome{ID: m.ID, Status: storage.StatusQueued, LastError: UnknownAtStop, NextAttemptAt: d.cfg.Now()}, true
+		return storage.Outcome{ID: m.ID, Status: model.StatusQueued, LastError: UnknownAtStop, NextAttemptAt: d.cfg.Now()}, true
 	}
 	return d.failure(m, err), true
 }
 
 // failure decides between a retry later and a final failure.
-func (d *Dispatcher) failure(m storage.Message, err error) storage.Outcome {
+func (d *Dispatcher) failure(m model.Message, err error) storage.Outcome {
 	now := d.cfg.Now()
 	text := channel.Describe(err)
 	if channel.IsPermanent(err) {
 		d.cfg.Log.Warn("outbox: message failed permanently", "id", m.ID, "channel", m.Channel, "err", text)
-		return storage.Outcome{ID: m.ID, Status: storage.StatusFailed, LastError: text, NextAttemptAt: now}
+		return storage.Outcome{ID: m.ID, Status: model.StatusFailed, LastError: text, NextAttemptAt: now}
 	}
 	retry := now.Add(Backoff(d.cfg.BackoffBase, d.cfg.BackoffMax, m.Attempts, rand.Float64()))
 	if retry.Sub(m.CreatedAt) > d.cfg.RetryWindow {
 		d.cfg.Log.Warn("outbox: message failed after retry window", "id", m.ID, "attempts", m.Attempts, "err", text)
-		return storage.Outcome{ID: m.ID, Status: storage.StatusFailed, LastError: fmt.Sprintf("已重试 %d 次仍失败：%s", m.Attempts, text), NextAttemptAt: now}
+		return storage.Outcome{ID: m.ID, Status: model.StatusFailed, LastError: fmt.Sprintf("已重试 %d 次仍失败：%s", m.Attempts, text), NextAttemptAt: now}
 	}
 	d.cfg.Log.Info("outbox: attempt failed, will retry", "id", m.ID, "attempts", m.Attempts, "retry_at", retry.Format(time.TimeOnly), "err", text)
-	return storage.Outcome{ID: m.ID, Status: storage.StatusQueued, LastError: text, NextAttemptAt: retry}
+	return storage.Outcome{ID: m.ID, Status: model.StatusQueued, LastError: text, NextAttemptAt: retry}
 }
 
 // Backoff is the delay before retry number attempts (1-based): base doubled each

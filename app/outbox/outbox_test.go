@@ -1,6 +1,7 @@
 package outbox_test
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -92,7 +93,7 @@ func TestOutage_NothingLost_OrderPerRecipientKept_BackoffVisible(t *testing.T) {
 	var ids []int64
 	for i := 0; i < 30; i++ {
 		to := recipients[i%len(recipients)]
-		e, err := q.Add(context.Background(), storage.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: to, Content: fmt.Sprintf("%s-%02d", to, i)})
+		e, err := q.Add(context.Background(), model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: to, Content: fmt.Sprintf("%s-%02d", to, i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,11 +114,11 @@ func TestOutage_NothingLost_OrderPerRecipientKept_BackoffVisible(t *testing.T) {
 	// The first message of each recipient was attempted during the outage: its
 	// attempts and last error show the backoff. Outcomes are recorded in
 	// batches just after delivery, so wait for the record.
-	var first storage.Message
+	var first model.Message
 	waitFor(t, "the first delivery recorded", func() bool {
 		var err error
 		first, err = db.Message(context.Background(), ids[0])
-		return err == nil && first.Status == storage.StatusDelivered
+		return err == nil && first.Status == model.StatusDelivered
 	})
 	if first.Attempts < 2 || first.LastError == "" {
 		t.Fatalf("first message after outage: %+v", first)
@@ -129,13 +130,13 @@ func TestPermanentFailure_FailsAtOnceAndDoesNotBlockOthers(t *testing.T) {
 	ch := &fakeChannel{failWith: channel.Permanentf(nil, "接收者不存在"), failUntil: time.Now().Add(time.Hour)}
 	q, stop := run(t, db, ch, outbox.Config{BackoffBase: 10 * time.Millisecond})
 	defer stop()
-	e, err := q.Add(context.Background(), storage.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: "x"})
+	e, err := q.Add(context.Background(), model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "failed", func() bool {
 		m, _ := db.Message(context.Background(), e.ID)
-		return m.Status == storage.StatusFailed
+		return m.Status == model.StatusFailed
 	})
 	m, _ := db.Message(context.Background(), e.ID)
 	if m.Attempts != 1 || m.LastError != "接收者不存在" {
@@ -148,10 +149,10 @@ func TestRetryWindow_EndsInFailedWithLastError(t *testing.T) {
 	ch := &fakeChannel{failWith: channel.Transientf(errors.New("timeout"), "平台没有响应"), failUntil: time.Now().Add(time.Hour)}
 	q, stop := run(t, db, ch, outbox.Config{BackoffBase: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, RetryWindow: 150 * time.Millisecond})
 	defer stop()
-	e, _ := q.Add(context.Background(), storage.NewMessage{Channel: "qq", TargetKind: channel.Group, Target: "9", Content: "x"})
+	e, _ := q.Add(context.Background(), model.NewMessage{Channel: "qq", TargetKind: channel.Group, Target: "9", Content: "x"})
 	waitFor(t, "failed after window", func() bool {
 		m, _ := db.Message(context.Background(), e.ID)
-		return m.Status == storage.StatusFailed
+		return m.Status == model.StatusFailed
 	})
 	m, _ := db.Message(context.Background(), e.ID)
 	if m.Attempts < 3 {
@@ -169,20 +170,20 @@ func TestUnknownChannel_WaitsAndDeliversOnceItExists(t *testing.T) {
 	ch := &fakeChannel{}
 	q, stop := run(t, db, ch, outbox.Config{BackoffBase: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond})
 	defer stop()
-	e, _ := q.Add(context.Background(), storage.NewMessage{Channel: "gone", TargetKind: channel.Private, Target: "1", Content: "x"})
+	e, _ := q.Add(context.Background(), model.NewMessage{Channel: "gone", TargetKind: channel.Private, Target: "1", Content: "x"})
 	waitFor(t, "a failed attempt", func() bool {
 		m, _ := db.Message(context.Background(), e.ID)
 		return m.Attempts >= 2
 	})
 	m, _ := db.Message(context.Background(), e.ID)
-	if m.Status == storage.StatusFailed || m.Status == storage.StatusDelivered {
+	if m.Status == model.StatusFailed || m.Status == model.StatusDelivered {
 		t.Fatalf("message to a missing channel must wait, got %s", m.Status)
 	}
 }
 
 func TestRestart_ResumesQueuedMessagesInOrder(t *testing.T) {
 	db := openDB(t)
-	res, err := db.Enqueue(context.Background(), []storage.NewMessage{
+	res, err := db.Enqueue(context.Background(), []model.NewMessage{
 		{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: "a"},
 		{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: "b"},
 	})
@@ -190,7 +191,7 @@ func TestRestart_ResumesQueuedMessagesInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As if an earlier run had tried the first message and then stopped.
-	if err := db.RecordOutcomes(context.Background(), []storage.Outcome{{ID: res[0].ID, Status: storage.StatusQueued, LastError: "平台没有响应", NextAttemptAt: time.Now()}}); err != nil {
+	if err := db.RecordOutcomes(context.Background(), []storage.Outcome{{ID: res[0].ID, Status: model.StatusQueued, LastError: "平台没有响应", NextAttemptAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	ch := &fakeChannel{}
@@ -207,7 +208,7 @@ func TestIdempotencyKey_ReturnsTheFirstMessage(t *testing.T) {
 	db := openDB(t)
 	q, stop := run(t, db, &fakeChannel{}, outbox.Config{})
 	defer stop()
-	m := storage.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: "x", APIUser: "erp", IdemKey: "order-17"}
+	m := model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: "x", APIUser: "erp", IdemKey: "order-17"}
 	a, err := q.Add(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +257,7 @@ func BenchmarkQueueAdd(b *testing.B) {
 	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := q.Add(context.Background(), storage.NewMessage{Channel: "qq", TargetKind: "private", Target: "1", Content: "bench"}); err != nil {
+			if _, err := q.Add(context.Background(), model.NewMessage{Channel: "qq", TargetKind: "private", Target: "1", Content: "bench"}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -4,10 +4,9 @@
 package outbox
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
-
-	"botgate/storage"
 )
 
 // ErrClosed is returned by Add after Close.
@@ -15,17 +14,17 @@ var ErrClosed = errors.New("outbox closed")
 
 // Enqueuer is the part of the store the queue needs.
 type Enqueuer interface {
-	Enqueue(ctx context.Context, msgs []storage.NewMessage) ([]storage.Enqueued, error)
+	Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enqueued, error)
 }
 
 type addReq struct {
 	ctx  context.Context
-	msg  storage.NewMessage
+	msg  model.NewMessage
 	done chan addRes
 }
 
 type addRes struct {
-	e   storage.Enqueued
+	e   model.Enqueued
 	err error
 }
 
@@ -49,14 +48,14 @@ func NewQueue(store Enqueuer, added func()) *Queue {
 }
 
 // Add queues m durably; when it returns without error the message is committed.
-func (q *Queue) Add(ctx context.Context, m storage.NewMessage) (storage.Enqueued, error) {
+func (q *Queue) Add(ctx context.Context, m model.NewMessage) (model.Enqueued, error) {
 	r := addReq{ctx: ctx, msg: m, done: make(chan addRes, 1)}
 	select {
 	case q.reqs <- r:
 	case <-q.stop:
-		return storage.Enqueued{}, ErrClosed
+		return model.Enqueued{}, ErrClosed
 	case <-ctx.Done():
-		return storage.Enqueued{}, ctx.Err()
+		return model.Enqueued{}, ctx.Err()
 	}
 	// Once handed over, wait for the commit even if the client went away:
 	// the answer must match what is on disk.
@@ -98,7 +97,7 @@ func (q *Queue) loop() {
 }
 
 func (q *Queue) commit(batch []addReq) {
-	msgs := make([]storage.NewMessage, len(batch))
+	msgs := make([]model.NewMessage, len(batch))
 	for i, r := range batch {
 		msgs[i] = r.msg
 	}

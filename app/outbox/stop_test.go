@@ -1,6 +1,7 @@
 package outbox_test
 
 import (
+	"botgate/model"
 	"context"
 	"sync"
 	"testing"
@@ -71,9 +72,9 @@ func dispatching(t *testing.T, db *storage.DB, route outbox.Route, cfg outbox.Co
 
 func enqueue(t *testing.T, db *storage.DB, contents ...string) []int64 {
 	t.Helper()
-	var msgs []storage.NewMessage
+	var msgs []model.NewMessage
 	for _, c := range contents {
-		msgs = append(msgs, storage.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1001", Content: c})
+		msgs = append(msgs, model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1001", Content: c})
 	}
 	res, err := db.Enqueue(context.Background(), msgs)
 	if err != nil {
@@ -86,7 +87,7 @@ func enqueue(t *testing.T, db *storage.DB, contents ...string) []int64 {
 	return ids
 }
 
-func message(t *testing.T, db *storage.DB, id int64) storage.Message {
+func message(t *testing.T, db *storage.DB, id int64) model.Message {
 	t.Helper()
 	m, err := db.Message(context.Background(), id)
 	if err != nil {
@@ -127,20 +128,20 @@ func TestStop_SendFinishingInGrace_RecordedDeliveredAndNotSentAgain(t *testing.T
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stop did not end once the send in flight finished")
 	}
-	if m := message(t, db, ids[0]); m.Status != storage.StatusDelivered || m.Attempts != 1 {
+	if m := message(t, db, ids[0]); m.Status != model.StatusDelivered || m.Attempts != 1 {
 		t.Fatalf("a1 after the stop: status %s, %d attempts; want delivered after 1", m.Status, m.Attempts)
 	}
 	// a2 was next in the worker's batch: a stopping dispatcher must not begin it.
 	if n := ch.count("a2"); n != 0 {
 		t.Fatalf("a2 was sent %d times during the stop", n)
 	}
-	if m := message(t, db, ids[1]); m.Status != storage.StatusQueued || m.Attempts != 0 || m.LastError != "" {
+	if m := message(t, db, ids[1]); m.Status != model.StatusQueued || m.Attempts != 0 || m.LastError != "" {
 		t.Fatalf("a2 after the stop: %+v; want queued and untouched", m)
 	}
 
 	// Restart on the same database: only a2 is owed.
 	dispatching(t, db, outbox.Route{Channel: ch}, outbox.Config{})
-	waitFor(t, "a2 delivered after the restart", func() bool { return message(t, db, ids[1]).Status == storage.StatusDelivered })
+	waitFor(t, "a2 delivered after the restart", func() bool { return message(t, db, ids[1]).Status == model.StatusDelivered })
 	time.Sleep(50 * time.Millisecond) // room for a wrong re-send of a1
 	if a1, a2 := ch.count("a1"), ch.count("a2"); a1 != 1 || a2 != 1 {
 		t.Fatalf("sends across the clean stop: a1 %d, a2 %d; want exactly 1 each", a1, a2)
@@ -161,7 +162,7 @@ func TestStop_SendOutlivingGrace_CancelledAndRecordedUnknown(t *testing.T) {
 		t.Fatalf("stop took %s; the send in flight is owed a grace of %s and no more", took, grace)
 	}
 	m := message(t, db, ids[0])
-	if m.Status != storage.StatusQueued || m.Attempts != 1 || m.LastError != outbox.UnknownAtStop {
+	if m.Status != model.StatusQueued || m.Attempts != 1 || m.LastError != outbox.UnknownAtStop {
 		t.Fatalf("b1 after the grace ran out: status %s, %d attempts, last error %q; want queued, 1, %q",
 			m.Status, m.Attempts, m.LastError, outbox.UnknownAtStop)
 	}
@@ -169,7 +170,7 @@ func TestStop_SendOutlivingGrace_CancelledAndRecordedUnknown(t *testing.T) {
 	// Its outcome is unknown, so the next start sends it again (at least once).
 	close(ch.release)
 	dispatching(t, db, outbox.Route{Channel: ch}, outbox.Config{})
-	waitFor(t, "b1 delivered after the restart", func() bool { return message(t, db, ids[0]).Status == storage.StatusDelivered })
+	waitFor(t, "b1 delivered after the restart", func() bool { return message(t, db, ids[0]).Status == model.StatusDelivered })
 	if n := ch.count("b1"); n != 2 {
 		t.Fatalf("b1 sent %d times; want 2 (the unknown attempt and the retry)", n)
 	}
@@ -194,7 +195,7 @@ func TestStop_WaitingForRateLimit_EndsAtOnceUntried(t *testing.T) {
 	if n := ch.count("c1"); n != 0 {
 		t.Fatalf("c1 was sent %d times", n)
 	}
-	if m := message(t, db, ids[0]); m.Status != storage.StatusQueued || m.Attempts != 0 || m.LastError != "" {
+	if m := message(t, db, ids[0]); m.Status != model.StatusQueued || m.Attempts != 0 || m.LastError != "" {
 		t.Fatalf("c1 after the stop: %+v; want queued and untouched", m)
 	}
 }

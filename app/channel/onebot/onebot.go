@@ -22,6 +22,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"access_token", "secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 60,
+	ReplyRunes:    3000, // QQ takes a few thousand characters in one message
 	New:           New,
 }
 

@@ -28,6 +28,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 20,
+	ReplyRunes:    1000, // WebQQ cuts long texts
 	New:           New,
 }
 

@@ -1,4 +1,4 @@
-package app
+package model
 
 import (
 	"errors"
@@ -56,8 +56,8 @@ func Errorf(code int, format string, args ...any) *Error {
 	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
-// invalid is a configuration error on one field.
-func invalid(field, format string, args ...any) *Error {
+// Invalid is a configuration error on one field.
+func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeInvalid, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 

@@ -1,0 +1,96 @@
+package channel
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Inbound chat is a capability of a connector (DESIGN.md "Inbound chat is a
+// channel capability"): a platform pushes messages to BotGate (Webhook), or
+// BotGate keeps a connection open to it (Listener). Either way each message
+// becomes one Incoming, goes to the same Answerer, and the answer goes back the
+// platform's way. Platform code lives in the connector's package only.
+
+// Incoming is one chat message from a platform, markup removed.
+type Incoming struct {
+	Channel    string // the channel's name
+	ID         string // the platform's message id; empty when it sends none (not de-duplicated)
+	Sender     string // the sender's id (QQ number, wxid, userid...): {{来源QQ}}
+	SenderName string
+	Group      string // the group's id; empty in a private chat: {{群号}}
+	Text       string
+	// ReplyQQ and ReplyGroup address a late answer sent through the outbox;
+	// empty means Sender and Group (Openqq needs its "id:"/"gid:" forms when a
+	// report carries session ids only).
+	ReplyQQ, ReplyGroup string
+}
+
+// Answer is what the answerer says to one Incoming.
+type Answer struct {
+	Reply   string // the text to send back right away; empty = say nothing
+	Keyword string // the keyword the message named, for the request log; empty for chatter
+}
+
+// Answerer answers chat messages: keyword, permissions, rate limit, reply
+// rendering and the inbound log are its business, not the connector's.
+type Answerer interface {
+	Answer(ctx context.Context, in Incoming) Answer
+}
+
+// WebhookRequest is one HTTP push from a platform, already read: connectors
+// verify and parse it without touching net/http's server types.
+type WebhookRequest struct {
+	Channel string // the channel's name (the path's last element)
+	Method  string
+	Header  http.Header
+	Query   url.Values
+	Remote  string // the caller's IP address
+	Body    []byte
+}
+
+// WebhookResponse is what BotGate answers the platform. A nil Body is an
+// empty reply (204), which every platform takes as "nothing to do".
+type WebhookResponse struct {
+	Status  int // 0: 200 with a Body, 204 without
+	Body    any // encoded as JSON, unless it is a []byte or string (sent as it is)
+	Keyword string
+}
+
+// WebhookError refuses a push: the HTTP status platforms look at, an errcode
+// and a Chinese message for whoever reads the platform's log.
+type WebhookError struct {
+	Status int
+	Code   int
+	Msg    string
+}
+
+func (e *WebhookError) Error() string { return e.Msg }
+
+// Webhook is implemented by connectors whose platform pushes chat messages to
+// POST (or GET, for URL verification) /webhook/{channel}.
+type Webhook interface {
+	HandleWebhook(ctx context.Context, req WebhookRequest, a Answerer) (WebhookResponse, error)
+}
+
+// ListenerState is what the window shows for a listener.
+type ListenerState struct {
+	Connected bool
+	Err       string // why it is not connected (Chinese); empty while connected
+	Since     time.Time
+}
+
+// Inbox is where a listener delivers what it hears and reports its state.
+type Inbox interface {
+	Answerer
+	SetState(ListenerState)
+}
+
+// Listener is implemented by connectors that open and keep a connection to
+// their platform (WebSocket, stream). Listen runs until ctx ends, reconnecting
+// with backoff (at most 30 s between tries); the server starts and stops it
+// with the HTTP server.
+type Listener interface {
+	Listen(ctx context.Context, in Inbox) error
+}

@@ -1,0 +1,41 @@
+package model
+
+// Template kinds.
+const (
+	KindQuery  = "query"  // 交互查询
+	KindInsert = "insert" // 填报表单
+	KindUpdate = "update" // 修改表单
+)
+
+// Vars are a template's placeholder values by canonical name: "qq", "group",
+// "user", "content", "1".."9".
+type Vars map[string]string
+
+// SetArgs sets {{1}}..{{9}} from args (extra arguments are ignored).
+func (v Vars) SetArgs(args []string) {
+	for i, s := range args {
+		if i >= 9 {
+			break
+		}
+		v[string(rune('1'+i))] = s
+	}
+}
+
+// Caller is who runs a template or sends: an API user (verified) or a chat sender.
+type Caller struct {
+	Name  string   // API user name ("" for chat senders)
+	Roles []string // from the API user record
+	Chat  bool     // the request came from chat (only "chat" templates answer)
+	// Sender is the chat sender's id (QQ number, wxid...); a template's users
+	// list may name it to let that person use the template from chat.
+	Sender string
+}
+
+// KeywordResult is a template's outcome.
+type KeywordResult struct {
+	Kind      string
+	Columns   []string
+	Rows      [][]any
+	Truncated bool
+	Affected  int64
+}

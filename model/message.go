@@ -1,0 +1,49 @@
+package model
+
+import "time"
+
+// Message statuses.
+const (
+	StatusQueued    = "queued"
+	StatusSending   = "sending"
+	StatusDelivered = "delivered"
+	StatusFailed    = "failed"
+)
+
+// NewMessage is a send to be queued.
+type NewMessage struct {
+	Channel    string
+	TargetKind string // "private" or "group"
+	Target     string
+	Content    string
+	APIUser    string
+	IdemKey    string // empty: no idempotency
+}
+
+// Enqueued tells the caller which row holds its message.
+type Enqueued struct {
+	ID       int64
+	Existing bool // the Idempotency-Key was seen before; ID is the earlier message
+}
+
+// Message is one outbox row.
+type Message struct {
+	ID            int64
+	Channel       string
+	TargetKind    string
+	Target        string
+	Content       string
+	Status        string
+	Attempts      int
+	LastError     string
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
+	DeliveredAt   time.Time // zero until delivered
+	APIUser       string
+}
+
+// MessageFilter selects rows for the log view.
+type MessageFilter struct {
+	Status string // empty: any
+	Limit  int
+}
