@@ -31,6 +31,9 @@ type Incoming struct {
 type Answer struct {
 	Reply   string // the text to send back right away; empty = say nothing
 	Keyword string // the keyword the message named, for the request log; empty for chatter
+	// Duplicate is set when the message's ID was answered lately (a
+	// platform's retry, a replayed push): Reply is empty.
+	Duplicate bool
 }
 
 // Answerer answers chat messages: keyword, permissions, rate limit, reply
@@ -51,11 +54,12 @@ type WebhookRequest struct {
 }
 
 // WebhookResponse is what BotGate answers the platform. A nil Body is an
-// empty reply (204), which every platform takes as "nothing to do".
+// empty reply (204), which every platform takes as "nothing to do". The
+// request log learns the keyword from the Answerer the webhook passes, so a
+// connector need not report it.
 type WebhookResponse struct {
-	Status  int // 0: 200 with a Body, 204 without
-	Body    any // encoded as JSON, unless it is a []byte or string (sent as it is)
-	Keyword string
+	Status int // 0: 200 with a Body, 204 without
+	Body   any // encoded as JSON, unless it is a []byte or string (sent as it is)
 }
 
 // WebhookError refuses a push: the HTTP status platforms look at, an errcode

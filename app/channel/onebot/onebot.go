@@ -30,6 +30,7 @@ var Type = channel.Type{
 type Connector struct {
 	base   string
 	token  string
+	secret string // verifies the events NapCat/LLBot post (webhook.go)
 	client *http.Client
 }
 
@@ -49,7 +50,7 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 		return nil, &channel.Error{Permanent: true, Msg: "OneBot 通道的 url 必须以 http:// 或 https:// 开头"}
 	}
-	return &Connector{base: base, token: cfg.Values["access_token"], client: deps.HTTP}, nil
+	return &Connector{base: base, token: cfg.Values["access_token"], secret: cfg.Values["secret"], client: deps.HTTP}, nil
 }
 
 // reply is OneBot v11's response envelope.

@@ -20,7 +20,8 @@ import (
 //
 // secret is not sent to Openqq: Mojo-Webqq cannot sign its post_api reports,
 // so the admin appends ?secret=... to the post_api URL and the webhook
-// compares it; without one only reports from this computer are accepted.
+// (webhook.go) compares it; without one only reports from this computer are
+// accepted.
 var Type = channel.Type{
 	Name:          "openqq",
 	Title:         "QQ (Mojo-Webqq Openqq)",
@@ -37,6 +38,7 @@ const platform = "Openqq"
 // Connector is one Openqq HTTP listener.
 type Connector struct {
 	base   string
+	secret string
 	client *http.Client
 }
 
@@ -53,7 +55,7 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{base: strings.TrimSuffix(base, "/openqq"), client: deps.HTTP}, nil
+	return &Connector{base: strings.TrimSuffix(base, "/openqq"), secret: cfg.Values["secret"], client: deps.HTTP}, nil
 }
 
 // target is where a message goes: the API path and its id parameter.
