@@ -48,6 +48,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
+// writeText sends b as it is (a platform's URL check wants its echo back
+// byte for byte).
+func writeText(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
 func errorBody(code int, msg string) map[string]any {
 	return map[string]any{"errcode": code, "errmsg": msg}
 }

@@ -506,7 +506,7 @@ func TestWebhook_SlowAnswer_GoesThroughTheChannelsNormalSend(t *testing.T) {
 	a, _ := openHookApp(t)
 	chat := a.NewChat(app.ChatConfig{QuickTimeout: 5 * time.Millisecond})
 	mux := http.NewServeMux()
-	mux.Handle("POST /webhook/{channel}", apiserver.NewWebhook(a, chat, hookLog()))
+	mux.Handle("POST /webhook/{channel}", apiserver.NewWebhook(a, app.ChatAnswerer(chat), hookLog()))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

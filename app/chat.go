@@ -5,7 +5,6 @@ import (
 	"botgate/model"
 	"context"
 	"fmt"
-	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,18 +126,6 @@ func (a *App) NewChat(cfg ChatConfig) *Chat {
 
 // Wait blocks until every late answer has been queued or given up on.
 func (c *Chat) Wait() { c.wg.Wait() }
-
-// ChatChannel returns a channel's saved configuration (type, config keys such
-// as the webhook secret, enabled) for the webhook to check an event against.
-func (a *App) ChatChannel(name string) (model.Channel, bool) {
-	lc := a.state.Load().channels[name]
-	if lc == nil {
-		return model.Channel{}, false
-	}
-	cfg := lc.cfg
-	cfg.Config = maps.Clone(cfg.Config)
-	return cfg, true
-}
 
 // InboundLogs lists chat messages that named a keyword, newest first (GUI 日志).
 func (a *App) InboundLogs(ctx context.Context, f model.InboundFilter) ([]model.Inbound, error) {

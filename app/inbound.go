@@ -1,0 +1,97 @@
+package app
+
+import (
+	"botgate/app/channel"
+	"botgate/model"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+)
+
+// Inbound chat as the HTTP server sees it: the connector that takes a
+// channel's webhook pushes, and the answerer they go to.
+
+// Webhook returns the live connector of channel name when its platform pushes
+// chat messages to BotGate. An unknown or disabled channel, or one whose type
+// takes no webhook, is a *model.Error (errcode 4041) saying what to fix.
+func (a *App) Webhook(name string) (channel.Webhook, error) {
+	lc := a.state.Load().channels[name]
+	switch {
+	case lc == nil:
+		return nil, model.Errorf(model.CodeNoChannel, "通道“%s”不存在：上报地址应为 /webhook/<通道名称>，请核对通道名称", name)
+	case !lc.cfg.Enabled:
+		return nil, model.Errorf(model.CodeNoChannel, "通道“%s”已停用，请在“通道”中启用后再上报", name)
+	}
+	notChat := model.Errorf(model.CodeNoChannel, "通道“%s”的类型 %s 不接收聊天消息；聊天查询支持 %s 通道", name, lc.cfg.Type, joinAnd(webhookTypes()))
+	t, ok := channelType(lc.cfg.Type)
+	if !ok || !takesWebhook(t) {
+		return nil, notChat
+	}
+	if lc.err != nil {
+		return nil, &model.Error{Code: model.CodeNoChannel, Msg: "通道“" + name + "”配置有误（" + errText(lc.err) + "），请在“通道”中修正后再上报", Err: lc.err}
+	}
+	wh, ok := lc.ch.(channel.Webhook)
+	if !ok {
+		return nil, notChat
+	}
+	return wh, nil
+}
+
+// errText is the admin's part of a connector's build error.
+func errText(err error) string {
+	var e *channel.Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return err.Error()
+}
+
+// takesWebhook tells whether connectors of type t implement channel.Webhook,
+// from a connector built with placeholder values (as ChannelCapabilities
+// probes its buttons).
+func takesWebhook(t channel.Type) bool {
+	vals := map[string]string{}
+	for _, k := range t.Required {
+		vals[k] = "http://127.0.0.1:1" // passes every factory's checks of a required key
+	}
+	ch, err := t.New(channel.Config{Name: "probe", Type: t.Name, Values: vals}, channel.Deps{})
+	if err != nil {
+		return false
+	}
+	_, ok := ch.(channel.Webhook)
+	return ok
+}
+
+// webhookTypes names the channel types that take webhook pushes, in the
+// GUI's order.
+var webhookTypes = sync.OnceValue(func() []string {
+	var names []string
+	for _, t := range ChannelTypes() {
+		if takesWebhook(t) {
+			names = append(names, t.Name)
+		}
+	}
+	return names
+})
+
+// joinAnd lists names as Chinese does: "a、b 和 c".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], "、") + " 和 " + names[len(names)-1]
+}
+
+// ChatAnswerer lets connectors reach c: it converts each channel.Incoming to
+// the ChatMessage Handle takes and its ChatAnswer back. (The chat package's
+// own Answer method replaces this adapter.)
+func ChatAnswerer(c *Chat) channel.Answerer { return chatAnswerer{c} }
+
+type chatAnswerer struct{ c *Chat }
+
+func (a chatAnswerer) Answer(ctx context.Context, in channel.Incoming) channel.Answer {
+	ans := a.c.Handle(ctx, ChatMessage{Channel: in.Channel, ID: in.ID, Sender: in.Sender, SenderName: in.SenderName,
+		Group: in.Group, Text: in.Text, ReplyQQ: in.ReplyQQ, ReplyGroup: in.ReplyGroup})
+	return channel.Answer{Reply: ans.Reply, Keyword: ans.Keyword, Duplicate: ans.Duplicate}
+}
