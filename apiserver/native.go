@@ -4,7 +4,6 @@ import (
 	"botgate/model"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -14,60 +13,31 @@ import (
 
 	"botgate/app"
 	"botgate/app/auth"
+	"botgate/app/channel"
 )
 
-// nativeHandler is a /api/v1 handler: it returns an error, which one adapter
-// turns into the status and JSON body.
-type nativeHandler func(w http.ResponseWriter, r *http.Request, c model.Caller) error
-
-// native authenticates (HTTP Basic, or Bearer in token mode) and adapts errors.
-func (s *Server) native(h nativeHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e := entryOf(r)
-		cr := auth.Credentials{Remote: remoteHost(r)}
-		if user, pass, ok := r.BasicAuth(); ok {
-			cr.User, cr.Password = user, pass
-		} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			cr.Password = strings.TrimSpace(tok)
-		}
-		e.user = cr.User
-		err := func() error {
-			if !utf8.ValidString(cr.User) || !utf8.ValidString(cr.Password) {
-				// Some clients encode Basic credentials in Latin-1 or GBK; no
-				// stored name or password could match those bytes.
-				return model.Errorf(model.CodeUnauthorized, "HTTP Basic 授权中的用户名或密码不是 UTF-8 编码（可能是 Latin-1 或 GBK）：请让客户端按 UTF-8 发送，或改用只含字母数字的用户名和密码")
-			}
-			c, err := s.b.Authenticate(r.Context(), cr)
-			if err != nil {
-				return err
-			}
-			return h(w, r, c)
-		}()
-		if err == nil {
-			return
-		}
-		ae := model.ErrorOf(err)
-		if ae.Code == model.CodeInternal || ae.Err != nil {
-			s.log.Warn("api request failed", "path", r.URL.Path, "errcode", ae.Code, "err", err)
-		}
-		e.code, e.msg = ae.Code, ae.Msg
-		status := StatusOf(ae.Code)
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Basic realm="BotGate", charset="UTF-8"`)
-		}
-		writeJSON(w, status, errorBody(ae.Code, ae.Msg))
-	})
+// caller authenticates a /api/v1 request: HTTP Basic, or Bearer in token mode.
+func (s *Server) caller(r *http.Request) (model.Caller, error) {
+	cr := auth.Credentials{Remote: remoteHost(r)}
+	if user, pass, ok := r.BasicAuth(); ok {
+		cr.User, cr.Password = user, pass
+	} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		cr.Password = strings.TrimSpace(tok)
+	}
+	entryOf(r).user = cr.User
+	if !utf8.ValidString(cr.User) || !utf8.ValidString(cr.Password) {
+		// Some clients encode Basic credentials in Latin-1 or GBK; no
+		// stored name or password could match those bytes.
+		return model.Caller{}, model.Errorf(model.CodeUnauthorized, "HTTP Basic 授权中的用户名或密码不是 UTF-8 编码（可能是 Latin-1 或 GBK）：请让客户端按 UTF-8 发送，或改用只含字母数字的用户名和密码")
+	}
+	return s.b.Authenticate(r.Context(), cr)
 }
 
 // decodeJSON reads a JSON body into v with clear errors.
 func decodeJSON(r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	body, err := readRequest(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return model.Errorf(model.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
-		}
-		return model.Errorf(model.CodeBadRequest, "读取请求内容失败")
+		return err
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
@@ -85,7 +55,7 @@ func decodeJSON(r *http.Request, v any) error {
 		if strings.HasPrefix(err.Error(), "json: unknown field") {
 			return model.Errorf(model.CodeBadRequest, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
-		return model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON：%s", jsonProblem(err))
+		return model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON：%s", channel.JSONProblem(err))
 	}
 	return nil
 }
@@ -161,7 +131,11 @@ func viewOf(m model.Message) messageView {
 	return v
 }
 
-func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c model.Caller) error {
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.caller(r)
+	if err != nil {
+		return err
+	}
 	e := entryOf(r)
 	e.action = "send"
 	var req messageRequest
@@ -198,7 +172,11 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, c model.Cal
 	return nil
 }
 
-func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, c model.Caller) error {
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.caller(r)
+	if err != nil {
+		return err
+	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return model.Errorf(model.CodeNoMessage, "消息编号 %q 无效", r.PathValue("id"))
@@ -219,7 +197,11 @@ type runRequest struct {
 	Content string   `json:"content"`
 }
 
-func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request, c model.Caller) error {
+func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.caller(r)
+	if err != nil {
+		return err
+	}
 	e := entryOf(r)
 	e.action, e.keyword = "keyword", r.PathValue("keyword")
 	var req runRequest

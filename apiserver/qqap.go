@@ -5,17 +5,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"botgate/app"
 	"botgate/app/auth"
+	"botgate/app/channel"
 )
 
 // QQAPRequest is a decoded QQAP call. Parameter names are case-insensitive.
@@ -36,13 +34,9 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 	vals := lowerKeys(params)
 	var args []string
 	if r.Method == http.MethodPost {
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+		body, err := readRequest(r)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return QQAPRequest{}, model.Errorf(model.CodeTooLarge, "请求内容太大，最多 %d 字节", MaxBody)
-			}
-			return QQAPRequest{}, model.Errorf(model.CodeBadRequest, "读取请求内容失败")
+			return QQAPRequest{}, err
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
 			bv, bargs, err := decodeBody(r.Header.Get("Content-Type"), body)
@@ -144,7 +138,7 @@ func decodeBody(ctype string, body []byte) (map[string]string, []string, error) 
 	dec.UseNumber()
 	var raw map[string]any
 	if err := dec.Decode(&raw); err != nil {
-		return nil, nil, model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON 对象：%s", jsonProblem(err))
+		return nil, nil, model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON 对象：%s", channel.JSONProblem(err))
 	}
 	if dec.More() {
 		return nil, nil, model.Errorf(model.CodeBadRequest, "请求内容只能是一个 JSON 对象")
@@ -168,18 +162,6 @@ func decodeBody(ctype string, body []byte) (map[string]string, []string, error) 
 		m[lk] = s
 	}
 	return m, args, nil
-}
-
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return "第 " + strconv.Itoa(int(se.Offset)) + " 个字节附近有语法错误"
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "应为 JSON 对象 {...}"
-	}
-	return "内容不完整"
 }
 
 // scalar converts a JSON value to the text a template binds.
@@ -255,42 +237,29 @@ func formArgs(raw []string) ([]string, error) {
 
 // qqap serves GET / and POST /: send when content is given, run the keyword
 // when keyword is given. The reply is always HTTP 200 with an errcode.
-func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
+func (s *Server) qqap(w http.ResponseWriter, r *http.Request) error {
 	e := entryOf(r)
-	fail := func(err error, extra ...any) {
-		ae := model.ErrorOf(err)
-		if ae.Code == model.CodeInternal || ae.Err != nil {
-			s.log.Warn("qqap request failed", "errcode", ae.Code, "err", err)
-		}
-		e.code, e.msg = ae.Code, ae.Msg
-		writeEnvelope(w, http.StatusOK, ae.Code, ae.Msg, nil, extra...)
-	}
 	q, err := DecodeQQAP(r)
 	if err != nil {
-		fail(err)
-		return
+		return err
 	}
 	e.user, e.keyword = q.User, q.Keyword
 	if q.Content == "" && q.Keyword == "" {
 		if q.Token == "" && q.User == "" && len(r.URL.RawQuery) == 0 {
-			fail(model.Errorf(model.CodeNothingToDo, "BotGate 正在运行。请求需要 user、Access_token，以及 content（发送消息）或 keyword（查询关键字）"))
-			return
+			return model.Errorf(model.CodeNothingToDo, "BotGate 正在运行。请求需要 user、Access_token，以及 content（发送消息）或 keyword（查询关键字）")
 		}
-		fail(model.Errorf(model.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）或 keyword（查询关键字）"))
-		return
+		return model.Errorf(model.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）或 keyword（查询关键字）")
 	}
 	caller, err := s.b.Authenticate(r.Context(), auth.Credentials{User: q.User, Password: q.Token, Remote: remoteHost(r)})
 	if err != nil {
-		fail(err)
-		return
+		return err
 	}
 	var extra []any
 	if q.Content != "" {
 		e.action = "send"
 		en, err := s.b.Send(r.Context(), caller, app.SendRequest{Channel: q.Channel, QQ: q.QQ, Group: q.Group, Content: q.Content})
 		if err != nil {
-			fail(err)
-			return
+			return err
 		}
 		extra = append(extra, "msg_id", en.ID)
 	}
@@ -307,8 +276,7 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 				// errcode ≠ 0 would send it twice.
 				extra = append(extra, "sent", true)
 			}
-			fail(err, extra...)
-			return
+			return &replyError{err: err, extra: extra}
 		}
 		if res.Kind == model.KindQuery {
 			data = encodeRows(res.Columns, res.Rows)
@@ -320,12 +288,5 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeEnvelope(w, http.StatusOK, model.CodeOK, "OK", data, extra...)
-}
-
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return nil
 }

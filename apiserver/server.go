@@ -17,9 +17,6 @@ import (
 	"botgate/app/auth"
 )
 
-// MaxBody bounds a request body; QQAP requests are a few hundred bytes.
-const MaxBody = 1 << 20
-
 // Authenticator checks credentials.
 type Authenticator interface {
 	Authenticate(ctx context.Context, c auth.Credentials) (model.Caller, error)
@@ -69,14 +66,14 @@ type Server struct {
 func New(b Backend, log *slog.Logger, version string) http.Handler {
 	mux := http.NewServeMux()
 	s := &Server{b: b, log: log, now: time.Now, version: version, mux: mux}
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("POST /api/v1/messages", s.native(s.postMessage))
-	mux.Handle("GET /api/v1/messages/{id}", s.native(s.getMessage))
-	mux.Handle("POST /api/v1/templates/{keyword}/run", s.native(s.runTemplate))
+	mux.Handle("GET /healthz", apiReply(log, s.healthz))
+	mux.Handle("POST /api/v1/messages", apiReply(log, s.postMessage))
+	mux.Handle("GET /api/v1/messages/{id}", apiReply(log, s.getMessage))
+	mux.Handle("POST /api/v1/templates/{keyword}/run", apiReply(log, s.runTemplate))
 	mux.Handle("POST /webhook/{channel}", newWebhook(b, log))
-	mux.HandleFunc("GET /{$}", s.qqap)
-	mux.HandleFunc("POST /{$}", s.qqap)
-	mux.HandleFunc("/", s.notFound)
+	mux.Handle("GET /{$}", qqapReply(log, s.qqap))
+	mux.Handle("POST /{$}", qqapReply(log, s.qqap))
+	mux.Handle("/", s.unrouted())
 	return s.logged(mux)
 }
 
@@ -142,8 +139,9 @@ func RedactURL(u *url.URL) string {
 	return u.Path + "?" + strings.Join(parts, "&")
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.version})
+	return nil
 }
 
 // validText replaces invalid UTF-8 with U+FFFD.
@@ -168,22 +166,34 @@ func (s *Server) allowedMethods(r *http.Request) []string {
 	return allow
 }
 
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	e := entryOf(r)
-	if allow := s.allowedMethods(r); allow != nil {
-		e.code, e.msg = model.CodeBadRequest, "请求方法不对"
-		if r.URL.Path == "/" {
-			writeEnvelope(w, http.StatusOK, model.CodeBadRequest, "QQAP 接口只接受 GET 和 POST 请求（收到 "+validText(r.Method)+"）", nil)
+// unrouted answers what no route takes in the envelope its caller reads:
+// QQAP's for "/" and unknown paths outside /api/, JSON for the others.
+func (s *Server) unrouted() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allow := s.allowedMethods(r)
+		h := noRoute(allow)
+		if (allow != nil && r.URL.Path != "/") || (allow == nil && strings.HasPrefix(r.URL.Path, "/api/")) {
+			apiReply(s.log, h).ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody(model.CodeBadRequest, "地址 "+r.URL.Path+" 只接受 "+strings.Join(allow, "、")+" 请求（收到 "+validText(r.Method)+"）"))
-		return
+		qqapReply(s.log, h).ServeHTTP(w, r)
+	})
+}
+
+// noRoute refuses a wrong method (allow lists the right ones) or an unknown path.
+func noRoute(allow []string) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if allow != nil {
+			if r.URL.Path == "/" {
+				return &replyError{err: model.Errorf(model.CodeBadRequest, "QQAP 接口只接受 GET 和 POST 请求（收到 %s）", validText(r.Method)), log: "请求方法不对"}
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &replyError{err: model.Errorf(model.CodeBadRequest, "地址 %s 只接受 %s 请求（收到 %s）", r.URL.Path, strings.Join(allow, "、"), validText(r.Method)),
+				status: http.StatusMethodNotAllowed, log: "请求方法不对"}
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			return &replyError{err: model.Errorf(model.CodeBadRequest, "未知的接口地址 %s", r.URL.Path), status: http.StatusNotFound, log: "未知的地址"}
+		}
+		return &replyError{err: model.Errorf(model.CodeBadRequest, "未知的地址 %s，QQAP 接口地址是 /", r.URL.Path), log: "未知的地址"}
 	}
-	e.code, e.msg = model.CodeBadRequest, "未知的地址"
-	if strings.HasPrefix(r.URL.Path, "/api/") {
-		writeJSON(w, http.StatusNotFound, errorBody(model.CodeBadRequest, "未知的接口地址 "+r.URL.Path))
-		return
-	}
-	writeEnvelope(w, http.StatusOK, model.CodeBadRequest, "未知的地址 "+r.URL.Path+"，QQAP 接口地址是 /", nil)
 }

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -39,8 +38,8 @@ var _ chatBackend = (*app.App)(nil)
 func newWebhook(b Backend, log *slog.Logger) http.Handler {
 	cb, ok := b.(chatBackend)
 	if !ok {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusNotFound, errorBody(model.CodeNoChannel, "此服务没有启用聊天消息上报"))
+		return webhookReply(log, func(w http.ResponseWriter, r *http.Request) error {
+			return &replyError{err: model.Errorf(model.CodeNoChannel, "此服务没有启用聊天消息上报"), status: http.StatusNotFound}
 		})
 	}
 	return NewWebhook(cb, app.ChatAnswerer(cb.NewChat(app.DefaultChatConfig())), log)
@@ -48,7 +47,8 @@ func newWebhook(b Backend, log *slog.Logger) http.Handler {
 
 // NewWebhook returns the handler for "POST /webhook/{channel}".
 func NewWebhook(hooks Webhooks, chat channel.Answerer, log *slog.Logger) http.Handler {
-	return &webhook{hooks: hooks, chat: chat, log: log}
+	h := &webhook{hooks: hooks, chat: chat, log: log}
+	return webhookReply(log, h.serve)
 }
 
 type webhook struct {
@@ -57,51 +57,30 @@ type webhook struct {
 	log   *slog.Logger
 }
 
-func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *webhook) serve(w http.ResponseWriter, r *http.Request) error {
 	e := entryOf(r)
 	e.action = "webhook"
-	resp, err := h.handle(r, e)
-	if err != nil {
-		status, code, msg := http.StatusInternalServerError, model.CodeInternal, "服务内部错误，请查看 BotGate 日志"
-		var we *channel.WebhookError
-		if errors.As(err, &we) {
-			status, code, msg = we.Status, we.Code, we.Msg
-		} else {
-			ae := model.ErrorOf(err)
-			code, msg = ae.Code, ae.Msg
-			status = StatusOf(code)
-			if code == model.CodeNoChannel {
-				status = http.StatusNotFound
-			}
-		}
-		e.code, e.msg = code, msg
-		writeJSON(w, status, errorBody(code, msg))
-		return
-	}
-	writeWebhookResponse(w, resp)
-}
-
-func (h *webhook) handle(r *http.Request, e *entry) (channel.WebhookResponse, error) {
 	name := r.PathValue("channel")
 	hook, err := h.hooks.Webhook(name)
 	if err != nil {
-		return channel.WebhookResponse{}, err
+		// The path names the channel: one that cannot take pushes is an unknown address.
+		return &replyError{err: err, status: http.StatusNotFound}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxWebhookBody))
+	body, err := readBody(r, MaxWebhookBody, "上报内容", "256 KB")
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return channel.WebhookResponse{}, model.Errorf(model.CodeTooLarge, "上报内容太大，最多 256 KB")
-		}
-		return channel.WebhookResponse{}, model.Errorf(model.CodeBadRequest, "读取上报内容失败")
+		return err
 	}
 	req := channel.WebhookRequest{Channel: name, Method: r.Method, Header: r.Header, Query: r.URL.Query(), Remote: remoteHost(r), Body: body}
 	resp, err := hook.HandleWebhook(r.Context(), req, loggedAnswerer{h.chat, e})
-	var we *channel.WebhookError
-	if errors.As(err, &we) && (we.Status == http.StatusUnauthorized || we.Status == http.StatusForbidden) {
-		h.log.Warn("webhook event rejected", "channel", name, "remote", req.Remote, "status", we.Status)
+	if err != nil {
+		var we *channel.WebhookError
+		if errors.As(err, &we) && (we.Status == http.StatusUnauthorized || we.Status == http.StatusForbidden) {
+			h.log.Warn("webhook event rejected", "channel", name, "remote", req.Remote, "status", we.Status)
+		}
+		return err
 	}
-	return resp, err
+	writeWebhookResponse(w, resp)
+	return nil
 }
 
 // loggedAnswerer notes each answer in the request log: the keyword, and that
