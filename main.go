@@ -221,7 +221,7 @@ func openExistingApp(ctx context.Context, g *globals, log *slog.Logger) (*app.Ap
 func openAppWith(ctx context.Context, g *globals, log *slog.Logger, mustExist bool) (*app.App, error) {
 	return app.Open(ctx, app.Options{
 		DBPath: g.db, MustExist: mustExist, Listen: g.listen, Log: log,
-		Handler: func(a *app.App) http.Handler { return apiserver.New(a, log, version) },
+		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, version) },
 	})
 }
 

@@ -33,7 +33,7 @@ func start(t *testing.T) *env {
 	a, err := app.Open(context.Background(), app.Options{
 		DBPath: filepath.Join(dir, "botgate.db"), Listen: "127.0.0.1:0", Log: log,
 		Dispatch: outbox.Config{BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond},
-		Handler:  func(a *app.App) http.Handler { return apiserver.New(a, log, "test") },
+		Handler:  func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "test") },
 	})
 	if err != nil {
 		t.Fatal(err)

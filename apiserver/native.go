@@ -16,8 +16,16 @@ import (
 	"botgate/app/channel"
 )
 
+// native serves /api/v1.
+type native struct {
+	auth     Authenticator
+	send     Sender
+	run      TemplateRunner
+	messages MessageReader
+}
+
 // caller authenticates a /api/v1 request: HTTP Basic, or Bearer in token mode.
-func (s *Server) caller(r *http.Request) (model.Caller, error) {
+func (s *native) caller(r *http.Request) (model.Caller, error) {
 	cr := auth.Credentials{Remote: remoteHost(r)}
 	if user, pass, ok := r.BasicAuth(); ok {
 		cr.User, cr.Password = user, pass
@@ -30,7 +38,7 @@ func (s *Server) caller(r *http.Request) (model.Caller, error) {
 		// stored name or password could match those bytes.
 		return model.Caller{}, model.Errorf(model.CodeUnauthorized, "HTTP Basic 授权中的用户名或密码不是 UTF-8 编码（可能是 Latin-1 或 GBK）：请让客户端按 UTF-8 发送，或改用只含字母数字的用户名和密码")
 	}
-	return s.b.Authenticate(r.Context(), cr)
+	return s.auth.Authenticate(r.Context(), cr)
 }
 
 // decodeJSON reads a JSON body into v with clear errors.
@@ -131,7 +139,7 @@ func viewOf(m model.Message) messageView {
 	return v
 }
 
-func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
+func (s *native) postMessage(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.caller(r)
 	if err != nil {
 		return err
@@ -156,11 +164,11 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
 			return model.Errorf(model.CodeBadRequest, "type 应为 private（好友）或 group（群）")
 		}
 	}
-	en, err := s.b.Send(r.Context(), c, sr)
+	en, err := s.send.Send(r.Context(), c, sr)
 	if err != nil {
 		return err
 	}
-	m, err := s.b.Message(r.Context(), c, en.ID)
+	m, err := s.messages.Message(r.Context(), c, en.ID)
 	if err != nil {
 		return err
 	}
@@ -172,7 +180,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) error {
+func (s *native) getMessage(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.caller(r)
 	if err != nil {
 		return err
@@ -181,7 +189,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || id <= 0 {
 		return model.Errorf(model.CodeNoMessage, "消息编号 %q 无效", r.PathValue("id"))
 	}
-	m, err := s.b.Message(r.Context(), c, id)
+	m, err := s.messages.Message(r.Context(), c, id)
 	if err != nil {
 		return err
 	}
@@ -197,7 +205,7 @@ type runRequest struct {
 	Content string   `json:"content"`
 }
 
-func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request) error {
+func (s *native) runTemplate(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.caller(r)
 	if err != nil {
 		return err
@@ -213,7 +221,7 @@ func (s *Server) runTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	vars := model.Vars{"qq": req.QQ, "group": req.Group, "user": c.Name, "content": req.Content}
 	vars.SetArgs(req.Args)
-	res, err := s.b.RunKeyword(r.Context(), c, e.keyword, vars)
+	res, err := s.run.RunKeyword(r.Context(), c, e.keyword, vars)
 	if err != nil {
 		return err
 	}

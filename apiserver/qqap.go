@@ -237,7 +237,13 @@ func formArgs(raw []string) ([]string, error) {
 
 // qqap serves GET / and POST /: send when content is given, run the keyword
 // when keyword is given. The reply is always HTTP 200 with an errcode.
-func (s *Server) qqap(w http.ResponseWriter, r *http.Request) error {
+type qqap struct {
+	auth Authenticator
+	send Sender
+	run  TemplateRunner
+}
+
+func (s *qqap) serve(w http.ResponseWriter, r *http.Request) error {
 	e := entryOf(r)
 	q, err := DecodeQQAP(r)
 	if err != nil {
@@ -250,14 +256,14 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) error {
 		}
 		return model.Errorf(model.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）或 keyword（查询关键字）")
 	}
-	caller, err := s.b.Authenticate(r.Context(), auth.Credentials{User: q.User, Password: q.Token, Remote: remoteHost(r)})
+	caller, err := s.auth.Authenticate(r.Context(), auth.Credentials{User: q.User, Password: q.Token, Remote: remoteHost(r)})
 	if err != nil {
 		return err
 	}
 	var extra []any
 	if q.Content != "" {
 		e.action = "send"
-		en, err := s.b.Send(r.Context(), caller, app.SendRequest{Channel: q.Channel, QQ: q.QQ, Group: q.Group, Content: q.Content})
+		en, err := s.send.Send(r.Context(), caller, app.SendRequest{Channel: q.Channel, QQ: q.QQ, Group: q.Group, Content: q.Content})
 		if err != nil {
 			return err
 		}
@@ -268,7 +274,7 @@ func (s *Server) qqap(w http.ResponseWriter, r *http.Request) error {
 		e.action = strings.TrimPrefix(e.action+"+keyword", "+")
 		vars := model.Vars{"qq": q.QQ, "group": q.Group, "user": caller.Name, "content": q.Content}
 		vars.SetArgs(q.Args)
-		res, err := s.b.RunKeyword(r.Context(), caller, q.Keyword, vars)
+		res, err := s.run.RunKeyword(r.Context(), caller, q.Keyword, vars)
 		if err != nil {
 			if q.Content != "" {
 				// The message is queued and will be delivered: the reply keeps

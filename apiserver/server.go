@@ -1,5 +1,6 @@
 // Package apiserver is BotGate's HTTP face: the QQAP-compatible endpoint at
-// "/", the native /api/v1, and /healthz. Handlers are thin: decode, call app,
+// "/", the native /api/v1, the chat platforms' /webhook/{channel}, and
+// /healthz. Handlers are thin: decode, call app (or the channel's connector),
 // encode. Every failure is an envelope with a Chinese message, never a panic.
 package apiserver
 
@@ -15,6 +16,7 @@ import (
 
 	"botgate/app"
 	"botgate/app/auth"
+	"botgate/app/channel"
 )
 
 // Authenticator checks credentials.
@@ -42,37 +44,54 @@ type RequestLogger interface {
 	LogRequest(l model.RequestLog)
 }
 
-// Backend is everything the handlers use; *app.App implements it.
-type Backend interface {
-	Authenticator
-	Sender
-	TemplateRunner
-	MessageReader
-	RequestLogger
+// Deps are what the handlers use, each handler only its own: "/" takes Auth,
+// Sender and Templates; /api/v1 those and Messages; /webhook takes Webhooks
+// and Chat; the request log takes Requests. AppDeps wires them from *app.App.
+type Deps struct {
+	Auth      Authenticator
+	Sender    Sender
+	Templates TemplateRunner
+	Messages  MessageReader
+	Webhooks  Webhooks         // nil (or Chat nil): the server takes no chat pushes
+	Chat      channel.Answerer // answers what webhooks receive
+	Requests  RequestLogger
 }
 
-var _ Backend = (*app.App)(nil)
+// AppDeps wires a into Deps. The webhooks' answerer is a chat of its own:
+// its rate limits and late answers live as long as the handler.
+func AppDeps(a *app.App) Deps {
+	return Deps{Auth: a, Sender: a, Templates: a, Messages: a, Webhooks: a,
+		Chat: app.ChatAnswerer(a.NewChat(app.DefaultChatConfig())), Requests: a}
+}
 
-// Server holds the handlers' dependencies.
+// Server routes requests to the handlers and logs each one.
 type Server struct {
-	b       Backend
-	log     *slog.Logger
-	now     func() time.Time
-	version string
-	mux     *http.ServeMux // to tell a wrong method from an unknown path
+	requests RequestLogger
+	log      *slog.Logger
+	now      func() time.Time
+	version  string
+	mux      *http.ServeMux // to tell a wrong method from an unknown path
 }
 
-// New returns the API handler.
-func New(b Backend, log *slog.Logger, version string) http.Handler {
+// New returns the API handler. Every Deps field but Webhooks and Chat is
+// required: a missing one is a wiring mistake, refused at once.
+func New(d Deps, log *slog.Logger, version string) http.Handler {
+	for name, dep := range map[string]any{"Auth": d.Auth, "Sender": d.Sender, "Templates": d.Templates, "Messages": d.Messages, "Requests": d.Requests} {
+		if dep == nil {
+			panic("apiserver.New: Deps." + name + " is nil")
+		}
+	}
 	mux := http.NewServeMux()
-	s := &Server{b: b, log: log, now: time.Now, version: version, mux: mux}
+	s := &Server{requests: d.Requests, log: log, now: time.Now, version: version, mux: mux}
+	q := &qqap{auth: d.Auth, send: d.Sender, run: d.Templates}
+	n := &native{auth: d.Auth, send: d.Sender, run: d.Templates, messages: d.Messages}
 	mux.Handle("GET /healthz", apiReply(log, s.healthz))
-	mux.Handle("POST /api/v1/messages", apiReply(log, s.postMessage))
-	mux.Handle("GET /api/v1/messages/{id}", apiReply(log, s.getMessage))
-	mux.Handle("POST /api/v1/templates/{keyword}/run", apiReply(log, s.runTemplate))
-	mux.Handle("POST /webhook/{channel}", newWebhook(b, log))
-	mux.Handle("GET /{$}", qqapReply(log, s.qqap))
-	mux.Handle("POST /{$}", qqapReply(log, s.qqap))
+	mux.Handle("POST /api/v1/messages", apiReply(log, n.postMessage))
+	mux.Handle("GET /api/v1/messages/{id}", apiReply(log, n.getMessage))
+	mux.Handle("POST /api/v1/templates/{keyword}/run", apiReply(log, n.runTemplate))
+	mux.Handle("POST /webhook/{channel}", webhookReply(log, newWebhook(d.Webhooks, d.Chat, log)))
+	mux.Handle("GET /{$}", qqapReply(log, q.serve))
+	mux.Handle("POST /{$}", qqapReply(log, q.serve))
 	mux.Handle("/", s.unrouted())
 	return s.logged(mux)
 }
@@ -111,7 +130,7 @@ func (s *Server) logged(next http.Handler) http.Handler {
 			}
 			// Path, user and keyword come from the client (a Latin-1 Basic-auth
 			// name, "/%FF"): the log stores text, so invalid UTF-8 is replaced.
-			s.b.LogRequest(model.RequestLog{At: start, Remote: remoteHost(r), Method: validText(r.Method), Path: validText(RedactURL(r.URL)),
+			s.requests.LogRequest(model.RequestLog{At: start, Remote: remoteHost(r), Method: validText(r.Method), Path: validText(RedactURL(r.URL)),
 				APIUser: validText(e.user), Action: e.action, Keyword: validText(e.keyword), Errcode: e.code, Errmsg: validText(e.msg),
 				DurationUS: s.now().Sub(start).Microseconds()})
 		}()

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"botgate/app"
 	"botgate/app/channel"
 )
 
@@ -26,29 +25,16 @@ type Webhooks interface {
 	Webhook(name string) (channel.Webhook, error)
 }
 
-// chatBackend is what *app.App offers the webhook; New wires it when the
-// backend has it.
-type chatBackend interface {
-	Webhooks
-	NewChat(cfg app.ChatConfig) *app.Chat
-}
-
-var _ chatBackend = (*app.App)(nil)
-
-func newWebhook(b Backend, log *slog.Logger) http.Handler {
-	cb, ok := b.(chatBackend)
-	if !ok {
-		return webhookReply(log, func(w http.ResponseWriter, r *http.Request) error {
+// newWebhook returns the handler of "POST /webhook/{channel}"; without
+// webhooks or an answerer it says chat pushes are off.
+func newWebhook(hooks Webhooks, chat channel.Answerer, log *slog.Logger) handler {
+	if hooks == nil || chat == nil {
+		return func(w http.ResponseWriter, r *http.Request) error {
 			return &replyError{err: model.Errorf(model.CodeNoChannel, "此服务没有启用聊天消息上报"), status: http.StatusNotFound}
-		})
+		}
 	}
-	return NewWebhook(cb, app.ChatAnswerer(cb.NewChat(app.DefaultChatConfig())), log)
-}
-
-// NewWebhook returns the handler for "POST /webhook/{channel}".
-func NewWebhook(hooks Webhooks, chat channel.Answerer, log *slog.Logger) http.Handler {
 	h := &webhook{hooks: hooks, chat: chat, log: log}
-	return webhookReply(log, h.serve)
+	return h.serve
 }
 
 type webhook struct {

@@ -97,7 +97,7 @@ func openHookApp(t *testing.T) (*app.App, *sql.DB) {
 func newHookFixture(t *testing.T) *hookFixture {
 	t.Helper()
 	a, data := openHookApp(t)
-	srv := httptest.NewServer(apiserver.New(a, hookLog(), "test"))
+	srv := httptest.NewServer(apiserver.New(apiserver.AppDeps(a), hookLog(), "test"))
 	t.Cleanup(srv.Close)
 	return &hookFixture{a: a, srv: srv, data: data}
 }
@@ -346,7 +346,7 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 	}
 
 	t.Run("channel without secret refuses other computers", func(t *testing.T) {
-		h := apiserver.New(f.a, hookLog(), "test")
+		h := apiserver.New(apiserver.AppDeps(f.a), hookLog(), "test")
 		req := httptest.NewRequest(http.MethodPost, "/webhook/local", strings.NewReader(body))
 		req.RemoteAddr = "192.168.1.23:50000"
 		rec := httptest.NewRecorder()
@@ -366,7 +366,7 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 		{"openqq without the secret", "", 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := apiserver.New(f.a, hookLog(), "test")
+			h := apiserver.New(apiserver.AppDeps(f.a), hookLog(), "test")
 			req := httptest.NewRequest(http.MethodPost, "/webhook/webqq-lan"+tc.query, strings.NewReader(openqqBody))
 			req.RemoteAddr = "192.168.1.40:50000"
 			rec := httptest.NewRecorder()
@@ -383,7 +383,7 @@ func TestWebhook_OneBot_Signature(t *testing.T) {
 		})
 	}
 	t.Run("signed channel accepts other computers", func(t *testing.T) {
-		h := apiserver.New(f.a, hookLog(), "test")
+		h := apiserver.New(apiserver.AppDeps(f.a), hookLog(), "test")
 		req := httptest.NewRequest(http.MethodPost, "/webhook/qq", strings.NewReader(body))
 		req.RemoteAddr = "172.17.0.2:50000" // NapCat in Docker
 		req.Header.Set("x-signature", hookSign(body))
@@ -505,9 +505,9 @@ func TestWebhook_Openqq_Reports(t *testing.T) {
 func TestWebhook_SlowAnswer_GoesThroughTheChannelsNormalSend(t *testing.T) {
 	a, _ := openHookApp(t)
 	chat := a.NewChat(app.ChatConfig{QuickTimeout: 5 * time.Millisecond})
-	mux := http.NewServeMux()
-	mux.Handle("POST /webhook/{channel}", apiserver.NewWebhook(a, app.ChatAnswerer(chat), hookLog()))
-	srv := httptest.NewServer(mux)
+	deps := apiserver.AppDeps(a)
+	deps.Chat = app.ChatAnswerer(chat)
+	srv := httptest.NewServer(apiserver.New(deps, hookLog(), "test"))
 	defer srv.Close()
 
 	tests := []struct {

@@ -69,7 +69,7 @@ func (f *osFake) Start() error {
 	f.record("start")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := app.Open(context.Background(), app.Options{DBPath: f.db, Log: log,
-		Handler: func(a *app.App) http.Handler { return apiserver.New(a, log, "service") }})
+		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "service") }})
 	if err != nil {
 		return err
 	}

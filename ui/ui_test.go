@@ -40,7 +40,7 @@ func newHarnessWith(t *testing.T, svc func(db string) ServiceControl) *harness {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := app.Open(context.Background(), app.Options{
 		DBPath: filepath.Join(t.TempDir(), "botgate.db"), Log: log,
-		Handler: func(a *app.App) http.Handler { return apiserver.New(a, log, "test") },
+		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "test") },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func run(out string) error {
 	defer os.RemoveAll(dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := app.Open(ctx, app.Options{DBPath: filepath.Join(dir, "botgate.db"), Listen: "127.0.0.1:0", Log: log,
-		Handler: func(a *app.App) http.Handler { return apiserver.New(a, log, "screenshots") }})
+		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "screenshots") }})
 	if err != nil {
 		return err
 	}
