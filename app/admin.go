@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"botgate/app/channel"
+	"botgate/app/channel/registry"
 	"botgate/app/datasource"
 	"botgate/storage"
 )
@@ -221,8 +222,8 @@ func (a *App) ChannelContacts(ctx context.Context, c ChannelConfig) ([]channel.C
 
 // ChannelFeatures tells which of 测试连接 and 通讯录 a channel type offers.
 func (a *App) ChannelFeatures(typ string) (test, contacts bool) {
-	test, contacts, _ = ChannelCapabilities(typ)
-	return test, contacts
+	t, _ := channelType(typ)
+	return t.Caps.Test, t.Caps.Directory
 }
 
 // formConnector builds the connector of an unsaved channel form, validated
@@ -237,8 +238,7 @@ func (a *App) formConnector(ctx context.Context, c ChannelConfig) (channel.Chann
 	if err != nil {
 		return nil, channel.Type{}, err
 	}
-	t, _ := channelType(sc.Type) // validateChannel checked the type
-	ch, err := t.New(channel.Config{Name: sc.Name, Type: sc.Type, Values: sc.Config}, channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now})
+	ch, t, err := registry.New(sc, a.connectorDeps())
 	if err != nil {
 		return nil, t, model.Invalid("config", "%s", chineseOf(err))
 	}

@@ -316,6 +316,27 @@ func TestChannelFormCalls_UnsupportedOrUnknownType(t *testing.T) {
 	}
 }
 
+// The channel form shows 测试连接 and 通讯录 from the type's declared
+// capabilities; an unknown type offers neither.
+func TestChannelFeatures_FollowDeclaredCaps(t *testing.T) {
+	a := openAdminApp(t, time.Now())
+	for _, tc := range []struct {
+		typ            string
+		test, contacts bool
+	}{
+		{"onebot", true, true},
+		{"wxmp", true, false},
+		{"dingtalk", true, false},
+		{"gewe", false, false},
+		{"log", false, false},
+		{"nope", false, false},
+	} {
+		if test, contacts := a.ChannelFeatures(tc.typ); test != tc.test || contacts != tc.contacts {
+			t.Errorf("%s: features = %v %v, want %v %v", tc.typ, test, contacts, tc.test, tc.contacts)
+		}
+	}
+}
+
 // unsafeTemplates has a template for each kind of SQL the template checks
 // refuse, and words the refusal must contain. "erp" is an added SQLite source.
 var unsafeTemplates = []struct {

@@ -8,9 +8,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"path/filepath"
 	"reflect"
@@ -251,26 +249,6 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 		st.authSQL, _ = sqltmpl.Compile(st.settings.AuthSQL, authNames)
 	}
 	return st, nil
-}
-
-func (a *App) buildChannel(c model.Channel) *liveChannel {
-	lc := &liveChannel{cfg: c}
-	t, ok := channelType(c.Type)
-	if !ok {
-		lc.err = fmt.Errorf("未知的通道类型 %q", c.Type)
-		return lc
-	}
-	lc.ch, lc.err = t.New(channel.Config{Name: c.Name, Type: c.Type, Values: maps.Clone(c.Config)},
-		channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now, Log: a.log})
-	perMin := c.RatePerMinute
-	if perMin == 0 {
-		perMin = t.RatePerMinute
-	}
-	if perMin > 0 {
-		// Burst of a few lets a short flurry through, then the platform's pace holds.
-		lc.limiter = rate.NewLimiter(rate.Limit(float64(perMin)/60), min(perMin, 5))
-	}
-	return lc
 }
 
 // openSource opens a data source with the driver registered for it; the state

@@ -1,59 +1,38 @@
 package app
 
 import (
+	"botgate/model"
+
+	"golang.org/x/time/rate"
+
 	"botgate/app/channel"
-	"botgate/app/channel/dingtalk"
-	"botgate/app/channel/feishu"
-	"botgate/app/channel/gewe"
-	"botgate/app/channel/logchan"
-	"botgate/app/channel/onebot"
-	"botgate/app/channel/openqq"
-	"botgate/app/channel/wecom"
-	"botgate/app/channel/wxmp"
-	"botgate/app/channel/xuanxuan"
+	"botgate/app/channel/registry"
 )
 
 // ChannelTypes lists every connector type BotGate knows, in the order the GUI shows them.
-func ChannelTypes() []channel.Type {
-	return []channel.Type{
-		onebot.Type,
-		openqq.Type,
-		gewe.Type,
-		wecom.Type,
-		dingtalk.Type,
-		feishu.Type,
-		xuanxuan.Type,
-		wxmp.Type,
-		logchan.Type,
-	}
-}
+func ChannelTypes() []channel.Type { return registry.Types() }
 
 // channelType finds a connector type by its config name.
-func channelType(name string) (channel.Type, bool) {
-	for _, t := range ChannelTypes() {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return channel.Type{}, false
+func channelType(name string) (channel.Type, bool) { return registry.Lookup(name) }
+
+// connectorDeps are what every connector this App builds shares.
+func (a *App) connectorDeps() channel.Deps {
+	return channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now, Log: a.log}
 }
 
-// ChannelCapabilities tells the GUI which buttons a channel type supports.
-func ChannelCapabilities(typ string) (test, contacts, validates bool) {
-	t, ok := channelType(typ)
-	if !ok {
-		return false, false, false
+// buildChannel makes the live form of a saved channel: its connector (or
+// why there is none) and the rate limiter its sends wait for.
+func (a *App) buildChannel(c model.Channel) *liveChannel {
+	lc := &liveChannel{cfg: c}
+	var t channel.Type
+	lc.ch, t, lc.err = registry.New(c, a.connectorDeps())
+	perMin := c.RatePerMinute
+	if perMin == 0 {
+		perMin = t.RatePerMinute
 	}
-	vals := map[string]string{}
-	for _, k := range t.Required {
-		vals[k] = "http://127.0.0.1:1" // passes every factory's checks of a required key
+	if perMin > 0 {
+		// Burst of a few lets a short flurry through, then the platform's pace holds.
+		lc.limiter = rate.NewLimiter(rate.Limit(float64(perMin)/60), min(perMin, 5))
 	}
-	ch, err := t.New(channel.Config{Name: "probe", Type: typ, Values: vals}, channel.Deps{})
-	if err != nil {
-		return false, false, false
-	}
-	_, test = ch.(channel.Tester)
-	_, contacts = ch.(channel.Directory)
-	_, validates = ch.(channel.TargetValidator)
-	return test, contacts, validates
+	return lc
 }

@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"botgate/app/auth"
+	"botgate/app/channel"
+	"botgate/app/channel/registry"
 	"botgate/app/datasource"
 	"botgate/app/sqltmpl"
 	"botgate/storage"
@@ -391,8 +393,8 @@ func (a *App) validateChannel(c ChannelConfig, old model.Channel, had bool) (mod
 			return sc, model.Invalid(k, "缺少必填配置项 %s", k)
 		}
 	}
-	if lc := a.buildChannel(sc); lc.err != nil {
-		return sc, model.Invalid("config", "%s", chineseOf(lc.err))
+	if _, _, err := registry.New(sc, channel.Deps{}); err != nil {
+		return sc, model.Invalid("config", "%s", chineseOf(err))
 	}
 	return sc, nil
 }

@@ -27,6 +27,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"url", "secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 20,
+	Caps:          channel.Caps{Test: true, FixedTarget: true},
 	New:           New,
 }
 

@@ -26,6 +26,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"url", "secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 100,
+	Caps:          channel.Caps{Test: true, FixedTarget: true},
 	New:           New,
 }
 

@@ -19,6 +19,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"url"},
 	Required:      []string{"url"},
 	RatePerMinute: 20,
+	Caps:          channel.Caps{Test: true, FixedTarget: true},
 	New:           New,
 }
 
