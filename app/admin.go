@@ -16,12 +16,13 @@ import (
 
 	"botgate/app/channel"
 	"botgate/app/channel/registry"
+	"botgate/app/config"
 	"botgate/app/datasource"
 	"botgate/storage"
 )
 
 // ListUsers returns the API users without their password hashes.
-func (a *App) ListUsers(ctx context.Context) ([]UserConfig, error) {
+func (a *App) ListUsers(ctx context.Context) ([]config.User, error) {
 	cf, err := a.Export(ctx)
 	if err != nil {
 		return nil, err
@@ -34,20 +35,20 @@ func (a *App) ListUsers(ctx context.Context) ([]UserConfig, error) {
 
 // ListChannels returns the channels with secret keys masked; saving a masked
 // value back keeps the stored secret.
-func (a *App) ListChannels(ctx context.Context) ([]ChannelConfig, error) {
+func (a *App) ListChannels(ctx context.Context) ([]config.Channel, error) {
 	cf, err := a.Export(ctx)
 	return cf.Channels, err
 }
 
 // ListTemplates returns the keyword templates.
-func (a *App) ListTemplates(ctx context.Context) ([]TemplateConfig, error) {
+func (a *App) ListTemplates(ctx context.Context) ([]config.Template, error) {
 	cf, err := a.Export(ctx)
 	return cf.Templates, err
 }
 
 // ListDataSources returns the added data sources (not the built-in one) with
 // passwords in DSNs masked.
-func (a *App) ListDataSources(ctx context.Context) ([]DataSourceConfig, error) {
+func (a *App) ListDataSources(ctx context.Context) ([]config.DataSource, error) {
 	cf, err := a.Export(ctx)
 	return cf.DataSources, err
 }
@@ -69,7 +70,7 @@ func (a *App) DataSourceNames() []string {
 func (a *App) ChannelKinds() []channel.Type { return ChannelTypes() }
 
 // Drivers lists the data source drivers for the data source form.
-func (a *App) Drivers() []string { return DriverNames() }
+func (a *App) Drivers() []string { return datasource.Drivers() }
 
 // GenerateToken returns a fresh random token for token mode.
 func (a *App) GenerateToken() string { return NewToken() }
@@ -86,7 +87,7 @@ func (a *App) DeleteUser(ctx context.Context, name string) error {
 // that name the user. Programs calling with the old name must be changed.
 func (a *App) RenameUser(ctx context.Context, from, to string) error {
 	to = strings.TrimSpace(to)
-	if err := checkName("name", "用户", to); err != nil {
+	if err := config.CheckName("name", "用户", to); err != nil {
 		return err
 	}
 	if to == from {
@@ -129,7 +130,7 @@ func (a *App) DeleteDataSource(ctx context.Context, name string) error {
 		return err
 	}
 	var users []string
-	for _, t := range cur.templates {
+	for _, t := range cur.Templates {
 		if t.DataSource == name {
 			users = append(users, t.Keyword)
 		}
@@ -138,7 +139,7 @@ func (a *App) DeleteDataSource(ctx context.Context, name string) error {
 		slices.Sort(users)
 		return model.Invalid("name", "数据源“%s”仍被模板 %s 使用：请先修改或删除这些模板", name, strings.Join(users, "、"))
 	}
-	if cur.settings.AuthDataSource == name {
+	if cur.Settings.AuthDataSource == name {
 		return model.Invalid("name", "数据源“%s”用于 SQL 授权：请先在“授权”中换一个数据源", name)
 	}
 	return a.deleteOne(ctx, "数据源", name, func(tx *storage.Tx) error { return tx.DeleteDataSource(name) })
@@ -159,13 +160,13 @@ func (a *App) deleteOne(ctx context.Context, what, name string, del func(*storag
 // ("试运行"). Permissions are not checked: the admin is trying the SQL. A
 // query only reads; an insert/update template changes data for real, so the
 // caller must pass write=true after the admin confirmed.
-func (a *App) DryRunTemplate(ctx context.Context, t TemplateConfig, vars model.Vars, write bool) (*model.KeywordResult, error) {
+func (a *App) DryRunTemplate(ctx context.Context, t config.Template, vars model.Vars, write bool) (*model.KeywordResult, error) {
 	st := a.state.Load()
 	srcs := map[string]model.DataSource{}
 	for n, s := range st.sources {
 		srcs[n] = s.cfg
 	}
-	tp, stmt, err := validateTemplate(t, srcs)
+	tp, stmt, err := config.CheckTemplate(t, srcs)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +187,7 @@ func (a *App) DryRunTemplate(ctx context.Context, t TemplateConfig, vars model.V
 
 // TestChannel builds the connector from c (unsaved; masked secrets take the
 // stored values) and runs its harmless connection check ("测试连接").
-func (a *App) TestChannel(ctx context.Context, c ChannelConfig) error {
+func (a *App) TestChannel(ctx context.Context, c config.Channel) error {
 	ch, t, err := a.formConnector(ctx, c)
 	if err != nil {
 		return err
@@ -196,7 +197,7 @@ func (a *App) TestChannel(ctx context.Context, c ChannelConfig) error {
 		return model.Invalid("type", "通道类型 %s 不支持测试连接：请保存后用“发送测试消息”试试", t.Title)
 	}
 	if err := tester.Test(ctx); err != nil {
-		return &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "连接失败：" + chineseOf(err), Err: err}
+		return &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "连接失败：" + channel.Explain(err), Err: err}
 	}
 	return nil
 }
@@ -204,7 +205,7 @@ func (a *App) TestChannel(ctx context.Context, c ChannelConfig) error {
 // ChannelContacts lists the friends and groups ("通讯录") of the platform
 // behind c (the form as shown, like TestChannel), so the admin can pick the
 // QQ numbers and group IDs to give the ERP.
-func (a *App) ChannelContacts(ctx context.Context, c ChannelConfig) ([]channel.Contact, error) {
+func (a *App) ChannelContacts(ctx context.Context, c config.Channel) ([]channel.Contact, error) {
 	ch, t, err := a.formConnector(ctx, c)
 	if err != nil {
 		return nil, err
@@ -215,7 +216,7 @@ func (a *App) ChannelContacts(ctx context.Context, c ChannelConfig) ([]channel.C
 	}
 	list, err := d.Contacts(ctx)
 	if err != nil {
-		return nil, &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "读取通讯录失败：" + chineseOf(err), Err: err}
+		return nil, &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "读取通讯录失败：" + channel.Explain(err), Err: err}
 	}
 	return list, nil
 }
@@ -228,19 +229,19 @@ func (a *App) ChannelFeatures(typ string) (test, contacts bool) {
 
 // formConnector builds the connector of an unsaved channel form, validated
 // like a save; masked secrets take the stored values.
-func (a *App) formConnector(ctx context.Context, c ChannelConfig) (channel.Channel, channel.Type, error) {
+func (a *App) formConnector(ctx context.Context, c config.Channel) (channel.Channel, channel.Type, error) {
 	cur, err := a.current(ctx)
 	if err != nil {
 		return nil, channel.Type{}, err
 	}
-	old, had := cur.channels[strings.TrimSpace(c.Name)]
-	sc, err := a.validateChannel(c, old, had)
+	old, had := cur.Channels[strings.TrimSpace(c.Name)]
+	sc, err := config.CheckChannel(c, old, had)
 	if err != nil {
 		return nil, channel.Type{}, err
 	}
 	ch, t, err := registry.New(sc, a.connectorDeps())
 	if err != nil {
-		return nil, t, model.Invalid("config", "%s", chineseOf(err))
+		return nil, t, model.Invalid("config", "%s", channel.Explain(err))
 	}
 	return ch, t, nil
 }
@@ -254,16 +255,16 @@ func (a *App) SendTest(ctx context.Context, channelName, qq, group, content stri
 
 // TestDataSource opens d (unsaved; a masked DSN takes the stored one) and
 // pings it ("测试连接").
-func (a *App) TestDataSource(ctx context.Context, d DataSourceConfig) error {
+func (a *App) TestDataSource(ctx context.Context, d config.DataSource) error {
 	cur, err := a.current(ctx)
 	if err != nil {
 		return err
 	}
 	// A connection can be tried before the name is settled.
-	if name := strings.TrimSpace(d.Name); name == DefaultSource || checkName("name", "数据源", name) != nil {
+	if name := strings.TrimSpace(d.Name); name == DefaultSource || config.CheckName("name", "数据源", name) != nil {
 		d.Name = "连接测试"
 	}
-	sd, err := validateDataSource(d, cur.sources[strings.TrimSpace(d.Name)])
+	sd, err := config.CheckDataSource(d, cur.DataSources[strings.TrimSpace(d.Name)])
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,16 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &e) && e.Permanent
 }
 
+// Explain is the admin-facing part of a connector error: the Chinese message
+// without the detail meant for the log file.
+func Explain(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return err.Error()
+}
+
 // Describe is the text stored as last_error: the Chinese message, and the detail.
 func Describe(err error) string {
 	if err == nil {
