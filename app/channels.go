@@ -1,12 +1,16 @@
 package app
 
 import (
-	"botgate/model"
+	"context"
+	"strings"
 
 	"golang.org/x/time/rate"
 
 	"botgate/app/channel"
 	"botgate/app/channel/registry"
+	"botgate/app/config"
+	"botgate/model"
+	"botgate/storage"
 )
 
 // ChannelTypes lists every connector type BotGate knows, in the order the GUI shows them.
@@ -35,4 +39,91 @@ func (a *App) buildChannel(c model.Channel) *liveChannel {
 		lc.limiter = rate.NewLimiter(rate.Limit(float64(perMin)/60), min(perMin, 5))
 	}
 	return lc
+}
+
+// ChannelKinds lists the connector types for the channel form.
+func (a *App) ChannelKinds() []channel.Type { return ChannelTypes() }
+
+// ListChannels returns the channels with secret keys masked; saving a masked
+// value back keeps the stored secret.
+func (a *App) ListChannels(ctx context.Context) ([]config.Channel, error) {
+	cf, err := a.Export(ctx)
+	return cf.Channels, err
+}
+
+// DeleteChannel removes a channel; the default channel must be changed first,
+// otherwise every send without a channel would start failing.
+func (a *App) DeleteChannel(ctx context.Context, name string) error {
+	if a.Settings().DefaultChannel == name {
+		return model.Invalid("name", "通道“%s”是默认通道，不能删除：请先把别的通道设为默认", name)
+	}
+	return a.deleteOne(ctx, "通道", name, func(tx *storage.Tx) error { return tx.DeleteChannel(name) })
+}
+
+// TestChannel builds the connector from c (unsaved; masked secrets take the
+// stored values) and runs its harmless connection check ("测试连接").
+func (a *App) TestChannel(ctx context.Context, c config.Channel) error {
+	ch, t, err := a.formConnector(ctx, c)
+	if err != nil {
+		return err
+	}
+	tester, ok := ch.(channel.Tester)
+	if !ok {
+		return model.Invalid("type", "通道类型 %s 不支持测试连接：请保存后用“发送测试消息”试试", t.Title)
+	}
+	if err := tester.Test(ctx); err != nil {
+		return &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "连接失败：" + channel.Explain(err), Err: err}
+	}
+	return nil
+}
+
+// ChannelContacts lists the friends and groups ("通讯录") of the platform
+// behind c (the form as shown, like TestChannel), so the admin can pick the
+// QQ numbers and group IDs to give the ERP.
+func (a *App) ChannelContacts(ctx context.Context, c config.Channel) ([]channel.Contact, error) {
+	ch, t, err := a.formConnector(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := ch.(channel.Directory)
+	if !ok {
+		return nil, model.Invalid("type", "通道类型 %s 的平台不提供通讯录列表", t.Title)
+	}
+	list, err := d.Contacts(ctx)
+	if err != nil {
+		return nil, &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "读取通讯录失败：" + channel.Explain(err), Err: err}
+	}
+	return list, nil
+}
+
+// ChannelFeatures tells which of 测试连接 and 通讯录 a channel type offers.
+func (a *App) ChannelFeatures(typ string) (test, contacts bool) {
+	t, _ := channelType(typ)
+	return t.Caps.Test, t.Caps.Directory
+}
+
+// formConnector builds the connector of an unsaved channel form, validated
+// like a save; masked secrets take the stored values.
+func (a *App) formConnector(ctx context.Context, c config.Channel) (channel.Channel, channel.Type, error) {
+	cur, err := a.current(ctx)
+	if err != nil {
+		return nil, channel.Type{}, err
+	}
+	old, had := cur.Channels[strings.TrimSpace(c.Name)]
+	sc, err := config.CheckChannel(c, old, had)
+	if err != nil {
+		return nil, channel.Type{}, err
+	}
+	ch, t, err := registry.New(sc, a.connectorDeps())
+	if err != nil {
+		return nil, t, model.Invalid("config", "%s", channel.Explain(err))
+	}
+	return ch, t, nil
+}
+
+// SendTest queues a test message on a saved channel ("发送测试消息"). It is
+// delivered while the server runs, like any other message.
+func (a *App) SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error) {
+	e, err := a.Send(ctx, model.Caller{Name: "", Roles: []string{"admin"}}, SendRequest{Channel: channelName, QQ: qq, Group: group, Content: content})
+	return e.ID, err
 }

@@ -100,19 +100,3 @@ func (a *App) Export(ctx context.Context) (config.File, error) {
 	}
 	return config.Export(cur), nil
 }
-
-// ValidateTemplate checks a template without saving it (GUI: error next to the field).
-func (a *App) ValidateTemplate(t config.Template) error {
-	_, _, err := config.CheckTemplate(t, a.state.Load().sourceRows())
-	return err
-}
-
-// sourceRows are the state's data sources as configured, which a template
-// not saved yet is checked against.
-func (st *state) sourceRows() map[string]model.DataSource {
-	srcs := map[string]model.DataSource{}
-	for n, s := range st.sources {
-		srcs[n] = s.cfg
-	}
-	return srcs
-}

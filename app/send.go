@@ -129,3 +129,8 @@ func (a *App) CancelMessage(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// Messages lists outbox rows for the 日志 tab, newest first.
+func (a *App) Messages(ctx context.Context, status string, limit int) ([]model.Message, error) {
+	return a.db.Messages(ctx, model.MessageFilter{Status: status, Limit: limit})
+}
