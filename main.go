@@ -23,6 +23,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/app/config"
 	_ "botgate/internal/cleanlocale" // before Fyne reads the locale
 	"botgate/service"
 	"botgate/storage"
@@ -350,7 +351,7 @@ func configImport(ctx context.Context, g *globals, name string, log *slog.Logger
 		defer f.Close()
 		r = f
 	}
-	cf, err := app.ParseConfig(r)
+	cf, err := config.Parse(r)
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/app/config"
 	"botgate/app/outbox"
 )
 
@@ -53,7 +54,7 @@ func start(t *testing.T) *env {
 // importJSON applies a config file snippet.
 func (e *env) importJSON(js string) {
 	e.t.Helper()
-	cf, err := app.ParseConfig(strings.NewReader(js))
+	cf, err := config.Parse(strings.NewReader(js))
 	if err != nil {
 		e.t.Fatal(err)
 	}

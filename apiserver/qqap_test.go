@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"botgate/app"
+	"botgate/app/config"
 )
 
 const seedQQ = "350310976"
@@ -235,7 +235,7 @@ func TestQQAP_WritingQueryTemplate_RefusedAtSaveAndNeverRuns(t *testing.T) {
 	// WITH passes the kind check, but the statement writes: refused at save.
 	// (A write hidden in a database function still meets the read-only
 	// connection at run time: app/datasource's suite.)
-	cf, err := app.ParseConfig(strings.NewReader(`{"templates":[{"keyword":"偷改","kind":"query","sql":"WITH x AS (SELECT 1) UPDATE staff SET name = 'pwned'"}]}`))
+	cf, err := config.Parse(strings.NewReader(`{"templates":[{"keyword":"偷改","kind":"query","sql":"WITH x AS (SELECT 1) UPDATE staff SET name = 'pwned'"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestAuthModes(t *testing.T) {
 		}
 	})
 	t.Run("none mode is refused with a LAN listen address", func(t *testing.T) {
-		cf, _ := app.ParseConfig(strings.NewReader(`{"settings":{"listen":"0.0.0.0:7789","auth_mode":"none"}}`))
+		cf, _ := config.Parse(strings.NewReader(`{"settings":{"listen":"0.0.0.0:7789","auth_mode":"none"}}`))
 		_, err := e.app.Import(context.Background(), cf)
 		if err == nil || !strings.Contains(err.Error(), "只能") {
 			t.Fatalf("want refusal, got %v", err)

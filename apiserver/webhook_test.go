@@ -23,6 +23,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/app/config"
 )
 
 const (
@@ -70,15 +71,15 @@ func openHookApp(t *testing.T) (*app.App, *sql.DB) {
 		}
 	}
 	off := false
-	_, err = a.Import(ctx, app.ConfigFile{
-		Channels: []app.ChannelConfig{
-			{Name: "qq", Type: "onebot", Config: app.ConfigValues{"url": "http://127.0.0.1:1", "secret": hookSecret}},
-			{Name: "local", Type: "onebot", Config: app.ConfigValues{"url": "http://127.0.0.1:1"}},
-			{Name: "webqq", Type: "openqq", Config: app.ConfigValues{"url": "http://127.0.0.1:1"}},
-			{Name: "webqq-lan", Type: "openqq", Config: app.ConfigValues{"url": "http://127.0.0.1:1", "secret": hookSecret}},
-			{Name: "old", Type: "onebot", Enabled: &off, Config: app.ConfigValues{"url": "http://127.0.0.1:1"}},
+	_, err = a.Import(ctx, config.File{
+		Channels: []config.Channel{
+			{Name: "qq", Type: "onebot", Config: config.Values{"url": "http://127.0.0.1:1", "secret": hookSecret}},
+			{Name: "local", Type: "onebot", Config: config.Values{"url": "http://127.0.0.1:1"}},
+			{Name: "webqq", Type: "openqq", Config: config.Values{"url": "http://127.0.0.1:1"}},
+			{Name: "webqq-lan", Type: "openqq", Config: config.Values{"url": "http://127.0.0.1:1", "secret": hookSecret}},
+			{Name: "old", Type: "onebot", Enabled: &off, Config: config.Values{"url": "http://127.0.0.1:1"}},
 		},
-		Templates: []app.TemplateConfig{
+		Templates: []config.Template{
 			{Keyword: "零件", Kind: model.KindQuery, SQL: "SELECT name, qty FROM parts ORDER BY name", Chat: true, Reply: "{{name}} × {{qty}}"},
 			{Keyword: "密码", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: true, Users: []string{"350310976"}},
 			{Keyword: "工资", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}"},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"botgate/app/auth"
+	"botgate/app/config"
 	"botgate/storage"
 )
 
@@ -30,7 +31,7 @@ func openAdminApp(t *testing.T, now time.Time) *App {
 	return a
 }
 
-func mustImport(t *testing.T, a *App, cf ConfigFile) {
+func mustImport(t *testing.T, a *App, cf config.File) {
 	t.Helper()
 	if _, err := a.Import(context.Background(), cf); err != nil {
 		t.Fatal(err)
@@ -39,10 +40,10 @@ func mustImport(t *testing.T, a *App, cf ConfigFile) {
 
 func TestAdmin_ListsHideSecrets(t *testing.T) {
 	a := openAdminApp(t, time.Now())
-	mustImport(t, a, ConfigFile{
-		Users:       []UserConfig{{Name: "erp", Password: "secret-pass", Roles: []string{"admin"}}},
-		DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "e.db")}},
-		Channels:    []ChannelConfig{{Name: "qq", Type: "onebot", Config: ConfigValues{"url": "http://127.0.0.1:1", "access_token": "tok-123"}}},
+	mustImport(t, a, config.File{
+		Users:       []config.User{{Name: "erp", Password: "secret-pass", Roles: []string{"admin"}}},
+		DataSources: []config.DataSource{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "e.db")}},
+		Channels:    []config.Channel{{Name: "qq", Type: "onebot", Config: config.Values{"url": "http://127.0.0.1:1", "access_token": "tok-123"}}},
 	})
 	ctx := context.Background()
 	us, err := a.ListUsers(ctx)
@@ -50,11 +51,11 @@ func TestAdmin_ListsHideSecrets(t *testing.T) {
 		t.Fatalf("ListUsers = %+v, %v; want one user without password or hash", us, err)
 	}
 	cs, err := a.ListChannels(ctx)
-	if err != nil || len(cs) != 1 || cs[0].Config["access_token"] != Mask {
+	if err != nil || len(cs) != 1 || cs[0].Config["access_token"] != config.Mask {
 		t.Fatalf("ListChannels = %+v, %v; want the token masked", cs, err)
 	}
 	// Saving the masked form back keeps the stored secret.
-	mustImport(t, a, ConfigFile{Channels: cs})
+	mustImport(t, a, config.File{Channels: cs})
 	if got := a.state.Load().channels["qq"].cfg.Config["access_token"]; got != "tok-123" {
 		t.Fatalf("token after saving the masked form = %q", got)
 	}
@@ -80,11 +81,11 @@ func TestAdmin_Delete_RefusesWhatIsStillInUse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := openAdminApp(t, time.Now())
-			mustImport(t, a, ConfigFile{
-				Settings:    &SettingsPatch{DefaultChannel: &def},
-				Channels:    []ChannelConfig{{Name: "log", Type: "log"}},
-				DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "e.db")}},
-				Templates:   []TemplateConfig{{Keyword: "查询", DataSource: "erp", SQL: "SELECT 1"}},
+			mustImport(t, a, config.File{
+				Settings:    &config.SettingsPatch{DefaultChannel: &def},
+				Channels:    []config.Channel{{Name: "log", Type: "log"}},
+				DataSources: []config.DataSource{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "e.db")}},
+				Templates:   []config.Template{{Keyword: "查询", DataSource: "erp", SQL: "SELECT 1"}},
 			})
 			err := tt.del(a)
 			if err == nil || !strings.Contains(model.ErrorOf(err).Msg, tt.wantErr) {
@@ -97,10 +98,10 @@ func TestAdmin_Delete_RefusesWhatIsStillInUse(t *testing.T) {
 func TestAdmin_Delete_RemovesAndReloads(t *testing.T) {
 	ctx := context.Background()
 	a := openAdminApp(t, time.Now())
-	mustImport(t, a, ConfigFile{
-		Users:     []UserConfig{{Name: "bob", Password: "secret-pass"}},
-		Channels:  []ChannelConfig{{Name: "log", Type: "log"}},
-		Templates: []TemplateConfig{{Keyword: "k", SQL: "SELECT 1"}},
+	mustImport(t, a, config.File{
+		Users:     []config.User{{Name: "bob", Password: "secret-pass"}},
+		Channels:  []config.Channel{{Name: "log", Type: "log"}},
+		Templates: []config.Template{{Keyword: "k", SQL: "SELECT 1"}},
 	})
 	for _, err := range []error{a.DeleteUser(ctx, "bob"), a.DeleteChannel(ctx, "log"), a.DeleteTemplate(ctx, "k")} {
 		if err != nil {
@@ -116,25 +117,25 @@ func TestAdmin_DryRunTemplate(t *testing.T) {
 	ctx := context.Background()
 	a := openAdminApp(t, time.Now())
 	t.Run("query returns rows with sample arguments", func(t *testing.T) {
-		res, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT {{1}} AS a, '{{来源QQ}}' AS q"}, model.Vars{"1": "x", "qq": "42"}, false)
+		res, err := a.DryRunTemplate(ctx, config.Template{Keyword: "k", SQL: "SELECT {{1}} AS a, '{{来源QQ}}' AS q"}, model.Vars{"1": "x", "qq": "42"}, false)
 		if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "x" || res.Rows[0][1] != "42" {
 			t.Fatalf("res = %+v, err %v", res, err)
 		}
 	})
 	t.Run("invalid template names the field", func(t *testing.T) {
-		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "DELETE FROM x"}, model.Vars{}, false)
+		_, err := a.DryRunTemplate(ctx, config.Template{Keyword: "k", SQL: "DELETE FROM x"}, model.Vars{}, false)
 		if e := model.ErrorOf(err); e.Field != "sql" {
 			t.Fatalf("err = %v, want field sql", err)
 		}
 	})
 	t.Run("writing template needs confirmation", func(t *testing.T) {
-		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", Kind: model.KindInsert, SQL: "INSERT INTO t VALUES (1)"}, model.Vars{}, false)
+		_, err := a.DryRunTemplate(ctx, config.Template{Keyword: "k", Kind: model.KindInsert, SQL: "INSERT INTO t VALUES (1)"}, model.Vars{}, false)
 		if e := model.ErrorOf(err); e.Field != "kind" {
 			t.Fatalf("err = %v, want a confirmation request", err)
 		}
 	})
 	t.Run("database error shows the driver's reason", func(t *testing.T) {
-		_, err := a.DryRunTemplate(ctx, TemplateConfig{Keyword: "k", SQL: "SELECT * FROM no_such_table"}, model.Vars{}, false)
+		_, err := a.DryRunTemplate(ctx, config.Template{Keyword: "k", SQL: "SELECT * FROM no_such_table"}, model.Vars{}, false)
 		if e := model.ErrorOf(err); e.Field != "sql" || !strings.Contains(e.Msg, "no_such_table") {
 			t.Fatalf("err = %v, want the missing table named", err)
 		}
@@ -155,13 +156,13 @@ func TestAdmin_TestChannel(t *testing.T) {
 	down.Close()
 	tests := []struct {
 		name      string
-		cfg       ChannelConfig
+		cfg       config.Channel
 		wantField string // "" = success
 	}{
-		{"reachable OneBot", ChannelConfig{Name: "qq", Type: "onebot", Config: ConfigValues{"url": ok.URL}}, ""},
-		{"unreachable OneBot", ChannelConfig{Name: "qq", Type: "onebot", Config: ConfigValues{"url": down.URL}}, "config"},
-		{"missing url", ChannelConfig{Name: "qq", Type: "onebot"}, "url"},
-		{"type without a check", ChannelConfig{Name: "l", Type: "log"}, "type"},
+		{"reachable OneBot", config.Channel{Name: "qq", Type: "onebot", Config: config.Values{"url": ok.URL}}, ""},
+		{"unreachable OneBot", config.Channel{Name: "qq", Type: "onebot", Config: config.Values{"url": down.URL}}, "config"},
+		{"missing url", config.Channel{Name: "qq", Type: "onebot"}, "url"},
+		{"type without a check", config.Channel{Name: "l", Type: "log"}, "type"},
 	}
 	a := openAdminApp(t, time.Now())
 	for _, tt := range tests {
@@ -183,13 +184,13 @@ func TestAdmin_TestChannel(t *testing.T) {
 func TestAdmin_TestDataSource(t *testing.T) {
 	ctx := context.Background()
 	a := openAdminApp(t, time.Now())
-	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "x.db")}); err != nil {
+	if err := a.TestDataSource(ctx, config.DataSource{Name: "", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "x.db")}); err != nil {
 		t.Fatalf("sqlite file: %v", err)
 	}
-	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "nosuch", DSN: "x"}); model.ErrorOf(err).Field != "driver" {
+	if err := a.TestDataSource(ctx, config.DataSource{Name: "x", Driver: "nosuch", DSN: "x"}); model.ErrorOf(err).Field != "driver" {
 		t.Fatalf("unknown driver: %v", err)
 	}
-	if err := a.TestDataSource(ctx, DataSourceConfig{Name: "x", Driver: "sqlite", DSN: a.DBPath()}); err == nil || model.ErrorOf(err).Field != "dsn" {
+	if err := a.TestDataSource(ctx, config.DataSource{Name: "x", Driver: "sqlite", DSN: a.DBPath()}); err == nil || model.ErrorOf(err).Field != "dsn" {
 		t.Fatalf("pointing at the state database must be refused at the dsn: %v", err)
 	}
 }
@@ -242,9 +243,9 @@ func TestExampleURL(t *testing.T) {
 func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 	ctx := context.Background()
 	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), "")
-	if _, err := a.Import(ctx, ConfigFile{
-		Users: []UserConfig{{Name: "erp", Password: "erp-secret-1", Roles: []string{"sales"}}, {Name: "boss", Password: "boss-secret-1"}},
-		Templates: []TemplateConfig{{Keyword: "库存", Kind: model.KindQuery, SQL: "SELECT 1 AS n", Users: []string{"erp", "boss"}},
+	if _, err := a.Import(ctx, config.File{
+		Users: []config.User{{Name: "erp", Password: "erp-secret-1", Roles: []string{"sales"}}, {Name: "boss", Password: "boss-secret-1"}},
+		Templates: []config.Template{{Keyword: "库存", Kind: model.KindQuery, SQL: "SELECT 1 AS n", Users: []string{"erp", "boss"}},
 			{Keyword: "工资", Kind: model.KindQuery, SQL: "SELECT 2 AS n", Users: []string{"boss"}}},
 	}); err != nil {
 		t.Fatal(err)
@@ -255,7 +256,7 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 	if _, err := a.Authenticate(ctx, creds("erp")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Import(ctx, ConfigFile{Channels: []ChannelConfig{{Name: "记录", Type: "log"}}}); err != nil {
+	if _, err := a.Import(ctx, config.File{Channels: []config.Channel{{Name: "记录", Type: "log"}}}); err != nil {
 		t.Fatal(err)
 	}
 	sent, err := a.Send(ctx, model.Caller{Name: "erp", Roles: []string{"sales"}}, SendRequest{Channel: "记录", QQ: "10001", Content: "hi", IdemKey: "k1"})
@@ -307,12 +308,33 @@ func TestRenameUser_KeepsPasswordRolesAndTemplatePermissions(t *testing.T) {
 func TestChannelFormCalls_UnsupportedOrUnknownType(t *testing.T) {
 	ctx := context.Background()
 	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), "")
-	_, err := a.ChannelContacts(ctx, ChannelConfig{Name: "w", Type: "wecom", Config: ConfigValues{"url": "http://127.0.0.1:1/x"}})
+	_, err := a.ChannelContacts(ctx, config.Channel{Name: "w", Type: "wecom", Config: config.Values{"url": "http://127.0.0.1:1/x"}})
 	if e := model.ErrorOf(err); err == nil || e.Field != "type" || !strings.Contains(e.Msg, "不提供通讯录列表") {
 		t.Errorf("contacts of a wecom robot: %v", err)
 	}
-	if err := a.TestChannel(ctx, ChannelConfig{Name: "x", Type: "nope"}); err == nil || model.ErrorOf(err).Field != "type" {
+	if err := a.TestChannel(ctx, config.Channel{Name: "x", Type: "nope"}); err == nil || model.ErrorOf(err).Field != "type" {
 		t.Errorf("unknown type: %v", err)
+	}
+}
+
+// The channel form shows 测试连接 and 通讯录 from the type's declared
+// capabilities; an unknown type offers neither.
+func TestChannelFeatures_FollowDeclaredCaps(t *testing.T) {
+	a := openAdminApp(t, time.Now())
+	for _, tc := range []struct {
+		typ            string
+		test, contacts bool
+	}{
+		{"onebot", true, true},
+		{"wxmp", true, false},
+		{"dingtalk", true, false},
+		{"gewe", false, false},
+		{"log", false, false},
+		{"nope", false, false},
+	} {
+		if test, contacts := a.ChannelFeatures(tc.typ); test != tc.test || contacts != tc.contacts {
+			t.Errorf("%s: features = %v %v, want %v %v", tc.typ, test, contacts, tc.test, tc.contacts)
+		}
 	}
 }
 
@@ -320,29 +342,29 @@ func TestChannelFormCalls_UnsupportedOrUnknownType(t *testing.T) {
 // refuse, and words the refusal must contain. "erp" is an added SQLite source.
 var unsafeTemplates = []struct {
 	name string
-	tc   TemplateConfig
+	tc   config.Template
 	want string
 }{
-	{"table from a placeholder", TemplateConfig{Keyword: "k", SQL: "SELECT * FROM {{1}}"}, "FROM 后面"},
-	{"sort key from a placeholder", TemplateConfig{Keyword: "k", SQL: "SELECT name FROM staff ORDER BY {{1}}"}, "排序"},
-	{"column from a placeholder in an insert", TemplateConfig{Keyword: "k", Kind: model.KindInsert, SQL: "INSERT INTO staff ({{1}}) VALUES (1)"}, "列名"},
-	{"query that deletes after a CTE", TemplateConfig{Keyword: "k", SQL: "WITH x AS (SELECT 1) DELETE FROM staff"}, "DELETE"},
-	{"query that inserts and returns", TemplateConfig{Keyword: "k", SQL: "INSERT INTO staff (name) VALUES ({{1}}) RETURNING name"}, "INSERT"},
-	{"query that locks", TemplateConfig{Keyword: "k", SQL: "SELECT name FROM staff FOR UPDATE"}, "加锁"},
-	{"query that creates a table", TemplateConfig{Keyword: "k", SQL: "SELECT * INTO copy FROM staff"}, "INTO"},
-	{"sqlite schema on the built-in source", TemplateConfig{Keyword: "k", SQL: "SELECT sql FROM sqlite_master"}, "sqlite_master"},
-	{"pragma function on an added sqlite source", TemplateConfig{Keyword: "k", DataSource: "erp", SQL: "SELECT file FROM pragma_database_list"}, "pragma_database_list"},
-	{"insert template copying the sqlite schema", TemplateConfig{Keyword: "k", Kind: model.KindInsert, DataSource: "erp",
+	{"table from a placeholder", config.Template{Keyword: "k", SQL: "SELECT * FROM {{1}}"}, "FROM 后面"},
+	{"sort key from a placeholder", config.Template{Keyword: "k", SQL: "SELECT name FROM staff ORDER BY {{1}}"}, "排序"},
+	{"column from a placeholder in an insert", config.Template{Keyword: "k", Kind: model.KindInsert, SQL: "INSERT INTO staff ({{1}}) VALUES (1)"}, "列名"},
+	{"query that deletes after a CTE", config.Template{Keyword: "k", SQL: "WITH x AS (SELECT 1) DELETE FROM staff"}, "DELETE"},
+	{"query that inserts and returns", config.Template{Keyword: "k", SQL: "INSERT INTO staff (name) VALUES ({{1}}) RETURNING name"}, "INSERT"},
+	{"query that locks", config.Template{Keyword: "k", SQL: "SELECT name FROM staff FOR UPDATE"}, "加锁"},
+	{"query that creates a table", config.Template{Keyword: "k", SQL: "SELECT * INTO copy FROM staff"}, "INTO"},
+	{"sqlite schema on the built-in source", config.Template{Keyword: "k", SQL: "SELECT sql FROM sqlite_master"}, "sqlite_master"},
+	{"pragma function on an added sqlite source", config.Template{Keyword: "k", DataSource: "erp", SQL: "SELECT file FROM pragma_database_list"}, "pragma_database_list"},
+	{"insert template copying the sqlite schema", config.Template{Keyword: "k", Kind: model.KindInsert, DataSource: "erp",
 		SQL: "INSERT INTO staff (name) SELECT sql FROM sqlite_schema"}, "sqlite_schema"},
 }
 
 func TestTemplateChecks_EverySavePathRefusesEachClass(t *testing.T) {
 	ctx := context.Background()
 	a := openAdminApp(t, time.Now())
-	mustImport(t, a, ConfigFile{DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")}}})
+	mustImport(t, a, config.File{DataSources: []config.DataSource{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")}}})
 	for _, tt := range unsafeTemplates {
 		t.Run(tt.name, func(t *testing.T) {
-			file, err := json.Marshal(ConfigFile{Templates: []TemplateConfig{tt.tc}})
+			file, err := json.Marshal(config.File{Templates: []config.Template{tt.tc}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -351,7 +373,7 @@ func TestTemplateChecks_EverySavePathRefusesEachClass(t *testing.T) {
 				save func() error
 			}{
 				{"botgate config import", func() error {
-					cf, err := ParseConfig(bytes.NewReader(file))
+					cf, err := config.Parse(bytes.NewReader(file))
 					if err != nil {
 						return err
 					}
@@ -359,7 +381,7 @@ func TestTemplateChecks_EverySavePathRefusesEachClass(t *testing.T) {
 					return err
 				}},
 				{"window save", func() error {
-					_, err := a.Import(ctx, ConfigFile{Templates: []TemplateConfig{tt.tc}})
+					_, err := a.Import(ctx, config.File{Templates: []config.Template{tt.tc}})
 					return err
 				}},
 				{"check next to the field", func() error { return a.ValidateTemplate(tt.tc) }},
@@ -382,12 +404,12 @@ func TestTemplateChecks_EverySavePathRefusesEachClass(t *testing.T) {
 func TestTemplateChecks_SafeTemplatesAreSaved(t *testing.T) {
 	ctx := context.Background()
 	a := openAdminApp(t, time.Now())
-	mustImport(t, a, ConfigFile{DataSources: []DataSourceConfig{
+	mustImport(t, a, config.File{DataSources: []config.DataSource{
 		{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")},
 		// Not opened until used: the check only needs the driver.
 		{Name: "pg", Driver: "postgres", DSN: "postgres://u:p@127.0.0.1:1/erp?sslmode=disable"},
 	}})
-	tcs := []TemplateConfig{
+	tcs := []config.Template{
 		{Keyword: "名字", DataSource: "erp", SQL: "SELECT name FROM staff WHERE name = {{1}}"},
 		{Keyword: "账号", SQL: "SELECT xtuser FROM staff WHERE qq='{{来源QQ}}'"},
 		{Keyword: "模糊", SQL: "SELECT name FROM staff WHERE name LIKE '%' || {{1}} || '%'"},
@@ -404,7 +426,7 @@ func TestTemplateChecks_SafeTemplatesAreSaved(t *testing.T) {
 			t.Errorf("ValidateTemplate(%q): %v", tc.SQL, err)
 		}
 	}
-	mustImport(t, a, ConfigFile{Templates: tcs})
+	mustImport(t, a, config.File{Templates: tcs})
 	if ts, _ := a.ListTemplates(ctx); len(ts) != len(tcs) {
 		t.Fatalf("saved %d templates, want %d", len(ts), len(tcs))
 	}
@@ -420,11 +442,11 @@ func TestLoad_StoredTemplateFailingTheChecks_IsDisabledAndWarned(t *testing.T) {
 	t.Cleanup(func() { a.Close() })
 	// A template on PostgreSQL may name sqlite_master; once its data source
 	// becomes SQLite, the same template fails the check at load.
-	mustImport(t, a, ConfigFile{
-		DataSources: []DataSourceConfig{{Name: "erp", Driver: "postgres", DSN: "postgres://u:p@127.0.0.1:1/erp?sslmode=disable"}},
-		Templates:   []TemplateConfig{{Keyword: "换库", DataSource: "erp", SQL: "SELECT name FROM sqlite_master"}},
+	mustImport(t, a, config.File{
+		DataSources: []config.DataSource{{Name: "erp", Driver: "postgres", DSN: "postgres://u:p@127.0.0.1:1/erp?sslmode=disable"}},
+		Templates:   []config.Template{{Keyword: "换库", DataSource: "erp", SQL: "SELECT name FROM sqlite_master"}},
 	})
-	mustImport(t, a, ConfigFile{DataSources: []DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")}}})
+	mustImport(t, a, config.File{DataSources: []config.DataSource{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")}}})
 	// Templates written past the checks: a hand edit, or saved by a version without them.
 	bad := map[string]string{"表名": "SELECT * FROM {{1}}", "偷删": "WITH x AS (SELECT 1) DELETE FROM staff", "结构": "SELECT sql FROM sqlite_master"}
 	err = a.db.Update(ctx, func(tx *storage.Tx) error {

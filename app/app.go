@@ -8,12 +8,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +22,7 @@ import (
 
 	"botgate/app/auth"
 	"botgate/app/channel"
+	"botgate/app/config"
 	"botgate/app/datasource"
 	"botgate/app/outbox"
 	"botgate/app/sqltmpl"
@@ -29,7 +30,7 @@ import (
 )
 
 // DefaultSource is the name of the embedded SQLite data file beside the state DB.
-const DefaultSource = "default"
+const DefaultSource = config.DefaultSource
 
 // Options configure an App. Zero values get sensible defaults.
 type Options struct {
@@ -66,7 +67,7 @@ type App struct {
 // state is an immutable snapshot of the configuration; a reload swaps it.
 type state struct {
 	rev       int64
-	settings  Settings
+	settings  config.Settings
 	users     map[string]model.User
 	templates map[string]*compiledTemplate
 	channels  map[string]*liveChannel
@@ -152,7 +153,7 @@ func (a *App) DataPath() string {
 }
 
 // Settings returns the current settings.
-func (a *App) Settings() Settings { return a.state.Load().settings }
+func (a *App) Settings() config.Settings { return a.state.Load().settings }
 
 // Reload re-reads the configuration when another writer (config import, the
 // GUI, another process) changed it. Unchanged channels and data sources are
@@ -188,24 +189,14 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 	if old == nil {
 		old = &state{}
 	}
-	m, err := a.db.Settings(ctx)
+	cur, err := a.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st := &state{rev: rev, settings: settingsFromMap(m), users: map[string]model.User{},
+	st := &state{rev: rev, settings: cur.Settings, users: cur.Users,
 		templates: map[string]*compiledTemplate{}, channels: map[string]*liveChannel{}, sources: map[string]*liveSource{}}
-	users, err := a.db.Users(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		st.users[u.Name] = u
-	}
-	dss, err := a.db.DataSources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	dss = append([]model.DataSource{{Name: DefaultSource, Driver: "sqlite", DSN: a.DataPath()}}, dss...)
+	// The built-in source first: an added one of its name (a hand edit) wins, as a save would refuse it.
+	dss := append([]model.DataSource{{Name: DefaultSource, Driver: "sqlite", DSN: a.DataPath()}}, slices.Collect(maps.Values(cur.DataSources))...)
 	for _, d := range dss {
 		if o := old.sources[d.Name]; o != nil && o.cfg == d && o.err == nil {
 			st.sources[d.Name] = o
@@ -217,27 +208,19 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 			a.log.Warn("data source unavailable", "name", d.Name, "driver", d.Driver, "err", err)
 		}
 	}
-	chans, err := a.db.Channels(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range chans {
+	for _, c := range cur.Channels {
 		if o := old.channels[c.Name]; o != nil && reflect.DeepEqual(o.cfg, c) {
 			st.channels[c.Name] = o
 			continue
 		}
 		st.channels[c.Name] = a.buildChannel(c)
 	}
-	tps, err := a.db.Templates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range tps {
+	for _, t := range cur.Templates {
 		driver := ""
 		if ls := st.sources[cmp.Or(t.DataSource, DefaultSource)]; ls != nil {
 			driver = ls.cfg.Driver
 		}
-		stmt, e := compileTemplate(t.Kind, driver, t.SQL)
+		stmt, e := config.CompileTemplate(t.Kind, driver, t.SQL)
 		if e != nil {
 			// Saved templates were validated; this happens after a hand edit, a
 			// template saved before a check was added, or a data source whose
@@ -248,29 +231,9 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 		st.templates[t.Keyword] = &compiledTemplate{Template: t, stmt: stmt}
 	}
 	if st.settings.AuthMode == auth.ModeSQL && st.settings.AuthSQL != "" {
-		st.authSQL, _ = sqltmpl.Compile(st.settings.AuthSQL, authNames)
+		st.authSQL, _ = config.CompileAuth(st.settings.AuthSQL)
 	}
 	return st, nil
-}
-
-func (a *App) buildChannel(c model.Channel) *liveChannel {
-	lc := &liveChannel{cfg: c}
-	t, ok := channelType(c.Type)
-	if !ok {
-		lc.err = fmt.Errorf("未知的通道类型 %q", c.Type)
-		return lc
-	}
-	lc.ch, lc.err = t.New(channel.Config{Name: c.Name, Type: c.Type, Values: maps.Clone(c.Config)},
-		channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now, Log: a.log})
-	perMin := c.RatePerMinute
-	if perMin == 0 {
-		perMin = t.RatePerMinute
-	}
-	if perMin > 0 {
-		// Burst of a few lets a short flurry through, then the platform's pace holds.
-		lc.limiter = rate.NewLimiter(rate.Limit(float64(perMin)/60), min(perMin, 5))
-	}
-	return lc
 }
 
 // openSource opens a data source with the driver registered for it; the state

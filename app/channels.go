@@ -1,59 +1,129 @@
 package app
 
 import (
+	"context"
+	"strings"
+
+	"golang.org/x/time/rate"
+
 	"botgate/app/channel"
-	"botgate/app/channel/dingtalk"
-	"botgate/app/channel/feishu"
-	"botgate/app/channel/gewe"
-	"botgate/app/channel/logchan"
-	"botgate/app/channel/onebot"
-	"botgate/app/channel/openqq"
-	"botgate/app/channel/wecom"
-	"botgate/app/channel/wxmp"
-	"botgate/app/channel/xuanxuan"
+	"botgate/app/channel/registry"
+	"botgate/app/config"
+	"botgate/model"
+	"botgate/storage"
 )
 
 // ChannelTypes lists every connector type BotGate knows, in the order the GUI shows them.
-func ChannelTypes() []channel.Type {
-	return []channel.Type{
-		onebot.Type,
-		openqq.Type,
-		gewe.Type,
-		wecom.Type,
-		dingtalk.Type,
-		feishu.Type,
-		xuanxuan.Type,
-		wxmp.Type,
-		logchan.Type,
-	}
-}
+func ChannelTypes() []channel.Type { return registry.Types() }
 
 // channelType finds a connector type by its config name.
-func channelType(name string) (channel.Type, bool) {
-	for _, t := range ChannelTypes() {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return channel.Type{}, false
+func channelType(name string) (channel.Type, bool) { return registry.Lookup(name) }
+
+// connectorDeps are what every connector this App builds shares.
+func (a *App) connectorDeps() channel.Deps {
+	return channel.Deps{HTTP: a.opts.HTTPClient, Now: a.opts.Now, Log: a.log}
 }
 
-// ChannelCapabilities tells the GUI which buttons a channel type supports.
-func ChannelCapabilities(typ string) (test, contacts, validates bool) {
-	t, ok := channelType(typ)
-	if !ok {
-		return false, false, false
+// buildChannel makes the live form of a saved channel: its connector (or
+// why there is none) and the rate limiter its sends wait for.
+func (a *App) buildChannel(c model.Channel) *liveChannel {
+	lc := &liveChannel{cfg: c}
+	var t channel.Type
+	lc.ch, t, lc.err = registry.New(c, a.connectorDeps())
+	perMin := c.RatePerMinute
+	if perMin == 0 {
+		perMin = t.RatePerMinute
 	}
-	vals := map[string]string{}
-	for _, k := range t.Required {
-		vals[k] = "http://127.0.0.1:1" // passes every factory's checks of a required key
+	if perMin > 0 {
+		// Burst of a few lets a short flurry through, then the platform's pace holds.
+		lc.limiter = rate.NewLimiter(rate.Limit(float64(perMin)/60), min(perMin, 5))
 	}
-	ch, err := t.New(channel.Config{Name: "probe", Type: typ, Values: vals}, channel.Deps{})
+	return lc
+}
+
+// ChannelKinds lists the connector types for the channel form.
+func (a *App) ChannelKinds() []channel.Type { return ChannelTypes() }
+
+// ListChannels returns the channels with secret keys masked; saving a masked
+// value back keeps the stored secret.
+func (a *App) ListChannels(ctx context.Context) ([]config.Channel, error) {
+	cf, err := a.Export(ctx)
+	return cf.Channels, err
+}
+
+// DeleteChannel removes a channel; the default channel must be changed first,
+// otherwise every send without a channel would start failing.
+func (a *App) DeleteChannel(ctx context.Context, name string) error {
+	if a.Settings().DefaultChannel == name {
+		return model.Invalid("name", "通道“%s”是默认通道，不能删除：请先把别的通道设为默认", name)
+	}
+	return a.deleteOne(ctx, "通道", name, func(tx *storage.Tx) error { return tx.DeleteChannel(name) })
+}
+
+// TestChannel builds the connector from c (unsaved; masked secrets take the
+// stored values) and runs its harmless connection check ("测试连接").
+func (a *App) TestChannel(ctx context.Context, c config.Channel) error {
+	ch, t, err := a.formConnector(ctx, c)
 	if err != nil {
-		return false, false, false
+		return err
 	}
-	_, test = ch.(channel.Tester)
-	_, contacts = ch.(channel.Directory)
-	_, validates = ch.(channel.TargetValidator)
-	return test, contacts, validates
+	tester, ok := ch.(channel.Tester)
+	if !ok {
+		return model.Invalid("type", "通道类型 %s 不支持测试连接：请保存后用“发送测试消息”试试", t.Title)
+	}
+	if err := tester.Test(ctx); err != nil {
+		return &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "连接失败：" + channel.Explain(err), Err: err}
+	}
+	return nil
+}
+
+// ChannelContacts lists the friends and groups ("通讯录") of the platform
+// behind c (the form as shown, like TestChannel), so the admin can pick the
+// QQ numbers and group IDs to give the ERP.
+func (a *App) ChannelContacts(ctx context.Context, c config.Channel) ([]channel.Contact, error) {
+	ch, t, err := a.formConnector(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := ch.(channel.Directory)
+	if !ok {
+		return nil, model.Invalid("type", "通道类型 %s 的平台不提供通讯录列表", t.Title)
+	}
+	list, err := d.Contacts(ctx)
+	if err != nil {
+		return nil, &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "读取通讯录失败：" + channel.Explain(err), Err: err}
+	}
+	return list, nil
+}
+
+// ChannelFeatures tells which of 测试连接 and 通讯录 a channel type offers.
+func (a *App) ChannelFeatures(typ string) (test, contacts bool) {
+	t, _ := channelType(typ)
+	return t.Caps.Test, t.Caps.Directory
+}
+
+// formConnector builds the connector of an unsaved channel form, validated
+// like a save; masked secrets take the stored values.
+func (a *App) formConnector(ctx context.Context, c config.Channel) (channel.Channel, channel.Type, error) {
+	cur, err := a.current(ctx)
+	if err != nil {
+		return nil, channel.Type{}, err
+	}
+	old, had := cur.Channels[strings.TrimSpace(c.Name)]
+	sc, err := config.CheckChannel(c, old, had)
+	if err != nil {
+		return nil, channel.Type{}, err
+	}
+	ch, t, err := registry.New(sc, a.connectorDeps())
+	if err != nil {
+		return nil, t, model.Invalid("config", "%s", channel.Explain(err))
+	}
+	return ch, t, nil
+}
+
+// SendTest queues a test message on a saved channel ("发送测试消息"). It is
+// delivered while the server runs, like any other message.
+func (a *App) SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error) {
+	e, err := a.Send(ctx, model.Caller{Name: "", Roles: []string{"admin"}}, SendRequest{Channel: channelName, QQ: qq, Group: group, Content: content})
+	return e.ID, err
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/app/config"
 	"botgate/model"
 	"context"
 	"database/sql"
@@ -176,9 +177,9 @@ func openChatAppLog(t *testing.T, log *slog.Logger) *App {
 	if _, err := db.Exec(`CREATE TABLE leave (qq TEXT, days TEXT, reason TEXT)`); err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.Import(ctx, ConfigFile{
-		Channels: []ChannelConfig{{Name: "qq", Type: "onebot", Config: ConfigValues{"url": "http://127.0.0.1:1", "secret": "s3cret"}}},
-		Templates: []TemplateConfig{
+	_, err = a.Import(ctx, config.File{
+		Channels: []config.Channel{{Name: "qq", Type: "onebot", Config: config.Values{"url": "http://127.0.0.1:1", "secret": "s3cret"}}},
+		Templates: []config.Template{
 			{Keyword: "密码", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: true, Users: []string{"350310976"}},
 			{Keyword: "工资", Kind: model.KindQuery, SQL: "SELECT name FROM staff WHERE qq = {{来源QQ}}", Chat: false},
 			{Keyword: "请假", Kind: model.KindInsert, SQL: "INSERT INTO leave (qq, days, reason) VALUES ({{来源QQ}}, {{1}}, {{2}})", Chat: true},

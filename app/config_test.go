@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"botgate/app"
+	"botgate/app/config"
 )
 
 func openApp(t *testing.T) (*app.App, string) {
@@ -25,11 +26,11 @@ func openApp(t *testing.T) (*app.App, string) {
 	return a, path
 }
 
-func importString(t *testing.T, a *app.App, js string) (app.ImportSummary, error) {
+func importString(t *testing.T, a *app.App, js string) (config.Summary, error) {
 	t.Helper()
-	cf, err := app.ParseConfig(strings.NewReader(js))
+	cf, err := config.Parse(strings.NewReader(js))
 	if err != nil {
-		return app.ImportSummary{}, err
+		return config.Summary{}, err
 	}
 	return a.Import(context.Background(), cf)
 }
@@ -138,27 +139,6 @@ func fieldOf(err error) string {
 	return ""
 }
 
-func TestParseConfig_ExplainsBadFiles(t *testing.T) {
-	tests := []struct{ name, js, want string }{
-		{"syntax error with line", "{\n\"users\": [\n{\"name\": }\n]}", "第 3 行"},
-		{"unknown field", `{"userz": []}`, "未知字段"},
-		{"wrong type", `{"users": {"name": "x"}}`, "类型不对"},
-		{"not UTF-8", "{\"users\":[{\"name\":\"\xb2\xe2\"}]}", "UTF-8"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := app.ParseConfig(strings.NewReader(tc.js))
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want %q", err, tc.want)
-			}
-		})
-	}
-	// A UTF-8 BOM (Windows Notepad) is fine.
-	if _, err := app.ParseConfig(strings.NewReader("\xef\xbb\xbf{}")); err != nil {
-		t.Fatalf("BOM: %v", err)
-	}
-}
-
 func TestImport_IsIdempotent(t *testing.T) {
 	a, _ := openApp(t)
 	for i := 0; i < 2; i++ {
@@ -173,20 +153,5 @@ func TestImport_IsIdempotent(t *testing.T) {
 	cf, _ := a.Export(context.Background())
 	if len(cf.Users) != 1 || len(cf.Channels) != 1 || len(cf.Templates) != 1 {
 		t.Fatalf("duplicates after re-import: %+v", cf)
-	}
-}
-
-func TestMaskDSN(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/data/erp.db", "/data/erp.db"},
-		{"postgres://erp:p%40ss@127.0.0.1:5432/erp?sslmode=disable", "postgres://erp:******@127.0.0.1:5432/erp?sslmode=disable"},
-		{"erp:secret@tcp(127.0.0.1:3306)/erp?parseTime=true", "erp:******@tcp(127.0.0.1:3306)/erp?parseTime=true"},
-		{"host=127.0.0.1 user=erp password=secret dbname=erp", "host=127.0.0.1 user=erp password=****** dbname=erp"},
-		{"sqlserver://sa:Secret1@127.0.0.1:1433?database=erp", "sqlserver://sa:******@127.0.0.1:1433?database=erp"},
-	}
-	for _, tc := range tests {
-		if got := app.MaskDSN(tc.in); got != tc.want {
-			t.Errorf("MaskDSN(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/app/config"
 	"botgate/model"
 	"context"
 	"crypto/rand"
@@ -38,11 +39,11 @@ func (a *App) SetupDemo(ctx context.Context) (password string, err error) {
 	}
 	password = randomString(16)
 	def, chat := "log", true
-	_, err = a.Import(ctx, ConfigFile{
-		Settings: &SettingsPatch{DefaultChannel: &def},
-		Users:    []UserConfig{{Name: DemoUser, Password: password, Roles: []string{"admin"}}},
-		Channels: []ChannelConfig{{Name: "log", Type: "log", Config: ConfigValues{}}},
-		Templates: []TemplateConfig{{
+	_, err = a.Import(ctx, config.File{
+		Settings: &config.SettingsPatch{DefaultChannel: &def},
+		Users:    []config.User{{Name: DemoUser, Password: password, Roles: []string{"admin"}}},
+		Channels: []config.Channel{{Name: "log", Type: "log", Config: config.Values{}}},
+		Templates: []config.Template{{
 			Keyword: "账号", Kind: model.KindQuery, DataSource: DefaultSource,
 			SQL:  "SELECT xtuser, name, qq FROM staff WHERE qq = '{{来源QQ}}' OR xtuser = {{1}}",
 			Chat: chat, Reply: "{{name}}({{xtuser}}) QQ {{qq}}", MaxRows: 50, TimeoutMS: 5000,

@@ -8,38 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"botgate/app/config"
 	"botgate/app/datasource"
-	"botgate/app/sqltmpl"
 )
 
-// templateNames resolves the placeholders a template may use.
-func templateNames(name string) (string, bool) {
-	switch strings.ToLower(name) {
-	case "来源qq", "qq":
-		return "qq", true
-	case "群号", "group":
-		return "group", true
-	case "user":
-		return "user", true
-	case "content":
-		return "content", true
-	}
-	if len(name) == 1 && name[0] >= '1' && name[0] <= '9' {
-		return name, true
-	}
-	return "", false
-}
-
-// authNames resolves the placeholders of the sql auth query.
-func authNames(name string) (string, bool) {
-	switch strings.ToLower(name) {
-	case "user":
-		return "user", true
-	case "access_token", "password", "token":
-		return "password", true
-	}
-	return "", false
-}
+// templateNames is config.TemplateNames, for the chat reply's placeholders.
+func templateNames(name string) (string, bool) { return config.TemplateNames(name) }
 
 // allowed: a template with no roles and no users is open to every authenticated user.
 func (t *compiledTemplate) allowed(c model.Caller) bool {
@@ -119,40 +93,4 @@ func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, v
 		return nil, &model.Error{Code: model.CodeQueryFailed, Msg: "模板“" + t.Keyword + "”执行出错，请管理员在“交互查询”中试运行该模板查看原因", Err: err}
 	}
 	return res, nil
-}
-
-// compileTemplate is the one check of a template's SQL, used when a
-// template is saved, tried and loaded: it compiles, fits the kind, and is
-// allowed on the data source's driver (what sqlite may not read).
-func compileTemplate(kind, driver, sql string) (*sqltmpl.Template, *model.Error) {
-	stmt, err := sqltmpl.Compile(sql, templateNames)
-	if err != nil {
-		return nil, model.Invalid("sql", "%v", err)
-	}
-	if e := checkVerb(kind, stmt); e != nil {
-		return nil, e
-	}
-	if driver == "sqlite" {
-		if err := stmt.CheckSQLite(); err != nil {
-			return nil, model.Invalid("sql", "%v", err)
-		}
-	}
-	return stmt, nil
-}
-
-// checkVerb makes sure a template's statement fits its kind.
-func checkVerb(kind string, stmt *sqltmpl.Template) *model.Error {
-	switch kind {
-	case model.KindQuery:
-		if err := stmt.CheckRead(); err != nil {
-			return model.Invalid("sql", "%v", err)
-		}
-	case model.KindInsert, model.KindUpdate:
-		if !slices.Contains([]string{"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "MERGE"}, stmt.Verb) {
-			return model.Invalid("sql", "填报/修改模板必须是 INSERT、UPDATE 或 DELETE 语句（现在是 %s）", stmt.Verb)
-		}
-	default:
-		return model.Invalid("kind", "模板类型 %q 无效，应为 query（查询）、insert（填报）或 update（修改）", kind)
-	}
-	return nil
 }

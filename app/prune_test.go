@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"botgate/app/config"
 	"botgate/storage"
 )
 
@@ -17,7 +18,7 @@ func TestPrune_RetentionAppliesToLogsAndFinishedMessagesOnly(t *testing.T) {
 	ctx := context.Background()
 	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), "")
 	days := 7
-	if _, err := a.Import(ctx, ConfigFile{Settings: &SettingsPatch{LogRetentionDays: &days}}); err != nil {
+	if _, err := a.Import(ctx, config.File{Settings: &config.SettingsPatch{LogRetentionDays: &days}}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"botgate/app/config"
 	"botgate/model"
 	"context"
 	"errors"
@@ -38,7 +39,7 @@ func openServeApp(t *testing.T, dbPath, listenAddr string) *App {
 // setListen saves a new listen address the way `config import` and the GUI do.
 func setListen(t *testing.T, a *App, addr string) {
 	t.Helper()
-	if _, err := a.Import(context.Background(), ConfigFile{Settings: &SettingsPatch{Listen: &addr}}); err != nil {
+	if _, err := a.Import(context.Background(), config.File{Settings: &config.SettingsPatch{Listen: &addr}}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -61,7 +61,7 @@ func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.En
 	case !lc.cfg.Enabled:
 		return model.Enqueued{}, model.Errorf(model.CodeNoChannel, "通道“%s”已停用，请在“通道”中启用", name)
 	case lc.err != nil:
-		return model.Enqueued{}, &model.Error{Code: model.CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + chineseOf(lc.err), Err: lc.err}
+		return model.Enqueued{}, &model.Error{Code: model.CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + channel.Explain(lc.err), Err: lc.err}
 	}
 	_, fixed := lc.ch.(channel.FixedTarget)
 	switch {
@@ -74,12 +74,12 @@ func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.En
 	}
 	if v, ok := lc.ch.(channel.TargetValidator); ok {
 		if err := v.ValidateTarget(kind, to); err != nil {
-			return model.Enqueued{}, &model.Error{Code: model.CodeBadTarget, Msg: "接收者无效：" + chineseOf(err)}
+			return model.Enqueued{}, &model.Error{Code: model.CodeBadTarget, Msg: "接收者无效：" + channel.Explain(err)}
 		}
 	}
 	if cc, ok := lc.ch.(channel.ContentChecker); ok {
 		if err := cc.CheckContent(r.Content); err != nil {
-			return model.Enqueued{}, &model.Error{Code: model.CodeTooLong, Msg: "通道“" + name + "”：" + chineseOf(err)}
+			return model.Enqueued{}, &model.Error{Code: model.CodeTooLong, Msg: "通道“" + name + "”：" + channel.Explain(err)}
 		}
 	}
 	e, err := a.queue.Add(ctx, model.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey})
@@ -90,15 +90,6 @@ func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.En
 		return e, &model.Error{Code: model.CodeQueueFailed, Msg: "消息保存失败，未发送，请稍后重试或检查磁盘空间", Err: err}
 	}
 	return e, nil
-}
-
-// chineseOf returns the admin-facing part of a connector error.
-func chineseOf(err error) string {
-	var ce *channel.Error
-	if errors.As(err, &ce) {
-		return ce.Msg
-	}
-	return err.Error()
 }
 
 // Message returns the outbox row id if c may see it (its own messages; admins see all).
@@ -137,4 +128,9 @@ func (a *App) CancelMessage(ctx context.Context, id int64) error {
 		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或已在发送", id)
 	}
 	return nil
+}
+
+// Messages lists outbox rows for the 日志 tab, newest first.
+func (a *App) Messages(ctx context.Context, status string, limit int) ([]model.Message, error) {
+	return a.db.Messages(ctx, model.MessageFilter{Status: status, Limit: limit})
 }

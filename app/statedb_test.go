@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"botgate/app"
+	"botgate/app/config"
 	"botgate/app/datasource"
 )
 
@@ -49,14 +50,14 @@ func TestRunKeyword_DataFileSwappedForLinkToStateDB_RefusedAndLogged(t *testing.
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { a.Close() })
-			cf := app.ConfigFile{
-				Users:     []app.UserConfig{{Name: "erp", Password: "erp-secret-1", Roles: []string{"admin"}}},
-				Templates: []app.TemplateConfig{{Keyword: "hash", DataSource: source, SQL: "SELECT password_hash FROM users"}},
+			cf := config.File{
+				Users:     []config.User{{Name: "erp", Password: "erp-secret-1", Roles: []string{"admin"}}},
+				Templates: []config.Template{{Keyword: "hash", DataSource: source, SQL: "SELECT password_hash FROM users"}},
 			}
 			data := a.DataPath()
 			if source != "" {
 				data = filepath.Join(t.TempDir(), "erp.db")
-				cf.DataSources = []app.DataSourceConfig{{Name: source, Driver: "sqlite", DSN: data}}
+				cf.DataSources = []config.DataSource{{Name: source, Driver: "sqlite", DSN: data}}
 			}
 			execSQLite(t, data, "CREATE TABLE users (password_hash TEXT)", "INSERT INTO users VALUES ('data-row')")
 			if _, err := a.Import(ctx, cf); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"botgate/app"
+	"botgate/app/config"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -47,7 +48,7 @@ func importListen(t *testing.T, db, addr string) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := a.Import(context.Background(), app.ConfigFile{Settings: &app.SettingsPatch{Listen: &addr}}); err != nil {
+	if _, err := a.Import(context.Background(), config.File{Settings: &config.SettingsPatch{Listen: &addr}}); err != nil {
 		t.Fatal(err)
 	}
 }

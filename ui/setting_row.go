@@ -6,7 +6,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
+	"botgate/app/config"
 )
 
 // settingRow edits one setting where it is used (the chat prefix beside the
@@ -20,13 +20,13 @@ type settingRow struct {
 	errs  *fieldErrors
 	saved *widget.Label
 	box   fyne.CanvasObject
-	load  func(app.Settings) string
-	patch func(text string) (*app.SettingsPatch, error)
+	load  func(config.Settings) string
+	patch func(text string) (*config.SettingsPatch, error)
 }
 
 // newSettingRow builds the row for the setting named field (its config file
 // key, which validation errors carry).
-func newSettingRow(u *UI, field, label, placeholder string, load func(app.Settings) string, patch func(text string) (*app.SettingsPatch, error)) *settingRow {
+func newSettingRow(u *UI, field, label, placeholder string, load func(config.Settings) string, patch func(text string) (*config.SettingsPatch, error)) *settingRow {
 	r := &settingRow{u: u, field: field, entry: widget.NewEntry(), errs: newFieldErrors(), saved: statusLabel(), load: load, patch: patch}
 	r.entry.SetPlaceHolder(placeholder)
 	r.entry.OnSubmitted = func(string) { r.save() }
@@ -43,7 +43,7 @@ func (r *settingRow) save() {
 	r.saved.SetText("")
 	p, err := r.patch(r.entry.Text)
 	if err == nil {
-		_, err = r.u.ctrl.Import(r.u.ctx, app.ConfigFile{Settings: p})
+		_, err = r.u.ctrl.Import(r.u.ctx, config.File{Settings: p})
 	}
 	if err != nil {
 		r.errs.show(err)

@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
+	"botgate/app/config"
 	"botgate/assets"
 )
 
@@ -89,7 +89,7 @@ func (a *aboutTab) importFile() {
 			return
 		}
 		defer r.Close()
-		cf, err := app.ParseConfig(r)
+		cf, err := config.Parse(r)
 		if err != nil {
 			setStatus(a.status, err, "")
 			return

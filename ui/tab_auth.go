@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
+	"botgate/app/config"
 )
 
 // authModes are the radio options, one line each.
@@ -32,7 +32,7 @@ type authTab struct {
 	authSQL   *widget.Entry
 	errs      *fieldErrors
 	saved     *widget.Label
-	users     []app.UserConfig
+	users     []config.User
 	list      *widget.List
 	selected  int
 	uname     *widget.Entry
@@ -103,7 +103,7 @@ func newAuthTab(u *UI) *authTab {
 	return a
 }
 
-func userLine(u app.UserConfig) string {
+func userLine(u config.User) string {
 	s := u.Name
 	if len(u.Roles) > 0 {
 		s += "  [" + strings.Join(u.Roles, ", ") + "]"
@@ -147,8 +147,8 @@ func (a *authTab) save() {
 		}
 	}
 	token, ds, sql := a.token.Text, a.authDS.Selected, a.authSQL.Text
-	p := &app.SettingsPatch{AuthMode: &mode, AuthToken: &token, AuthDataSource: &ds, AuthSQL: &sql}
-	if _, err := a.u.ctrl.Import(a.u.ctx, app.ConfigFile{Settings: p}); err != nil {
+	p := &config.SettingsPatch{AuthMode: &mode, AuthToken: &token, AuthDataSource: &ds, AuthSQL: &sql}
+	if _, err := a.u.ctrl.Import(a.u.ctx, config.File{Settings: p}); err != nil {
 		a.errs.show(err)
 		return
 	}
@@ -184,9 +184,9 @@ func (a *authTab) newUser() {
 }
 
 func (a *authTab) saveUser() {
-	uc := app.UserConfig{Name: strings.TrimSpace(a.uname.Text), Password: a.upass.Text,
+	uc := config.User{Name: strings.TrimSpace(a.uname.Text), Password: a.upass.Text,
 		Roles: splitList(a.uroles.Text), Disabled: a.udisabled.Checked}
-	if _, err := a.u.ctrl.Import(a.u.ctx, app.ConfigFile{Users: []app.UserConfig{uc}}); err != nil {
+	if _, err := a.u.ctrl.Import(a.u.ctx, config.File{Users: []config.User{uc}}); err != nil {
 		a.uerrs.show(err)
 		return
 	}
@@ -208,7 +208,7 @@ func (a *authTab) selectName(name string) {
 // renameUser asks for the new name of the selected user; password, roles
 // and the templates naming the user stay with it.
 func (a *authTab) renameUser() {
-	from := selectedName(a.users, a.selected, func(x app.UserConfig) string { return x.Name })
+	from := selectedName(a.users, a.selected, func(x config.User) string { return x.Name })
 	if from == "" {
 		a.uerrs.show(notice(T("请先在左侧列表中选择一个用户")))
 		return
@@ -241,7 +241,7 @@ func (a *authTab) rename(from, to string) {
 
 func (a *authTab) deleteUser() {
 	a.u.deleteSelected(deletion{
-		name: selectedName(a.users, a.selected, func(x app.UserConfig) string { return x.Name }),
+		name: selectedName(a.users, a.selected, func(x config.User) string { return x.Name }),
 		pick: T("请先在左侧列表中选择一个用户"), title: T("删除用户"),
 		question: T("确定删除用户 %s？使用该用户的程序将无法再调用。"), done: T("用户 %s 已删除"),
 		errs: a.uerrs, status: a.usaved, del: a.u.ctrl.DeleteUser,

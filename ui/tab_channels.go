@@ -14,8 +14,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
 	"botgate/app/channel"
+	"botgate/app/config"
 )
 
 // channelsTab: the channel list and a form per connector type.
@@ -24,7 +24,7 @@ type channelsTab struct {
 	content fyne.CanvasObject
 
 	kinds    []channel.Type
-	items    []app.ChannelConfig
+	items    []config.Channel
 	list     *widget.List
 	selected int
 
@@ -92,7 +92,7 @@ func newChannelsTab(u *UI) *channelsTab {
 	return c
 }
 
-func (c *channelsTab) line(ch app.ChannelConfig) string {
+func (c *channelsTab) line(ch config.Channel) string {
 	s := ch.Name + "  (" + ch.Type + ")"
 	if ch.Name == c.u.ctrl.Settings().DefaultChannel {
 		s += "  " + T("默认")
@@ -200,9 +200,9 @@ func (c *channelsTab) newChannel() {
 }
 
 // config reads the form; a bad number is reported next to its field.
-func (c *channelsTab) config() (app.ChannelConfig, error) {
+func (c *channelsTab) config() (config.Channel, error) {
 	k, _ := c.kindByTitle(c.kind.Selected)
-	cc := app.ChannelConfig{Name: strings.TrimSpace(c.name.Text), Type: k.Name, Config: app.ConfigValues{}}
+	cc := config.Channel{Name: strings.TrimSpace(c.name.Text), Type: k.Name, Config: config.Values{}}
 	if r := strings.TrimSpace(c.rate.Text); r != "" {
 		n, err := strconv.Atoi(r)
 		if err != nil {
@@ -227,13 +227,13 @@ func (c *channelsTab) save() {
 		c.errs.show(err)
 		return
 	}
-	cf := app.ConfigFile{Channels: []app.ChannelConfig{cc}}
+	cf := config.File{Channels: []config.Channel{cc}}
 	st := c.u.ctrl.Settings()
 	if c.isDef.Checked && st.DefaultChannel != cc.Name {
-		cf.Settings = &app.SettingsPatch{DefaultChannel: &cc.Name}
+		cf.Settings = &config.SettingsPatch{DefaultChannel: &cc.Name}
 	} else if !c.isDef.Checked && st.DefaultChannel == cc.Name && cc.Name != "" {
 		none := ""
-		cf.Settings = &app.SettingsPatch{DefaultChannel: &none}
+		cf.Settings = &config.SettingsPatch{DefaultChannel: &none}
 	}
 	if _, err := c.u.ctrl.Import(c.u.ctx, cf); err != nil {
 		c.errs.show(err)
@@ -251,7 +251,7 @@ func (c *channelsTab) save() {
 
 func (c *channelsTab) delete() {
 	c.u.deleteSelected(deletion{
-		name: selectedName(c.items, c.selected, func(x app.ChannelConfig) string { return x.Name }),
+		name: selectedName(c.items, c.selected, func(x config.Channel) string { return x.Name }),
 		pick: T("请先在左侧列表中选择一个通道"), title: T("删除通道"),
 		question: T("确定删除通道 %s？队列中发往它的消息会失败。"), done: T("通道 %s 已删除"),
 		errs: c.errs, status: c.status, del: c.u.ctrl.DeleteChannel,
@@ -261,9 +261,9 @@ func (c *channelsTab) delete() {
 
 // test runs the connector's check on the form as shown.
 func (c *channelsTab) test() {
-	c.askPlatform(c.testBtn, T("正在测试连接…"), func(ctx context.Context, cc app.ChannelConfig) error {
+	c.askPlatform(c.testBtn, T("正在测试连接…"), func(ctx context.Context, cc config.Channel) error {
 		return c.u.ctrl.TestChannel(ctx, cc)
-	}, func(app.ChannelConfig) { setStatus(c.status, nil, T("连接成功")) })
+	}, func(config.Channel) { setStatus(c.status, nil, T("连接成功")) })
 }
 
 // askPlatform runs work against the platform of the form as shown, off the
@@ -271,7 +271,7 @@ func (c *channelsTab) test() {
 // the status line; ok runs on success. The admin may pick another type
 // meanwhile: the buttons then follow the form, and an outcome for a form no
 // longer shown is dropped.
-func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(context.Context, app.ChannelConfig) error, ok func(app.ChannelConfig)) {
+func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(context.Context, config.Channel) error, ok func(config.Channel)) {
 	cc, err := c.config()
 	if err != nil {
 		c.errs.show(err)
@@ -296,7 +296,7 @@ func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(con
 
 // sendTest asks for a receiver and queues a test message on the saved channel.
 func (c *channelsTab) sendTest() {
-	name := selectedName(c.items, c.selected, func(x app.ChannelConfig) string { return x.Name })
+	name := selectedName(c.items, c.selected, func(x config.Channel) string { return x.Name })
 	if name == "" {
 		c.errs.show(notice(T("请先保存通道，再发送测试消息")))
 		return
@@ -330,11 +330,11 @@ func (c *channelsTab) sendTest() {
 // shown; a click copies the number the ERP needs as QQ or group.
 func (c *channelsTab) contacts() {
 	var list []channel.Contact
-	c.askPlatform(c.bookBtn, T("正在读取通讯录…"), func(ctx context.Context, cc app.ChannelConfig) error {
+	c.askPlatform(c.bookBtn, T("正在读取通讯录…"), func(ctx context.Context, cc config.Channel) error {
 		var err error
 		list, err = c.u.ctrl.ChannelContacts(ctx, cc)
 		return err
-	}, func(cc app.ChannelConfig) {
+	}, func(cc config.Channel) {
 		c.book = newContactBook(c.u, cc.Name, list)
 		c.book.show()
 	})

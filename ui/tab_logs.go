@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
+	"botgate/app/config"
 )
 
 var messageStatuses = []struct{ status, label string }{
@@ -97,13 +97,13 @@ func newLogsTab(u *UI) *logsTab {
 	cancel := widget.NewButtonWithIcon(T("取消所选消息"), theme.CancelIcon(), func() { l.act(false) })
 
 	l.retention = newSettingRow(u, "log_retention_days", T("日志保留天数"), "30",
-		func(s app.Settings) string { return strconv.Itoa(s.LogRetentionDays) },
-		func(text string) (*app.SettingsPatch, error) {
+		func(s config.Settings) string { return strconv.Itoa(s.LogRetentionDays) },
+		func(text string) (*config.SettingsPatch, error) {
 			n, err := strconv.Atoi(strings.TrimSpace(text))
 			if err != nil {
 				return nil, &model.Error{Code: model.CodeInvalid, Field: "log_retention_days", Msg: T("日志保留天数必须是 1 到 3650 之间的整数")}
 			}
-			return &app.SettingsPatch{LogRetentionDays: &n}, nil
+			return &config.SettingsPatch{LogRetentionDays: &n}, nil
 		})
 	retentionHelp := widget.NewLabel(T("请求日志、聊天记录和已送达/失败的消息超过这个天数后自动删除。"))
 	reqPane := container.NewBorder(filter, container.NewVBox(widget.NewSeparator(), l.retention.box, retentionHelp), nil, nil, l.reqTable)

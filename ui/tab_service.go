@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/app"
+	"botgate/app/config"
 	"botgate/service"
 )
 
@@ -260,7 +261,7 @@ func (s *serviceTab) refresh() {
 		host, port = "127.0.0.1", "7789"
 	}
 	s.port.SetText(port)
-	s.lan.SetChecked(!app.IsLoopback(net.JoinHostPort(host, port)) && host != "localhost")
+	s.lan.SetChecked(!config.IsLoopback(net.JoinHostPort(host, port)) && host != "localhost")
 	s.autoStart.OnChanged = nil
 	s.autoStart.SetChecked(st.AutoStart)
 	s.autoStart.OnChanged = func(on bool) { s.saveAutoStart(on) }
@@ -291,7 +292,7 @@ func (s *serviceTab) saveListen() {
 		return
 	}
 	listen := s.listenValue()
-	if _, err := s.u.ctrl.Import(s.u.ctx, app.ConfigFile{Settings: &app.SettingsPatch{Listen: &listen}}); err != nil {
+	if _, err := s.u.ctrl.Import(s.u.ctx, config.File{Settings: &config.SettingsPatch{Listen: &listen}}); err != nil {
 		s.errs.show(err)
 		return
 	}
@@ -311,7 +312,7 @@ func (s *serviceTab) saveListen() {
 }
 
 func (s *serviceTab) saveAutoStart(on bool) {
-	if _, err := s.u.ctrl.Import(s.u.ctx, app.ConfigFile{Settings: &app.SettingsPatch{AutoStart: &on}}); err != nil {
+	if _, err := s.u.ctrl.Import(s.u.ctx, config.File{Settings: &config.SettingsPatch{AutoStart: &on}}); err != nil {
 		s.errs.show(err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
+	"botgate/app/config"
 )
 
 // sourcesTab: the databases templates and SQL authorization read.
@@ -18,7 +18,7 @@ type sourcesTab struct {
 	u       *UI
 	content fyne.CanvasObject
 
-	items    []app.DataSourceConfig
+	items    []config.DataSource
 	list     *widget.List
 	selected int
 
@@ -101,13 +101,13 @@ func (s *sourcesTab) newSource() {
 	s.status.SetText("")
 }
 
-func (s *sourcesTab) config() app.DataSourceConfig {
-	return app.DataSourceConfig{Name: strings.TrimSpace(s.name.Text), Driver: s.driver.Selected, DSN: strings.TrimSpace(s.dsn.Text)}
+func (s *sourcesTab) config() config.DataSource {
+	return config.DataSource{Name: strings.TrimSpace(s.name.Text), Driver: s.driver.Selected, DSN: strings.TrimSpace(s.dsn.Text)}
 }
 
 func (s *sourcesTab) save() {
 	d := s.config()
-	if _, err := s.u.ctrl.Import(s.u.ctx, app.ConfigFile{DataSources: []app.DataSourceConfig{d}}); err != nil {
+	if _, err := s.u.ctrl.Import(s.u.ctx, config.File{DataSources: []config.DataSource{d}}); err != nil {
 		s.errs.show(err)
 		return
 	}
@@ -124,7 +124,7 @@ func (s *sourcesTab) save() {
 
 func (s *sourcesTab) delete() {
 	s.u.deleteSelected(deletion{
-		name: selectedName(s.items, s.selected, func(x app.DataSourceConfig) string { return x.Name }),
+		name: selectedName(s.items, s.selected, func(x config.DataSource) string { return x.Name }),
 		pick: T("请先在左侧列表中选择一个数据源"), title: T("删除数据源"),
 		question: T("确定删除数据源 %s？"), done: T("数据源 %s 已删除"),
 		errs: s.errs, status: s.status, del: s.u.ctrl.DeleteDataSource,

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/app"
+	"botgate/app/config"
 )
 
 var templateKinds = []struct{ kind, label string }{
@@ -26,7 +27,7 @@ type templatesTab struct {
 	u       *UI
 	content fyne.CanvasObject
 
-	items    []app.TemplateConfig
+	items    []config.Template
 	list     *widget.List
 	selected int
 
@@ -145,8 +146,8 @@ func newTemplatesTab(u *UI) *templatesTab {
 
 	right := container.NewVScroll(container.NewVBox(form, buttons, t.errs.general, t.status, run))
 	t.prefix = newSettingRow(u, "chat_prefix", T("聊天前缀"), T("留空 = 不需要前缀；例如 #"),
-		func(s app.Settings) string { return s.ChatPrefix },
-		func(text string) (*app.SettingsPatch, error) { return &app.SettingsPatch{ChatPrefix: &text}, nil })
+		func(s config.Settings) string { return s.ChatPrefix },
+		func(text string) (*config.SettingsPatch, error) { return &config.SettingsPatch{ChatPrefix: &text}, nil })
 	prefixHelp := widget.NewLabel(T("聊天中只有以前缀开头的消息才当作关键字，例如前缀 # 时发“#账号 admin”。"))
 	prefixHelp.Wrapping = fyne.TextWrapWord
 	left := container.NewBorder(widget.NewLabel(T("模板列表")), container.NewVBox(widget.NewSeparator(), t.prefix.box, prefixHelp), nil, nil, t.list)
@@ -229,8 +230,8 @@ func (t *templatesTab) newTemplate() {
 }
 
 // config reads the editor; numbers that are not numbers are reported at their field.
-func (t *templatesTab) config() (app.TemplateConfig, error) {
-	tc := app.TemplateConfig{Keyword: strings.TrimSpace(t.keyword.Text), Kind: templateKinds[max(t.kind.SelectedIndex(), 0)].kind,
+func (t *templatesTab) config() (config.Template, error) {
+	tc := config.Template{Keyword: strings.TrimSpace(t.keyword.Text), Kind: templateKinds[max(t.kind.SelectedIndex(), 0)].kind,
 		DataSource: t.ds.Selected, SQL: t.sql.Text, Roles: splitList(t.roles.Text), Users: splitList(t.users.Text),
 		Chat: t.chat.Checked, Reply: t.reply.Text}
 	on := t.enabled.Checked
@@ -263,7 +264,7 @@ func (t *templatesTab) save() {
 		t.errs.show(err)
 		return
 	}
-	if _, err := t.u.ctrl.Import(t.u.ctx, app.ConfigFile{Templates: []app.TemplateConfig{tc}}); err != nil {
+	if _, err := t.u.ctrl.Import(t.u.ctx, config.File{Templates: []config.Template{tc}}); err != nil {
 		t.errs.show(err)
 		return
 	}
@@ -279,7 +280,7 @@ func (t *templatesTab) save() {
 
 func (t *templatesTab) delete() {
 	t.u.deleteSelected(deletion{
-		name: selectedName(t.items, t.selected, func(x app.TemplateConfig) string { return x.Keyword }),
+		name: selectedName(t.items, t.selected, func(x config.Template) string { return x.Keyword }),
 		pick: T("请先在左侧列表中选择一个模板"), title: T("删除模板"),
 		question: T("确定删除模板 %s？调用该关键字的请求将失败。"), done: T("模板 %s 已删除"),
 		errs: t.errs, status: t.status, del: t.u.ctrl.DeleteTemplate,
@@ -302,7 +303,7 @@ func (t *templatesTab) dryRun() {
 	t.runNow(tc, false)
 }
 
-func (t *templatesTab) runNow(tc app.TemplateConfig, write bool) {
+func (t *templatesTab) runNow(tc config.Template, write bool) {
 	vars := model.Vars{"qq": strings.TrimSpace(t.qq.Text), "user": "", "content": t.args.Text}
 	vars.SetArgs(strings.Fields(t.args.Text))
 	t.errs.clear()

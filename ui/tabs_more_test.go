@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"botgate/app"
+	"botgate/app/config"
 )
 
 // fakeOneBot answers get_friend_list and get_group_list as the OneBot v11
@@ -268,7 +268,7 @@ func TestSettingRows_ShowTheSavedValues(t *testing.T) {
 		t.Fatalf("retention shows %q at start, want the default 30", got)
 	}
 	days, prefix := 90, "#"
-	if _, err := h.a.Import(context.Background(), app.ConfigFile{Settings: &app.SettingsPatch{LogRetentionDays: &days, ChatPrefix: &prefix}}); err != nil {
+	if _, err := h.a.Import(context.Background(), config.File{Settings: &config.SettingsPatch{LogRetentionDays: &days, ChatPrefix: &prefix}}); err != nil {
 		t.Fatal(err)
 	}
 	h.u.SelectTab(3)

@@ -19,6 +19,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/app/config"
 )
 
 // harness is the window over a real App on a real SQLite file, with the real
@@ -46,7 +47,7 @@ func newHarnessWith(t *testing.T, svc func(db string) ServiceControl) *harness {
 		t.Fatal(err)
 	}
 	listen := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	if _, err := a.Import(context.Background(), app.ConfigFile{Settings: &app.SettingsPatch{Listen: &listen}}); err != nil {
+	if _, err := a.Import(context.Background(), config.File{Settings: &config.SettingsPatch{Listen: &listen}}); err != nil {
 		t.Fatal(err)
 	}
 	// Fyne's test driver has no main loop: fyne.Do runs at once on the calling

@@ -1,6 +1,6 @@
 // Package channel defines what a chat connector is: something that delivers a
 // text message to a private or group target on one platform. Each platform's
-// connector lives in its own sub-package and is registered by app.
+// connector lives in its own sub-package; package registry lists them.
 package channel
 
 import (
@@ -102,7 +102,22 @@ type Type struct {
 	// ReplyRunes is the longest chat answer, in characters, the platform takes
 	// in one message; 0 = DefaultReplyRunes.
 	ReplyRunes int
+	Caps       Caps
 	New        Factory
+}
+
+// Caps are what a type's connectors can do besides Send. They are declared on
+// the Type so that the window and the server ask the type rather than build a
+// connector to probe it; a registry test builds every type's connector and
+// checks each declaration against the interfaces it implements.
+type Caps struct {
+	Test        bool // Tester: 测试连接
+	Directory   bool // Directory: 通讯录
+	Validates   bool // TargetValidator: a malformed target is refused before it is queued
+	Webhook     bool // Webhook: the platform pushes chat messages to /webhook/{channel}
+	Listener    bool // Listener: BotGate keeps a connection open to the platform
+	FixedTarget bool // FixedTarget: posts to its own group, a send names no target
+	Attachments bool // sends files and images besides text; none does yet
 }
 
 // DefaultReplyRunes bounds a chat answer on a platform that states no limit.
@@ -162,6 +177,16 @@ func (o Outcome) Err(detail error) error {
 func IsPermanent(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Permanent
+}
+
+// Explain is the admin-facing part of a connector error: the Chinese message
+// without the detail meant for the log file.
+func Explain(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return err.Error()
 }
 
 // Describe is the text stored as last_error: the Chinese message, and the detail.

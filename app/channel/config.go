@@ -94,20 +94,3 @@ func SplitList(s string) []string {
 		return r == ',' || r == ';' || r == '，' || r == '；' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	})
 }
-
-// RobotTestText is what a group robot's 测试连接 posts: a webhook has no
-// read-only call, so only a visible message proves the URL (and signature).
-const RobotTestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
-
-// TextFormat reads a group robot's "format" key: text (the default) or
-// markdown; robot names the platform in the message ("钉钉机器人").
-func TextFormat(cfg Config, robot string) (string, error) {
-	format := strings.ToLower(strings.TrimSpace(cfg.Values["format"]))
-	switch format {
-	case "":
-		return "text", nil
-	case "text", "markdown":
-		return format, nil
-	}
-	return "", &Error{Permanent: true, Msg: fmt.Sprintf("%s的 format 只能是 text 或 markdown，不是 %q", robot, format)}
-}

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/microsoft/go-mssqldb/msdsn"
 
-	"botgate/app"
+	"botgate/app/config"
 	"botgate/app/datasource"
 	"botgate/app/sqltmpl"
 )
@@ -94,12 +94,12 @@ func TestBuildDSN_DriverReadsBackEveryField(t *testing.T) {
 				t.Fatalf("driver reads %+v from %q, want %+v", got, dsn, tc.want)
 			}
 			// Export masks the password whole, and nothing else.
-			masked := app.MaskDSN(dsn)
+			masked := config.MaskDSN(dsn)
 			if strings.Contains(masked, "ss:w") || strings.Contains(masked, "密码") || strings.Contains(masked, "%E5%AF%86") {
 				t.Fatalf("MaskDSN(%q) = %q still shows the password", dsn, masked)
 			}
 			back := parseBack(t, tc.driver, masked)
-			if back.pw != app.Mask || back.user != tc.want.user || back.host != tc.want.host || back.db != tc.want.db {
+			if back.pw != config.Mask || back.user != tc.want.user || back.host != tc.want.host || back.db != tc.want.db {
 				t.Fatalf("masked DSN %q reads as %+v: only the password may change", masked, back)
 			}
 			// And the opener accepts it (no connection is made).
@@ -155,7 +155,7 @@ func TestMaskDSN_HidesEveryDriversPassword(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := app.MaskDSN(tc.in); got != tc.want {
+			if got := config.MaskDSN(tc.in); got != tc.want {
 				t.Fatalf("MaskDSN(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})

@@ -17,6 +17,7 @@ import (
 
 	"botgate/app"
 	"botgate/app/auth"
+	"botgate/app/config"
 	"botgate/app/datasource"
 )
 
@@ -72,12 +73,12 @@ func newERP(t *testing.T, c dbCase) *erp {
 	t.Cleanup(func() { a.Close() })
 	e.app = a
 	T := e.staff
-	tpl := func(kw, kind, sql string, maxRows, timeoutMS int) app.TemplateConfig {
-		return app.TemplateConfig{Keyword: kw, Kind: kind, DataSource: "erp", SQL: sql, MaxRows: maxRows, TimeoutMS: timeoutMS}
+	tpl := func(kw, kind, sql string, maxRows, timeoutMS int) config.Template {
+		return config.Template{Keyword: kw, Kind: kind, DataSource: "erp", SQL: sql, MaxRows: maxRows, TimeoutMS: timeoutMS}
 	}
-	cf := app.ConfigFile{
-		DataSources: []app.DataSourceConfig{{Name: "erp", Driver: c.driver, DSN: c.dsn}},
-		Templates: []app.TemplateConfig{
+	cf := config.File{
+		DataSources: []config.DataSource{{Name: "erp", Driver: c.driver, DSN: c.dsn}},
+		Templates: []config.Template{
 			tpl("员工", "query", "SELECT id, name, qq, amount, note, born, seen, photo FROM "+T+" WHERE qq = '{{来源QQ}}' OR id = {{1}} ORDER BY id", 0, 0),
 			tpl("按名", "query", "SELECT id, name FROM "+T+" WHERE name LIKE '%{{1}}%' ORDER BY id", 0, 0),
 			tpl("名字", "query", "SELECT id, name, note FROM "+T+" WHERE name = {{1}} ORDER BY id", 0, 0),
@@ -357,7 +358,7 @@ func TestSuite_SQLAuth_ChecksERPUserTable(t *testing.T) {
 		e := newERP(t, c)
 		mode, ds := auth.ModeSQL, "erp"
 		authSQL := "SELECT login FROM " + e.login + " WHERE login = '{{user}}' AND pw = {{Access_token}}"
-		if _, err := e.app.Import(context.Background(), app.ConfigFile{Settings: &app.SettingsPatch{AuthMode: &mode, AuthDataSource: &ds, AuthSQL: &authSQL}}); err != nil {
+		if _, err := e.app.Import(context.Background(), config.File{Settings: &config.SettingsPatch{AuthMode: &mode, AuthDataSource: &ds, AuthSQL: &authSQL}}); err != nil {
 			t.Fatalf("import sql auth: %v", err)
 		}
 		tests := []struct {

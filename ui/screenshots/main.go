@@ -19,6 +19,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/app/config"
 	"botgate/service"
 	"botgate/ui"
 )
@@ -50,9 +51,9 @@ func run(out string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.Import(ctx, app.ConfigFile{
-		DataSources: []app.DataSourceConfig{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(dir, "erp.db")}},
-		Users:       []app.UserConfig{{Name: "warehouse", Password: "warehouse-pass", Roles: []string{"sales"}}},
+	if _, err := a.Import(ctx, config.File{
+		DataSources: []config.DataSource{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(dir, "erp.db")}},
+		Users:       []config.User{{Name: "warehouse", Password: "warehouse-pass", Roles: []string{"sales"}}},
 	}); err != nil {
 		return err
 	}

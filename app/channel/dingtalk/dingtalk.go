@@ -9,11 +9,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"botgate/app/channel"
 )
@@ -27,10 +25,13 @@ var Type = channel.Type{
 	SecretKeys:    []string{"url", "secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 20,
+	Caps:          channel.Caps{Test: true, FixedTarget: true},
 	New:           New,
 }
 
 const platform = "钉钉机器人"
+
+var robot = channel.RobotKind{Platform: platform, Example: "https://oapi.dingtalk.com/robot/send?access_token=…", CodeKey: "errcode", Markdown: true}
 
 // MaxContent is the content size BotGate accepts (bytes of UTF-8): DingTalk
 // rejects robot messages of about 20000 bytes and more.
@@ -41,11 +42,9 @@ const TestText = channel.RobotTestText
 
 // Connector is one custom robot.
 type Connector struct {
-	url, secret, format string
-	atMobiles           []string
-	atAll               bool
-	client              *http.Client
-	now                 func() time.Time
+	channel.Robot
+	atMobiles []string
+	atAll     bool
 }
 
 var (
@@ -55,9 +54,6 @@ var (
 	_ channel.FixedTarget    = (*Connector)(nil)
 )
 
-// FixedTarget marks the robot as posting to its own group only.
-func (c *Connector) FixedTarget() {}
-
 // CheckContent refuses content over MaxContent (text and markdown alike).
 func (c *Connector) CheckContent(text string) error {
 	return channel.CheckSize("钉钉", "机器人消息", text, MaxContent)
@@ -66,21 +62,12 @@ func (c *Connector) CheckContent(text string) error {
 // New builds the connector; url is the robot's webhook
 // (https://oapi.dingtalk.com/robot/send?access_token=…), secret the "SEC…" sign key.
 func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
-	u, err := channel.BaseURL(cfg, "url", platform, "https://oapi.dingtalk.com/robot/send?access_token=…")
-	if err != nil {
-		return nil, err
-	}
-	format, err := channel.TextFormat(cfg, "钉钉机器人")
+	rb, err := robot.New(cfg, deps)
 	if err != nil {
 		return nil, err
 	}
 	atAll, _ := strconv.ParseBool(strings.TrimSpace(cfg.Values["at_all"]))
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	return &Connector{url: u, secret: strings.TrimSpace(cfg.Values["secret"]), format: format,
-		atMobiles: channel.SplitList(cfg.Values["at_mobiles"]), atAll: atAll, client: deps.HTTP, now: now}, nil
+	return &Connector{Robot: rb, atMobiles: channel.SplitList(cfg.Values["at_mobiles"]), atAll: atAll}, nil
 }
 
 // Sign is DingTalk's signature: base64(HMAC-SHA256(secret, timestamp+"\n"+secret)).
@@ -92,17 +79,17 @@ func Sign(timestampMillis, secret string) string {
 
 // signedURL adds timestamp and sign to the webhook when a secret is set.
 func (c *Connector) signedURL() (string, error) {
-	if c.secret == "" {
-		return c.url, nil
+	if c.Secret == "" {
+		return c.URL, nil
 	}
-	u, err := url.Parse(c.url)
+	u, err := url.Parse(c.URL)
 	if err != nil {
 		return "", channel.Permanentf(err, "钉钉机器人的 url 无效")
 	}
-	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
+	ts := strconv.FormatInt(c.Now().UnixMilli(), 10)
 	q := u.Query()
 	q.Set("timestamp", ts)
-	q.Set("sign", Sign(ts, c.secret))
+	q.Set("sign", Sign(ts, c.Secret))
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
@@ -127,8 +114,8 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	if err := c.CheckContent(m.Content); err != nil {
 		return err
 	}
-	b := body{MsgType: c.format}
-	if c.format == "markdown" {
+	b := body{MsgType: c.Format}
+	if c.Format == "markdown" {
 		b.Markdown = map[string]string{"title": title(m.Content), "text": m.Content}
 	} else {
 		b.Text = map[string]string{"content": m.Content}
@@ -164,15 +151,9 @@ func (c *Connector) post(ctx context.Context, b body) error {
 	if err != nil {
 		return err
 	}
-	var r result
-	if err := channel.Do(ctx, c.client, channel.Request{URL: u, JSON: b, Platform: platform}, &r); err != nil {
-		if r, ok := bodyCode(err); ok {
-			return classify(*r.ErrCode, r.ErrMsg)
-		}
+	code, msg, err := c.Post(ctx, channel.Request{URL: u, JSON: b}, &channel.ErrCodeReply{})
+	if err != nil {
 		return err
 	}
-	if r.ErrCode == nil {
-		return channel.Transientf(nil, "钉钉机器人的响应缺少 errcode，请确认 url 是机器人的 webhook 地址")
-	}
-	return classify(*r.ErrCode, r.ErrMsg)
+	return classify(code, msg)
 }

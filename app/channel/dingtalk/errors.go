@@ -1,7 +1,6 @@
 package dingtalk
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -52,12 +51,6 @@ var checks = []struct {
 	{310000, "timestamp", channel.Outcome{Permanent: true, Msg: "钉钉认为签名的时间戳无效（310000），请确认本机时间准确（误差需在 1 小时内）"}},
 }
 
-// result is a webhook reply.
-type result struct {
-	ErrCode *int   `json:"errcode"`
-	ErrMsg  string `json:"errmsg"`
-}
-
 func classify(code int, msg string) error {
 	if code == 0 {
 		return nil
@@ -73,17 +66,4 @@ func classify(code int, msg string) error {
 		return o.Err(cause)
 	}
 	return channel.Permanentf(cause, "钉钉拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
-}
-
-// bodyCode reads the errcode of an HTTP 4xx reply, whose body says more than
-// its status.
-func bodyCode(err error) (result, bool) {
-	var r result
-	if s := channel.HTTPStatus(err); s < 400 || s >= 500 {
-		return r, false
-	}
-	if json.Unmarshal(channel.ErrorBody(err), &r) != nil || r.ErrCode == nil {
-		return r, false
-	}
-	return r, true
 }

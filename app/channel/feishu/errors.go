@@ -1,7 +1,6 @@
 package feishu
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"botgate/app/channel"
@@ -31,8 +30,8 @@ type result struct {
 	StatusMessage string `json:"StatusMessage"`
 }
 
-// code returns the reply's code and message; ok is false when it has none.
-func (r result) code() (int, string, bool) {
+// Result returns the reply's code and message; ok is false when it has none.
+func (r *result) Result() (int, string, bool) {
 	switch {
 	case r.Code != nil:
 		return *r.Code, r.Msg, true
@@ -51,18 +50,4 @@ func classify(code int, msg string) error {
 		return o.Err(cause)
 	}
 	return channel.Permanentf(cause, "飞书拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
-}
-
-// bodyCode reads the code of an HTTP 4xx reply, whose body says more than its
-// status.
-func bodyCode(err error) (result, bool) {
-	var r result
-	if s := channel.HTTPStatus(err); s < 400 || s >= 500 {
-		return r, false
-	}
-	if json.Unmarshal(channel.ErrorBody(err), &r) != nil {
-		return r, false
-	}
-	_, _, ok := r.code()
-	return r, ok
 }

@@ -9,10 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"botgate/app/channel"
 )
@@ -26,10 +23,13 @@ var Type = channel.Type{
 	SecretKeys:    []string{"url", "secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 100,
+	Caps:          channel.Caps{Test: true, FixedTarget: true},
 	New:           New,
 }
 
 const platform = "飞书机器人"
+
+var robot = channel.RobotKind{Platform: platform, Example: "https://open.feishu.cn/open-apis/bot/v2/hook/…", CodeKey: "code"}
 
 // MaxBody is Feishu's limit on a custom bot's request body: its 自定义机器人
 // guide says "请求体大小不能超过 20 KB". (The 150 KB text limit is the app
@@ -41,9 +41,7 @@ const TestText = channel.RobotTestText
 
 // Connector is one custom bot.
 type Connector struct {
-	url, secret string
-	client      *http.Client
-	now         func() time.Time
+	channel.Robot
 }
 
 var (
@@ -52,9 +50,6 @@ var (
 	_ channel.ContentChecker = (*Connector)(nil)
 	_ channel.FixedTarget    = (*Connector)(nil)
 )
-
-// FixedTarget marks the bot as posting to its own group only.
-func (c *Connector) FixedTarget() {}
 
 // CheckContent measures the body Send would post (JSON escapes and the
 // signature included), so the check before queueing and the one at send time agree.
@@ -66,15 +61,11 @@ func (c *Connector) CheckContent(text string) error {
 // New builds the connector; url is the bot's webhook
 // (https://open.feishu.cn/open-apis/bot/v2/hook/…), secret its signing key.
 func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
-	u, err := channel.BaseURL(cfg, "url", platform, "https://open.feishu.cn/open-apis/bot/v2/hook/…")
+	rb, err := robot.New(cfg, deps)
 	if err != nil {
 		return nil, err
 	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	return &Connector{url: u, secret: strings.TrimSpace(cfg.Values["secret"]), client: deps.HTTP, now: now}, nil
+	return &Connector{Robot: rb}, nil
 }
 
 // Sign is Feishu's signature: base64(HMAC-SHA256 keyed with
@@ -108,9 +99,9 @@ func (c *Connector) Test(ctx context.Context) error {
 // encode builds the signed request body, refusing one over MaxBody.
 func (c *Connector) encode(text string) ([]byte, error) {
 	b := body{MsgType: "text", Content: map[string]string{"text": text}}
-	if c.secret != "" {
-		b.Timestamp = strconv.FormatInt(c.now().Unix(), 10)
-		b.Sign = Sign(b.Timestamp, c.secret)
+	if c.Secret != "" {
+		b.Timestamp = strconv.FormatInt(c.Now().Unix(), 10)
+		b.Sign = Sign(b.Timestamp, c.Secret)
 	}
 	raw, err := json.Marshal(b)
 	if err != nil {
@@ -127,16 +118,9 @@ func (c *Connector) post(ctx context.Context, text string) error {
 	if err != nil {
 		return err
 	}
-	var r result
-	err = channel.Do(ctx, c.client, channel.Request{URL: c.url, Body: raw, CType: "application/json; charset=utf-8", Platform: platform}, &r)
+	code, msg, err := c.Post(ctx, channel.Request{Body: raw, CType: "application/json; charset=utf-8"}, &result{})
 	if err != nil {
-		var ok bool
-		if r, ok = bodyCode(err); !ok {
-			return err
-		}
+		return err
 	}
-	if code, msg, ok := r.code(); ok {
-		return classify(code, msg)
-	}
-	return channel.Transientf(nil, "飞书机器人的响应缺少 code，请确认 url 是机器人的 webhook 地址")
+	return classify(code, msg)
 }

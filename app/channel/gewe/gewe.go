@@ -23,6 +23,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"token"},
 	Required:      []string{"url", "token", "appid"},
 	RatePerMinute: 20,
+	Caps:          channel.Caps{Validates: true},
 	New:           New,
 }
 

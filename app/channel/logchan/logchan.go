@@ -13,7 +13,13 @@ import (
 )
 
 // Type registers the connector. targets is "qq" (the default) or "any".
-var Type = channel.Type{Name: "log", Title: "仅记录（演示/测试，不真正发送）", Keys: []string{"targets"}, New: New}
+var Type = channel.Type{
+	Name:  "log",
+	Title: "仅记录（演示/测试，不真正发送）",
+	Keys:  []string{"targets"},
+	Caps:  channel.Caps{Validates: true},
+	New:   New,
+}
 
 // Connector records messages through slog.
 type Connector struct {

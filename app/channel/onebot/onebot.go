@@ -23,6 +23,7 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 60,
 	ReplyRunes:    3000, // QQ takes a few thousand characters in one message
+	Caps:          channel.Caps{Test: true, Directory: true, Validates: true},
 	New:           New,
 }
 
@@ -43,12 +44,9 @@ var (
 
 // New builds the connector from the channel's config keys.
 func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
-	base := strings.TrimRight(strings.TrimSpace(cfg.Values["url"]), "/")
-	if base == "" {
-		return nil, &channel.Error{Permanent: true, Msg: "OneBot 通道缺少 url（例如 http://127.0.0.1:3000）"}
-	}
-	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, &channel.Error{Permanent: true, Msg: "OneBot 通道的 url 必须以 http:// 或 https:// 开头"}
+	base, err := channel.BaseURL(cfg, "url", "OneBot", "http://127.0.0.1:3000")
+	if err != nil {
+		return nil, err
 	}
 	return &Connector{base: base, token: cfg.Values["access_token"], secret: cfg.Values["secret"], client: deps.HTTP}, nil
 }

@@ -1,7 +1,6 @@
 package wecom
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"botgate/app/channel"
@@ -29,12 +28,6 @@ var codes = map[int]channel.Outcome{
 	45002: {Permanent: true, Msg: "消息内容超过企业微信的大小限制（45002），请缩短内容或拆成多条发送"},
 }
 
-// result is a webhook reply.
-type result struct {
-	ErrCode *int   `json:"errcode"`
-	ErrMsg  string `json:"errmsg"`
-}
-
 func classify(code int, msg string) error {
 	if code == 0 {
 		return nil
@@ -44,17 +37,4 @@ func classify(code int, msg string) error {
 		return o.Err(cause)
 	}
 	return channel.Permanentf(cause, "企业微信拒绝了该消息（%d：%s），请检查消息内容和通道设置", code, msg)
-}
-
-// bodyCode reads the errcode of an HTTP 4xx reply, whose body says more than
-// its status.
-func bodyCode(err error) (result, bool) {
-	var r result
-	if s := channel.HTTPStatus(err); s < 400 || s >= 500 {
-		return r, false
-	}
-	if json.Unmarshal(channel.ErrorBody(err), &r) != nil || r.ErrCode == nil {
-		return r, false
-	}
-	return r, true
 }

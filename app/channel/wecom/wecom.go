@@ -5,7 +5,6 @@ package wecom
 
 import (
 	"context"
-	"net/http"
 
 	"botgate/app/channel"
 )
@@ -19,10 +18,13 @@ var Type = channel.Type{
 	SecretKeys:    []string{"url"},
 	Required:      []string{"url"},
 	RatePerMinute: 20,
+	Caps:          channel.Caps{Test: true, FixedTarget: true},
 	New:           New,
 }
 
 const platform = "企业微信机器人"
+
+var robot = channel.RobotKind{Platform: platform, Example: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…", CodeKey: "errcode", Markdown: true}
 
 // Platform size limits (bytes of UTF-8 content), from WeCom's 群机器人配置说明:
 // text content "最长不超过2048个字节", markdown content "最长不超过4096个字节".
@@ -36,9 +38,8 @@ const TestText = channel.RobotTestText
 
 // Connector is one group robot.
 type Connector struct {
-	url, format        string
+	channel.Robot
 	mentioned, mobiles []string
-	client             *http.Client
 }
 
 var (
@@ -48,12 +49,9 @@ var (
 	_ channel.FixedTarget    = (*Connector)(nil)
 )
 
-// FixedTarget marks the robot as posting to its own group only.
-func (c *Connector) FixedTarget() {}
-
 // CheckContent applies the limit of the channel's format.
 func (c *Connector) CheckContent(text string) error {
-	if c.format == "markdown" {
+	if c.Format == "markdown" {
 		return channel.CheckSize("企业微信", " markdown 消息", text, MaxMarkdown)
 	}
 	return channel.CheckSize("企业微信", "文本消息", text, MaxText)
@@ -62,16 +60,12 @@ func (c *Connector) CheckContent(text string) error {
 // New builds the connector; url is the robot's full webhook URL
 // (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…).
 func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
-	u, err := channel.BaseURL(cfg, "url", platform, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…")
+	rb, err := robot.New(cfg, deps)
 	if err != nil {
 		return nil, err
 	}
-	format, err := channel.TextFormat(cfg, "企业微信机器人")
-	if err != nil {
-		return nil, err
-	}
-	return &Connector{url: u, format: format, mentioned: channel.SplitList(cfg.Values["mentioned_list"]),
-		mobiles: channel.SplitList(cfg.Values["mentioned_mobile_list"]), client: deps.HTTP}, nil
+	return &Connector{Robot: rb, mentioned: channel.SplitList(cfg.Values["mentioned_list"]),
+		mobiles: channel.SplitList(cfg.Values["mentioned_mobile_list"])}, nil
 }
 
 type text struct {
@@ -99,8 +93,8 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	if err := c.CheckContent(m.Content); err != nil {
 		return err
 	}
-	b := body{MsgType: c.format}
-	if c.format == "markdown" {
+	b := body{MsgType: c.Format}
+	if c.Format == "markdown" {
 		b.Markdown = &markdown{Content: m.Content}
 	} else {
 		b.Text = &text{Content: m.Content, MentionedList: c.mentioned, MentionedMobileList: c.mobiles}
@@ -115,15 +109,9 @@ func (c *Connector) Test(ctx context.Context) error {
 }
 
 func (c *Connector) post(ctx context.Context, b body) error {
-	var r result
-	if err := channel.Do(ctx, c.client, channel.Request{URL: c.url, JSON: b, Platform: platform}, &r); err != nil {
-		if r, ok := bodyCode(err); ok {
-			return classify(*r.ErrCode, r.ErrMsg)
-		}
+	code, msg, err := c.Post(ctx, channel.Request{JSON: b}, &channel.ErrCodeReply{})
+	if err != nil {
 		return err
 	}
-	if r.ErrCode == nil {
-		return channel.Transientf(nil, "企业微信机器人的响应缺少 errcode，请确认 url 是机器人的 webhook 地址")
-	}
-	return classify(*r.ErrCode, r.ErrMsg)
+	return classify(code, msg)
 }

@@ -30,6 +30,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"client_secret"},
 	Required:      []string{"url", "client_id", "client_secret", "application_key"},
 	RatePerMinute: 60,
+	Caps:          channel.Caps{Test: true, Validates: true},
 	New:           New,
 }
 

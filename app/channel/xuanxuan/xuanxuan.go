@@ -30,6 +30,7 @@ var Type = channel.Type{
 	SecretKeys:    []string{"key"},
 	Required:      []string{"url", "code", "key"},
 	RatePerMinute: 120,
+	Caps:          channel.Caps{Test: true, Directory: true, Validates: true},
 	New:           New,
 }
 

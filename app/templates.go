@@ -1,0 +1,63 @@
+package app
+
+// Keyword templates for the window: listing, deleting, checking and trying them.
+
+import (
+	"context"
+
+	"botgate/app/config"
+	"botgate/model"
+	"botgate/storage"
+)
+
+// ListTemplates returns the keyword templates.
+func (a *App) ListTemplates(ctx context.Context) ([]config.Template, error) {
+	cf, err := a.Export(ctx)
+	return cf.Templates, err
+}
+
+// DeleteTemplate removes a keyword template.
+func (a *App) DeleteTemplate(ctx context.Context, keyword string) error {
+	return a.deleteOne(ctx, "模板", keyword, func(tx *storage.Tx) error { return tx.DeleteTemplate(keyword) })
+}
+
+// ValidateTemplate checks a template without saving it (GUI: error next to the field).
+func (a *App) ValidateTemplate(t config.Template) error {
+	_, _, err := config.CheckTemplate(t, a.state.Load().sourceRows())
+	return err
+}
+
+// sourceRows are the state's data sources as configured, which a template
+// not saved yet is checked against.
+func (st *state) sourceRows() map[string]model.DataSource {
+	srcs := map[string]model.DataSource{}
+	for n, s := range st.sources {
+		srcs[n] = s.cfg
+	}
+	return srcs
+}
+
+// DryRunTemplate validates t without saving it and runs it with vars
+// ("试运行"). Permissions are not checked: the admin is trying the SQL. A
+// query only reads; an insert/update template changes data for real, so the
+// caller must pass write=true after the admin confirmed.
+func (a *App) DryRunTemplate(ctx context.Context, t config.Template, vars model.Vars, write bool) (*model.KeywordResult, error) {
+	st := a.state.Load()
+	tp, stmt, err := config.CheckTemplate(t, st.sourceRows())
+	if err != nil {
+		return nil, err
+	}
+	if tp.Kind != model.KindQuery && !write {
+		return nil, model.Invalid("kind", "填报/修改模板试运行会真的修改数据，请确认后再试运行")
+	}
+	res, err := a.runTemplate(ctx, st, &compiledTemplate{Template: tp, stmt: stmt}, vars)
+	if err != nil {
+		// The admin is debugging: the driver's own words help more than "see the log".
+		e := model.ErrorOf(err)
+		if e.Err != nil && e.Code != model.CodeInternal {
+			return nil, &model.Error{Code: e.Code, Field: "sql", Msg: e.Msg + "。原因：" + e.Err.Error(), Err: e.Err}
+		}
+		return nil, err
+	}
+	return res, nil
+}
