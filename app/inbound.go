@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 )
 
 // Inbound chat as the HTTP server sees it: the connector that takes a
@@ -25,7 +24,7 @@ func (a *App) Webhook(name string) (channel.Webhook, error) {
 	}
 	notChat := model.Errorf(model.CodeNoChannel, "通道“%s”的类型 %s 不接收聊天消息；聊天查询支持 %s 通道", name, lc.cfg.Type, joinAnd(webhookTypes()))
 	t, ok := channelType(lc.cfg.Type)
-	if !ok || !takesWebhook(t) {
+	if !ok || !t.Caps.Webhook {
 		return nil, notChat
 	}
 	if lc.err != nil {
@@ -47,33 +46,17 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// takesWebhook tells whether connectors of type t implement channel.Webhook,
-// from a connector built with placeholder values (as ChannelCapabilities
-// probes its buttons).
-func takesWebhook(t channel.Type) bool {
-	vals := map[string]string{}
-	for _, k := range t.Required {
-		vals[k] = "http://127.0.0.1:1" // passes every factory's checks of a required key
-	}
-	ch, err := t.New(channel.Config{Name: "probe", Type: t.Name, Values: vals}, channel.Deps{})
-	if err != nil {
-		return false
-	}
-	_, ok := ch.(channel.Webhook)
-	return ok
-}
-
 // webhookTypes names the channel types that take webhook pushes, in the
 // GUI's order.
-var webhookTypes = sync.OnceValue(func() []string {
+func webhookTypes() []string {
 	var names []string
 	for _, t := range ChannelTypes() {
-		if takesWebhook(t) {
+		if t.Caps.Webhook {
 			names = append(names, t.Name)
 		}
 	}
 	return names
-})
+}
 
 // joinAnd lists names as Chinese does: "a、b 和 c".
 func joinAnd(names []string) string {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"botgate/app/config"
 	"botgate/storage"
 )
 
@@ -18,10 +19,10 @@ func TestWebhook_FindsTheLiveConnector_OrSaysWhy(t *testing.T) {
 	a := openChatApp(t)
 	ctx := context.Background()
 	off := false
-	mustImport(t, a, ConfigFile{Channels: []ChannelConfig{
-		{Name: "webqq", Type: "openqq", Config: ConfigValues{"url": "http://127.0.0.1:1"}},
-		{Name: "old", Type: "onebot", Enabled: &off, Config: ConfigValues{"url": "http://127.0.0.1:1"}},
-		{Name: "robot", Type: "wecom", Config: ConfigValues{"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}},
+	mustImport(t, a, config.File{Channels: []config.Channel{
+		{Name: "webqq", Type: "openqq", Config: config.Values{"url": "http://127.0.0.1:1"}},
+		{Name: "old", Type: "onebot", Enabled: &off, Config: config.Values{"url": "http://127.0.0.1:1"}},
+		{Name: "robot", Type: "wecom", Config: config.Values{"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}},
 	}})
 	// Saved past the checks (a hand edit): the connector cannot be built.
 	if err := a.DB().Update(ctx, func(tx *storage.Tx) error {
@@ -42,7 +43,7 @@ func TestWebhook_FindsTheLiveConnector_OrSaysWhy(t *testing.T) {
 		{"old", "通道“old”已停用，请在“通道”中启用后再上报"},
 		{"log", "通道“log”的类型 log 不接收聊天消息；聊天查询支持 onebot 和 openqq 通道"},
 		{"robot", "通道“robot”的类型 wecom 不接收聊天消息；聊天查询支持 onebot 和 openqq 通道"},
-		{"broken", "通道“broken”配置有误（OneBot 通道的 url 必须以 http:// 或 https:// 开头），请在“通道”中修正后再上报"},
+		{"broken", "通道“broken”配置有误（OneBot 通道的 url 必须是以 http:// 或 https:// 开头的完整地址（例如 http://127.0.0.1:3000）），请在“通道”中修正后再上报"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +91,7 @@ func TestWebhook_FollowsTheSavedSecret(t *testing.T) {
 	if got := status(); got != http.StatusUnauthorized {
 		t.Fatalf("unsigned push to a channel with a secret: %d, want 401", got)
 	}
-	mustImport(t, a, ConfigFile{Channels: []ChannelConfig{{Name: "qq", Type: "onebot", Config: ConfigValues{"url": "http://127.0.0.1:1"}}}})
+	mustImport(t, a, config.File{Channels: []config.Channel{{Name: "qq", Type: "onebot", Config: config.Values{"url": "http://127.0.0.1:1"}}}})
 	if got := status(); got != 200 {
 		t.Fatalf("after the secret was removed: %d, want 200 (this computer)", got)
 	}
@@ -133,7 +134,7 @@ func TestChatAnswerer_CarriesEveryField(t *testing.T) {
 	}
 
 	// A late answer goes to ReplyQQ/ReplyGroup when the platform gave them.
-	mustImport(t, a, ConfigFile{Channels: []ChannelConfig{{Name: "webqq", Type: "openqq", Config: ConfigValues{"url": "http://127.0.0.1:1"}}}})
+	mustImport(t, a, config.File{Channels: []config.Channel{{Name: "webqq", Type: "openqq", Config: config.Values{"url": "http://127.0.0.1:1"}}}})
 	c := a.NewChat(ChatConfig{QuickTimeout: 5 * time.Millisecond})
 	late := ChatAnswerer(c).Answer(ctx, channel.Incoming{Channel: "webqq", Sender: "7", SenderName: "灰灰", Group: "2617047292", Text: "慢",
 		ReplyQQ: "id:7", ReplyGroup: "gid:2617047292"})

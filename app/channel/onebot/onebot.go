@@ -23,7 +23,7 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 60,
 	ReplyRunes:    3000, // QQ takes a few thousand characters in one message
-	Caps:          channel.Caps{Test: true, Directory: true, Validates: true},
+	Caps:          channel.Caps{Test: true, Directory: true, Validates: true, Webhook: true},
 	New:           New,
 }
 

@@ -30,7 +30,7 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 20,
 	ReplyRunes:    1000, // WebQQ cuts long texts
-	Caps:          channel.Caps{Test: true, Directory: true, Validates: true},
+	Caps:          channel.Caps{Test: true, Directory: true, Validates: true, Webhook: true},
 	New:           New,
 }
 
