@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 
+	"botgate/app"
 	"botgate/service"
 	"botgate/ui"
 )
@@ -33,19 +34,19 @@ func runGUI(g *globals, stdout, stderr io.Writer) (code int) {
 			code = 1
 		}
 	}()
-	a, err := openApp(context.Background(), g, log)
+	opts := appOptions(g, log)
+	// The window controls the system service of this database when the
+	// system has a service manager; without one it runs the server itself.
+	if p, err := service.PanelForDatabase(g.db); err == nil {
+		opts.Service = p
+	} else {
+		log.Info("no system service control here", "err", err)
+	}
+	a, err := app.Open(context.Background(), opts)
 	if err != nil {
 		fail(stderr, err)
 		return ui.ShowStartupError(version, g.db, errMsg(err))
 	}
 	defer a.Close()
-	opts := ui.Options{Version: version, Log: log}
-	// The window controls the system service of this database when the
-	// system has a service manager; without one it runs the server itself.
-	if p, err := service.PanelForDatabase(a.DBPath()); err == nil {
-		opts.Service = p
-	} else {
-		log.Info("no system service control here", "err", err)
-	}
-	return ui.Run(a, opts)
+	return ui.Run(a, ui.Options{Version: version, Log: log})
 }

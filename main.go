@@ -219,10 +219,17 @@ func openExistingApp(ctx context.Context, g *globals, log *slog.Logger) (*app.Ap
 }
 
 func openAppWith(ctx context.Context, g *globals, log *slog.Logger, mustExist bool) (*app.App, error) {
-	return app.Open(ctx, app.Options{
-		DBPath: g.db, MustExist: mustExist, Listen: g.listen, Log: log,
+	opts := appOptions(g, log)
+	opts.MustExist = mustExist
+	return app.Open(ctx, opts)
+}
+
+// appOptions are the App's options for the command line g, with the HTTP API wired in.
+func appOptions(g *globals, log *slog.Logger) app.Options {
+	return app.Options{
+		DBPath: g.db, Listen: g.listen, Log: log,
 		Handler: func(a *app.App) http.Handler { return apiserver.New(a, log, version) },
-	})
+	}
 }
 
 // fail prints an error for an office admin: the Chinese message, not a stack.

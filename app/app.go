@@ -41,6 +41,7 @@ type Options struct {
 	HTTPClient *http.Client   // for connectors
 	Dispatch   outbox.Config  // retry tuning (tests shorten it)
 	Handler    HandlerFactory // builds the HTTP API; wired by main
+	Service    ServiceControl // the system service of this database (the window); nil: none
 }
 
 // HandlerFactory builds the HTTP handler for a running App (apiserver.New).

@@ -67,6 +67,11 @@ type State struct {
 	Listen    string         // saved listen address: where a stopped service will listen
 }
 
+// forWindow is the part of the state the window shows.
+func (s State) forWindow() app.ServiceState {
+	return app.ServiceState{Installed: s.Installed, Running: s.Running, Serving: s.Serving, Server: s.Server}
+}
+
 // String says the state in plain words, one or two lines.
 func (s State) String() string {
 	var b strings.Builder

@@ -53,6 +53,19 @@ type Controller interface {
 	CancelMessage(ctx context.Context, id int64) error
 
 	DBPath() string
+
+	// The system service of this database (see app.ServiceControl);
+	// HasService is false where the system has none, and the window then
+	// only runs the server itself.
+	HasService() bool
+	ServiceStatus(ctx context.Context) (app.ServiceState, error)
+	InstallService(ctx context.Context, start bool) error
+	UninstallService(ctx context.Context) error
+	StartService(ctx context.Context) (app.ServiceState, error)
+	StopService(ctx context.Context) error
+	SetServiceOwner(hwnd uintptr)
+	ServiceName() string
+	ServiceLogPath() string
 }
 
 var _ Controller = (*app.App)(nil)

@@ -8,22 +8,7 @@ import (
 	"fyne.io/fyne/v2/driver"
 
 	"botgate/app"
-	"botgate/service"
 )
-
-// ServiceControl is the OS service for this window's database
-// (*service.Panel). Options.Service is nil where the system has none.
-type ServiceControl interface {
-	Status(ctx context.Context) (service.State, error)
-	// Install registers the service; with start it also starts it (one
-	// prompt for rights instead of two).
-	Install(ctx context.Context, start bool) error
-	Uninstall(ctx context.Context) error
-	Start(ctx context.Context) (service.State, error)
-	Stop(ctx context.Context) error
-}
-
-var _ ServiceControl = (*service.Panel)(nil)
 
 // where the API server of this database runs, as far as the window can tell.
 type where int
@@ -83,8 +68,9 @@ func (u *UI) readStateSince(gen uint64, poll bool) (serverView, bool) {
 	}
 	var info app.ServerInfo
 	serving := false
-	if u.svc != nil {
-		st, err := u.svc.Status(u.ctx)
+	hasService := u.ctrl.HasService()
+	if hasService {
+		st, err := u.ctrl.ServiceStatus(u.ctx)
 		if err != nil {
 			v.svcErr = errText(err)
 		}
@@ -97,7 +83,7 @@ func (u *UI) readStateSince(gen uint64, poll bool) (serverView, bool) {
 			}
 		}
 	}
-	if u.svc == nil || v.svcErr != "" {
+	if !hasService || v.svcErr != "" {
 		var err error
 		if info, serving, err = u.ctrl.FindServer(); err != nil {
 			u.log.Warn("reading the database lock failed", "err", err)
@@ -169,7 +155,7 @@ func (u *UI) StartServer() error {
 		return err
 	case v.installed:
 		u.serviceAction(T("正在启动系统服务…"), func(ctx context.Context) error {
-			_, err := u.svc.Start(ctx)
+			_, err := u.ctrl.StartService(ctx)
 			return err
 		}, nil)
 		return nil
@@ -193,7 +179,7 @@ func (u *UI) StopServer() {
 		u.ctrl.StopServer()
 		u.syncState()
 	case v.stoppable():
-		u.serviceAction(T("正在停止系统服务…"), u.svc.Stop, nil)
+		u.serviceAction(T("正在停止系统服务…"), u.ctrl.StopService, nil)
 	}
 }
 
@@ -235,14 +221,13 @@ func elsewhereText(v serverView) string {
 // to, so that Windows puts its UAC prompt in front instead of flashing a
 // taskbar button. Runs on the main goroutine, where the native handle is valid.
 func (u *UI) ownPrompt() {
-	o, ok := u.svc.(interface{ SetOwner(hwnd uintptr) })
 	nw, native := u.win.(driver.NativeWindow)
-	if !ok || !native {
+	if !native {
 		return
 	}
 	nw.RunNative(func(ctx any) {
 		if w, ok := ctx.(driver.WindowsWindowContext); ok {
-			o.SetOwner(w.HWND)
+			u.ctrl.SetServiceOwner(w.HWND)
 		}
 	})
 }

@@ -18,7 +18,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/app"
-	"botgate/service"
 )
 
 var (
@@ -70,7 +69,7 @@ func newServiceTab(u *UI) *serviceTab {
 	s.svcNote = widget.NewLabel("")
 	s.svcNote.Wrapping = fyne.TextWrapWord
 	s.svcNote.Hide()
-	if u.svc == nil {
+	if !u.ctrl.HasService() {
 		s.boot.Hide()
 	}
 	s.override = widget.NewLabel("")
@@ -172,7 +171,7 @@ func (s *serviceTab) showState() {
 		s.svcNote.SetText(T("无法读取系统服务的状态：") + v.svcErr)
 		s.svcNote.Show()
 	case v.installed:
-		s.svcNote.SetText(fmt.Sprintf(T("系统服务 %s 运行这个数据库；日志 %s"), service.Name(s.u.ctrl.DBPath()), service.LogPath(s.u.ctrl.DBPath())))
+		s.svcNote.SetText(fmt.Sprintf(T("系统服务 %s 运行这个数据库；日志 %s"), s.u.ctrl.ServiceName(), s.u.ctrl.ServiceLogPath()))
 		s.svcNote.Show()
 	default:
 		s.svcNote.Hide()
@@ -208,7 +207,7 @@ func (s *serviceTab) setBoot(on bool) {
 			if wasHere {
 				s.u.ctrl.StopServer() // the service needs the database lock
 			}
-			err := s.u.svc.Install(ctx, wasHere)
+			err := s.u.ctrl.InstallService(ctx, wasHere)
 			if err != nil && wasHere {
 				if _, e := s.u.ctrl.StartServer(); e != nil {
 					s.u.log.Warn("restarting the server in the window failed", "err", e)
@@ -224,7 +223,7 @@ func (s *serviceTab) setBoot(on bool) {
 	}
 	wasService := v.stoppable()
 	s.u.serviceAction(T("正在卸载系统服务…"), func(ctx context.Context) error {
-		if err := s.u.svc.Uninstall(ctx); err != nil {
+		if err := s.u.ctrl.UninstallService(ctx); err != nil {
 			return err
 		}
 		if wasService {
