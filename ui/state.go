@@ -10,6 +10,37 @@ import (
 	"botgate/app"
 )
 
+// ServerController runs the API server in this process and tells who
+// serves the database; the 服务 tab, the tray and the state poller use it.
+type ServerController interface {
+	StartServer() (string, error)
+	StopServer()
+	Running() (bool, string)
+	// FindServer tells whether any process serves this database, and where.
+	FindServer() (app.ServerInfo, bool, error)
+	ListenAddr() string
+}
+
+// SystemServiceController is the system service of this database (see
+// app.ServiceControl); HasService is false where the system has none, and
+// the window then only runs the server itself.
+type SystemServiceController interface {
+	HasService() bool
+	ServiceStatus(ctx context.Context) (app.ServiceState, error)
+	InstallService(ctx context.Context, start bool) error
+	UninstallService(ctx context.Context) error
+	StartService(ctx context.Context) (app.ServiceState, error)
+	StopService(ctx context.Context) error
+	SetServiceOwner(hwnd uintptr)
+	ServiceName() string
+	ServiceLogPath() string
+}
+
+var (
+	_ ServerController        = (*app.App)(nil)
+	_ SystemServiceController = (*app.App)(nil)
+)
+
 // where the API server of this database runs, as far as the window can tell.
 type where int
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -21,9 +22,22 @@ var authModes = []struct{ mode, label string }{
 	{"none", "none：不验证，只允许本机调用"},
 }
 
+// AuthController is what the 授权 tab calls.
+type AuthController interface {
+	SettingsController
+	DataSourceNames() []string
+	ListUsers(ctx context.Context) ([]app.UserConfig, error)
+	DeleteUser(ctx context.Context, name string) error
+	RenameUser(ctx context.Context, from, to string) error
+	GenerateToken() string
+}
+
+var _ AuthController = (*app.App)(nil)
+
 // authTab: authorization mode, token, SQL check and the API users.
 type authTab struct {
 	u       *UI
+	ctrl    AuthController
 	content fyne.CanvasObject
 
 	mode      *widget.RadioGroup
@@ -44,14 +58,14 @@ type authTab struct {
 }
 
 func newAuthTab(u *UI) *authTab {
-	a := &authTab{u: u, errs: newFieldErrors(), uerrs: newFieldErrors(), selected: -1}
+	a := &authTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), uerrs: newFieldErrors(), selected: -1}
 	var labels []string
 	for _, m := range authModes {
 		labels = append(labels, T(m.label))
 	}
 	a.mode = widget.NewRadioGroup(labels, nil)
 	a.token = widget.NewPasswordEntry()
-	gen := widget.NewButtonWithIcon(T("生成"), theme.ViewRefreshIcon(), func() { a.token.SetText(u.ctrl.GenerateToken()) })
+	gen := widget.NewButtonWithIcon(T("生成"), theme.ViewRefreshIcon(), func() { a.token.SetText(a.ctrl.GenerateToken()) })
 	cp := widget.NewButtonWithIcon(T("复制"), theme.ContentCopyIcon(), func() { u.fa.Clipboard().SetContent(a.token.Text) })
 	a.authDS = widget.NewSelect(nil, nil)
 	a.authSQL = widget.NewMultiLineEntry()
@@ -115,21 +129,21 @@ func userLine(u app.UserConfig) string {
 }
 
 func (a *authTab) refresh() {
-	st := a.u.ctrl.Settings()
+	st := a.ctrl.Settings()
 	for i, m := range authModes {
 		if m.mode == st.AuthMode {
 			a.mode.SetSelected(a.mode.Options[i])
 		}
 	}
 	a.token.SetText(st.AuthToken)
-	a.authDS.Options = a.u.ctrl.DataSourceNames()
+	a.authDS.Options = a.ctrl.DataSourceNames()
 	a.authDS.SetSelected(st.AuthDataSource)
 	a.authSQL.SetText(st.AuthSQL)
 	a.loadUsers()
 }
 
 func (a *authTab) loadUsers() {
-	us, err := a.u.ctrl.ListUsers(a.u.ctx)
+	us, err := a.ctrl.ListUsers(a.u.ctx)
 	if err != nil {
 		a.uerrs.show(err)
 		return
@@ -148,7 +162,7 @@ func (a *authTab) save() {
 	}
 	token, ds, sql := a.token.Text, a.authDS.Selected, a.authSQL.Text
 	p := &app.SettingsPatch{AuthMode: &mode, AuthToken: &token, AuthDataSource: &ds, AuthSQL: &sql}
-	if _, err := a.u.ctrl.Import(a.u.ctx, app.ConfigFile{Settings: p}); err != nil {
+	if _, err := a.ctrl.Import(a.u.ctx, app.ConfigFile{Settings: p}); err != nil {
 		a.errs.show(err)
 		return
 	}
@@ -186,7 +200,7 @@ func (a *authTab) newUser() {
 func (a *authTab) saveUser() {
 	uc := app.UserConfig{Name: strings.TrimSpace(a.uname.Text), Password: a.upass.Text,
 		Roles: splitList(a.uroles.Text), Disabled: a.udisabled.Checked}
-	if _, err := a.u.ctrl.Import(a.u.ctx, app.ConfigFile{Users: []app.UserConfig{uc}}); err != nil {
+	if _, err := a.ctrl.Import(a.u.ctx, app.ConfigFile{Users: []app.UserConfig{uc}}); err != nil {
 		a.uerrs.show(err)
 		return
 	}
@@ -224,7 +238,7 @@ func (a *authTab) renameUser() {
 }
 
 func (a *authTab) rename(from, to string) {
-	if err := a.u.ctrl.RenameUser(a.u.ctx, from, to); err != nil {
+	if err := a.ctrl.RenameUser(a.u.ctx, from, to); err != nil {
 		a.uerrs.show(err)
 		return
 	}
@@ -244,7 +258,7 @@ func (a *authTab) deleteUser() {
 		name: selectedName(a.users, a.selected, func(x app.UserConfig) string { return x.Name }),
 		pick: T("请先在左侧列表中选择一个用户"), title: T("删除用户"),
 		question: T("确定删除用户 %s？使用该用户的程序将无法再调用。"), done: T("用户 %s 已删除"),
-		errs: a.uerrs, status: a.usaved, del: a.u.ctrl.DeleteUser,
+		errs: a.uerrs, status: a.usaved, del: a.ctrl.DeleteUser,
 		after: func() { a.newUser(); a.loadUsers() },
 	})
 }

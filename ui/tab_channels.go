@@ -18,9 +18,26 @@ import (
 	"botgate/app/channel"
 )
 
+// ChannelsController is what the 通道 tab calls.
+type ChannelsController interface {
+	SettingsController
+	ListChannels(ctx context.Context) ([]app.ChannelConfig, error)
+	DeleteChannel(ctx context.Context, name string) error
+	ChannelKinds() []channel.Type
+	TestChannel(ctx context.Context, c app.ChannelConfig) error
+	ChannelFeatures(typ string) (test, contacts bool)
+	ChannelContacts(ctx context.Context, c app.ChannelConfig) ([]channel.Contact, error)
+	SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error)
+	// Running says whether a test message will go out now.
+	Running() (bool, string)
+}
+
+var _ ChannelsController = (*app.App)(nil)
+
 // channelsTab: the channel list and a form per connector type.
 type channelsTab struct {
 	u       *UI
+	ctrl    ChannelsController
 	content fyne.CanvasObject
 
 	kinds    []channel.Type
@@ -44,7 +61,7 @@ type channelsTab struct {
 }
 
 func newChannelsTab(u *UI) *channelsTab {
-	c := &channelsTab{u: u, kinds: u.ctrl.ChannelKinds(), selected: -1, errs: newFieldErrors(), keys: map[string]*widget.Entry{}}
+	c := &channelsTab{u: u, ctrl: u.ctrl, kinds: u.ctrl.ChannelKinds(), selected: -1, errs: newFieldErrors(), keys: map[string]*widget.Entry{}}
 	c.list = widget.NewList(func() int { return len(c.items) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(c.line(c.items[i])) })
@@ -94,7 +111,7 @@ func newChannelsTab(u *UI) *channelsTab {
 
 func (c *channelsTab) line(ch app.ChannelConfig) string {
 	s := ch.Name + "  (" + ch.Type + ")"
-	if ch.Name == c.u.ctrl.Settings().DefaultChannel {
+	if ch.Name == c.ctrl.Settings().DefaultChannel {
 		s += "  " + T("默认")
 	}
 	if ch.Enabled != nil && !*ch.Enabled {
@@ -145,7 +162,7 @@ func (c *channelsTab) buildKeys(values map[string]string) {
 
 // enableFeatures enables 测试连接 and 通讯录 as the channel type offers them.
 func (c *channelsTab) enableFeatures(typ string) {
-	test, book := c.u.ctrl.ChannelFeatures(typ)
+	test, book := c.ctrl.ChannelFeatures(typ)
 	enable(c.testBtn, test)
 	enable(c.bookBtn, book)
 }
@@ -157,7 +174,7 @@ func (c *channelsTab) currentType() string {
 }
 
 func (c *channelsTab) refresh() {
-	items, err := c.u.ctrl.ListChannels(c.u.ctx)
+	items, err := c.ctrl.ListChannels(c.u.ctx)
 	if err != nil {
 		c.errs.show(err)
 		return
@@ -182,7 +199,7 @@ func (c *channelsTab) edit(i int) {
 	c.buildKeys(ch.Config)
 	c.rate.SetText(strconv.Itoa(ch.RatePerMinute))
 	c.enabled.SetChecked(ch.Enabled == nil || *ch.Enabled)
-	c.isDef.SetChecked(ch.Name == c.u.ctrl.Settings().DefaultChannel)
+	c.isDef.SetChecked(ch.Name == c.ctrl.Settings().DefaultChannel)
 	c.errs.clear()
 	c.status.SetText("")
 }
@@ -228,14 +245,14 @@ func (c *channelsTab) save() {
 		return
 	}
 	cf := app.ConfigFile{Channels: []app.ChannelConfig{cc}}
-	st := c.u.ctrl.Settings()
+	st := c.ctrl.Settings()
 	if c.isDef.Checked && st.DefaultChannel != cc.Name {
 		cf.Settings = &app.SettingsPatch{DefaultChannel: &cc.Name}
 	} else if !c.isDef.Checked && st.DefaultChannel == cc.Name && cc.Name != "" {
 		none := ""
 		cf.Settings = &app.SettingsPatch{DefaultChannel: &none}
 	}
-	if _, err := c.u.ctrl.Import(c.u.ctx, cf); err != nil {
+	if _, err := c.ctrl.Import(c.u.ctx, cf); err != nil {
 		c.errs.show(err)
 		return
 	}
@@ -254,7 +271,7 @@ func (c *channelsTab) delete() {
 		name: selectedName(c.items, c.selected, func(x app.ChannelConfig) string { return x.Name }),
 		pick: T("请先在左侧列表中选择一个通道"), title: T("删除通道"),
 		question: T("确定删除通道 %s？队列中发往它的消息会失败。"), done: T("通道 %s 已删除"),
-		errs: c.errs, status: c.status, del: c.u.ctrl.DeleteChannel,
+		errs: c.errs, status: c.status, del: c.ctrl.DeleteChannel,
 		after: func() { c.newChannel(); c.refresh() },
 	})
 }
@@ -262,7 +279,7 @@ func (c *channelsTab) delete() {
 // test runs the connector's check on the form as shown.
 func (c *channelsTab) test() {
 	c.askPlatform(c.testBtn, T("正在测试连接…"), func(ctx context.Context, cc app.ChannelConfig) error {
-		return c.u.ctrl.TestChannel(ctx, cc)
+		return c.ctrl.TestChannel(ctx, cc)
 	}, func(app.ChannelConfig) { setStatus(c.status, nil, T("连接成功")) })
 }
 
@@ -313,13 +330,13 @@ func (c *channelsTab) sendTest() {
 		if !ok {
 			return
 		}
-		id, err := c.u.ctrl.SendTest(c.u.ctx, name, qq.Text, group.Text, content.Text)
+		id, err := c.ctrl.SendTest(c.u.ctx, name, qq.Text, group.Text, content.Text)
 		if err != nil {
 			c.errs.show(err)
 			return
 		}
 		msg := fmt.Sprintf(T("测试消息已进入队列（编号 %d），可在“日志”中查看结果"), id)
-		if r, _ := c.u.ctrl.Running(); !r {
+		if r, _ := c.ctrl.Running(); !r {
 			msg += T("；服务未启动，启动后才会发送")
 		}
 		setStatus(c.status, nil, msg)
@@ -332,7 +349,7 @@ func (c *channelsTab) contacts() {
 	var list []channel.Contact
 	c.askPlatform(c.bookBtn, T("正在读取通讯录…"), func(ctx context.Context, cc app.ChannelConfig) error {
 		var err error
-		list, err = c.u.ctrl.ChannelContacts(ctx, cc)
+		list, err = c.ctrl.ChannelContacts(ctx, cc)
 		return err
 	}, func(cc app.ChannelConfig) {
 		c.book = newContactBook(c.u, cc.Name, list)

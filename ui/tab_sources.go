@@ -13,9 +13,21 @@ import (
 	"botgate/app"
 )
 
+// SourcesController is what the 数据源 tab calls.
+type SourcesController interface {
+	Import(ctx context.Context, cf app.ConfigFile) (app.ImportSummary, error)
+	ListDataSources(ctx context.Context) ([]app.DataSourceConfig, error)
+	DeleteDataSource(ctx context.Context, name string) error
+	Drivers() []string
+	TestDataSource(ctx context.Context, d app.DataSourceConfig) error
+}
+
+var _ SourcesController = (*app.App)(nil)
+
 // sourcesTab: the databases templates and SQL authorization read.
 type sourcesTab struct {
 	u       *UI
+	ctrl    SourcesController
 	content fyne.CanvasObject
 
 	items    []app.DataSourceConfig
@@ -31,7 +43,7 @@ type sourcesTab struct {
 }
 
 func newSourcesTab(u *UI) *sourcesTab {
-	s := &sourcesTab{u: u, selected: -1, errs: newFieldErrors()}
+	s := &sourcesTab{u: u, ctrl: u.ctrl, selected: -1, errs: newFieldErrors()}
 	s.list = widget.NewList(func() int { return len(s.items) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
@@ -40,7 +52,7 @@ func newSourcesTab(u *UI) *sourcesTab {
 	s.list.OnSelected = func(i widget.ListItemID) { s.edit(i) }
 	s.name = widget.NewEntry()
 	s.name.SetPlaceHolder(T("例如 erp"))
-	s.driver = widget.NewSelect(u.ctrl.Drivers(), nil)
+	s.driver = widget.NewSelect(s.ctrl.Drivers(), nil)
 	s.dsn = widget.NewMultiLineEntry()
 	s.dsn.Wrapping = fyne.TextWrapBreak
 	s.dsn.TextStyle = fyne.TextStyle{Monospace: true}
@@ -69,7 +81,7 @@ func newSourcesTab(u *UI) *sourcesTab {
 }
 
 func (s *sourcesTab) refresh() {
-	items, err := s.u.ctrl.ListDataSources(s.u.ctx)
+	items, err := s.ctrl.ListDataSources(s.u.ctx)
 	if err != nil {
 		s.errs.show(err)
 		return
@@ -107,7 +119,7 @@ func (s *sourcesTab) config() app.DataSourceConfig {
 
 func (s *sourcesTab) save() {
 	d := s.config()
-	if _, err := s.u.ctrl.Import(s.u.ctx, app.ConfigFile{DataSources: []app.DataSourceConfig{d}}); err != nil {
+	if _, err := s.ctrl.Import(s.u.ctx, app.ConfigFile{DataSources: []app.DataSourceConfig{d}}); err != nil {
 		s.errs.show(err)
 		return
 	}
@@ -127,7 +139,7 @@ func (s *sourcesTab) delete() {
 		name: selectedName(s.items, s.selected, func(x app.DataSourceConfig) string { return x.Name }),
 		pick: T("请先在左侧列表中选择一个数据源"), title: T("删除数据源"),
 		question: T("确定删除数据源 %s？"), done: T("数据源 %s 已删除"),
-		errs: s.errs, status: s.status, del: s.u.ctrl.DeleteDataSource,
+		errs: s.errs, status: s.status, del: s.ctrl.DeleteDataSource,
 		after: func() { s.newSource(); s.refresh() },
 	})
 }
@@ -138,7 +150,7 @@ func (s *sourcesTab) test() {
 	s.status.Importance = widget.MediumImportance
 	s.status.SetText(T("正在测试连接…"))
 	s.testBtn.Disable()
-	s.u.background(func(ctx context.Context) error { return s.u.ctrl.TestDataSource(ctx, d) }, func(err error) {
+	s.u.background(func(ctx context.Context) error { return s.ctrl.TestDataSource(ctx, d) }, func(err error) {
 		s.testBtn.Enable()
 		if err != nil {
 			s.status.SetText("")

@@ -21,9 +21,22 @@ var templateKinds = []struct{ kind, label string }{
 	{model.KindUpdate, "update：修改（UPDATE/DELETE）"},
 }
 
+// TemplatesController is what the 交互查询 tab calls (its chat prefix row
+// saves through SettingsController).
+type TemplatesController interface {
+	SettingsController
+	DataSourceNames() []string
+	ListTemplates(ctx context.Context) ([]app.TemplateConfig, error)
+	DeleteTemplate(ctx context.Context, keyword string) error
+	DryRunTemplate(ctx context.Context, t app.TemplateConfig, vars model.Vars, write bool) (*model.KeywordResult, error)
+}
+
+var _ TemplatesController = (*app.App)(nil)
+
 // templatesTab: keyword templates, their editor and 试运行.
 type templatesTab struct {
 	u       *UI
+	ctrl    TemplatesController
 	content fyne.CanvasObject
 
 	items    []app.TemplateConfig
@@ -55,7 +68,7 @@ type templatesTab struct {
 }
 
 func newTemplatesTab(u *UI) *templatesTab {
-	t := &templatesTab{u: u, selected: -1, errs: newFieldErrors()}
+	t := &templatesTab{u: u, ctrl: u.ctrl, selected: -1, errs: newFieldErrors()}
 	t.list = widget.NewList(func() int { return len(t.items) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
@@ -171,12 +184,12 @@ func cellText(v any) string {
 }
 
 func (t *templatesTab) refresh() {
-	t.ds.Options = t.u.ctrl.DataSourceNames()
+	t.ds.Options = t.ctrl.DataSourceNames()
 	if t.ds.Selected == "" {
 		t.ds.SetSelected(app.DefaultSource)
 	}
 	t.ds.Refresh()
-	items, err := t.u.ctrl.ListTemplates(t.u.ctx)
+	items, err := t.ctrl.ListTemplates(t.u.ctx)
 	if err != nil {
 		t.errs.show(err)
 		return
@@ -263,7 +276,7 @@ func (t *templatesTab) save() {
 		t.errs.show(err)
 		return
 	}
-	if _, err := t.u.ctrl.Import(t.u.ctx, app.ConfigFile{Templates: []app.TemplateConfig{tc}}); err != nil {
+	if _, err := t.ctrl.Import(t.u.ctx, app.ConfigFile{Templates: []app.TemplateConfig{tc}}); err != nil {
 		t.errs.show(err)
 		return
 	}
@@ -282,7 +295,7 @@ func (t *templatesTab) delete() {
 		name: selectedName(t.items, t.selected, func(x app.TemplateConfig) string { return x.Keyword }),
 		pick: T("请先在左侧列表中选择一个模板"), title: T("删除模板"),
 		question: T("确定删除模板 %s？调用该关键字的请求将失败。"), done: T("模板 %s 已删除"),
-		errs: t.errs, status: t.status, del: t.u.ctrl.DeleteTemplate,
+		errs: t.errs, status: t.status, del: t.ctrl.DeleteTemplate,
 		after: func() { t.newTemplate(); t.refresh() },
 	})
 }
@@ -312,7 +325,7 @@ func (t *templatesTab) runNow(tc app.TemplateConfig, write bool) {
 	var res *model.KeywordResult
 	t.u.background(func(ctx context.Context) error {
 		var err error
-		res, err = t.u.ctrl.DryRunTemplate(ctx, tc, vars, write)
+		res, err = t.ctrl.DryRunTemplate(ctx, tc, vars, write)
 		return err
 	}, func(err error) {
 		t.runBtn.Enable()
