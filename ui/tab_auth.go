@@ -40,15 +40,13 @@ type authTab struct {
 	ctrl    AuthController
 	content fyne.CanvasObject
 
-	mode      *widget.RadioGroup
-	token     *widget.Entry
-	authDS    *widget.Select
-	authSQL   *widget.Entry
-	errs      *fieldErrors
-	saved     *widget.Label
-	users     []app.UserConfig
-	list      *widget.List
-	selected  int
+	mode    *widget.RadioGroup
+	token   *widget.Entry
+	authDS  *widget.Select
+	authSQL *widget.Entry
+	errs    *fieldErrors
+	saved   *widget.Label
+	*listEditor[app.UserConfig]
 	uname     *widget.Entry
 	upass     *widget.Entry
 	uroles    *widget.Entry
@@ -58,7 +56,12 @@ type authTab struct {
 }
 
 func newAuthTab(u *UI) *authTab {
-	a := &authTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), uerrs: newFieldErrors(), selected: -1}
+	a := &authTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), uerrs: newFieldErrors(), usaved: statusLabel()}
+	a.listEditor = newListEditor(u, listSpec[app.UserConfig]{
+		errs: a.uerrs, status: a.usaved, name: userName, line: userLine,
+		fetch: func() ([]app.UserConfig, error) { return a.ctrl.ListUsers(a.u.ctx) },
+		fill:  a.fill, blank: a.blank, save: a.ctrl.Import, del: a.ctrl.DeleteUser,
+	})
 	var labels []string
 	for _, m := range authModes {
 		labels = append(labels, T(m.label))
@@ -82,17 +85,12 @@ func newAuthTab(u *UI) *authTab {
 		widget.NewFormItem(T("授权 SQL"), a.errs.field(a.authSQL, "auth_sql")),
 	)
 
-	a.list = widget.NewList(func() int { return len(a.users) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(userLine(a.users[i])) })
-	a.list.OnSelected = func(i widget.ListItemID) { a.edit(i) }
 	a.uname = widget.NewEntry()
 	a.upass = widget.NewPasswordEntry()
 	a.upass.SetPlaceHolder(T("新用户必填；修改时留空表示不改密码"))
 	a.uroles = widget.NewEntry()
 	a.uroles.SetPlaceHolder(T("用逗号分隔，例如 admin, sales"))
 	a.udisabled = widget.NewCheck(T("停用（该用户的请求会被拒绝）"), nil)
-	a.usaved = statusLabel()
 	userForm := widget.NewForm(
 		widget.NewFormItem(T("用户名"), a.uerrs.field(a.uname, "name")),
 		widget.NewFormItem(T("密码"), a.uerrs.field(a.upass, "password", "password_hash")),
@@ -116,6 +114,8 @@ func newAuthTab(u *UI) *authTab {
 	))
 	return a
 }
+
+func userName(u app.UserConfig) string { return u.Name }
 
 func userLine(u app.UserConfig) string {
 	s := u.Name
@@ -142,15 +142,7 @@ func (a *authTab) refresh() {
 	a.loadUsers()
 }
 
-func (a *authTab) loadUsers() {
-	us, err := a.ctrl.ListUsers(a.u.ctx)
-	if err != nil {
-		a.uerrs.show(err)
-		return
-	}
-	a.users = us
-	a.list.Refresh()
-}
+func (a *authTab) loadUsers() { a.load() }
 
 func (a *authTab) save() {
 	a.saved.SetText("")
@@ -170,59 +162,36 @@ func (a *authTab) save() {
 	setStatus(a.saved, nil, T("已保存"))
 }
 
-func (a *authTab) edit(i int) {
-	if i < 0 || i >= len(a.users) {
-		return
-	}
-	a.selected = i
-	u := a.users[i]
+func (a *authTab) fill(u app.UserConfig) {
 	a.uname.SetText(u.Name)
 	a.uname.Disable() // saving upserts by name; 重命名 renames
 	a.upass.SetText("")
 	a.uroles.SetText(strings.Join(u.Roles, ", "))
 	a.udisabled.SetChecked(u.Disabled)
-	a.uerrs.clear()
-	a.usaved.SetText("")
 }
 
-func (a *authTab) newUser() {
-	a.selected = -1
-	a.list.UnselectAll()
+func (a *authTab) blank() {
 	a.uname.Enable()
 	a.uname.SetText("")
 	a.upass.SetText("")
 	a.uroles.SetText("")
 	a.udisabled.SetChecked(false)
-	a.uerrs.clear()
-	a.usaved.SetText("")
 }
+
+func (a *authTab) newUser() { a.reset() }
 
 func (a *authTab) saveUser() {
 	uc := app.UserConfig{Name: strings.TrimSpace(a.uname.Text), Password: a.upass.Text,
 		Roles: splitList(a.uroles.Text), Disabled: a.udisabled.Checked}
-	if _, err := a.ctrl.Import(a.u.ctx, app.ConfigFile{Users: []app.UserConfig{uc}}); err != nil {
-		a.uerrs.show(err)
-		return
-	}
-	a.uerrs.clear()
-	a.upass.SetText("")
-	setStatus(a.usaved, nil, fmt.Sprintf(T("用户 %s 已保存"), uc.Name))
-	a.loadUsers()
-	a.selectName(uc.Name)
-}
-
-func (a *authTab) selectName(name string) {
-	for i, u := range a.users {
-		if u.Name == name {
-			a.list.Select(i)
-		}
+	if a.saveItem(app.ConfigFile{Users: []app.UserConfig{uc}}, uc.Name, T("用户 %s 已保存")) {
+		a.upass.SetText("")
 	}
 }
 
 // renameUser asks for the new name of the selected user; password, roles
 // and the templates naming the user stay with it.
 func (a *authTab) renameUser() {
-	from := selectedName(a.users, a.selected, func(x app.UserConfig) string { return x.Name })
+	from := a.current()
 	if from == "" {
 		a.uerrs.show(notice(T("请先在左侧列表中选择一个用户")))
 		return
@@ -254,13 +223,8 @@ func (a *authTab) rename(from, to string) {
 }
 
 func (a *authTab) deleteUser() {
-	a.u.deleteSelected(deletion{
-		name: selectedName(a.users, a.selected, func(x app.UserConfig) string { return x.Name }),
-		pick: T("请先在左侧列表中选择一个用户"), title: T("删除用户"),
-		question: T("确定删除用户 %s？使用该用户的程序将无法再调用。"), done: T("用户 %s 已删除"),
-		errs: a.uerrs, status: a.usaved, del: a.ctrl.DeleteUser,
-		after: func() { a.newUser(); a.loadUsers() },
-	})
+	a.remove(deletion{pick: T("请先在左侧列表中选择一个用户"), title: T("删除用户"),
+		question: T("确定删除用户 %s？使用该用户的程序将无法再调用。"), done: T("用户 %s 已删除")})
 }
 
 // splitList reads "a, b，c" (ASCII or Chinese commas) as a list.

@@ -40,10 +40,8 @@ type channelsTab struct {
 	ctrl    ChannelsController
 	content fyne.CanvasObject
 
-	kinds    []channel.Type
-	items    []app.ChannelConfig
-	list     *widget.List
-	selected int
+	kinds []channel.Type
+	*listEditor[app.ChannelConfig]
 
 	name     *widget.Entry
 	kind     *widget.Select
@@ -61,11 +59,12 @@ type channelsTab struct {
 }
 
 func newChannelsTab(u *UI) *channelsTab {
-	c := &channelsTab{u: u, ctrl: u.ctrl, kinds: u.ctrl.ChannelKinds(), selected: -1, errs: newFieldErrors(), keys: map[string]*widget.Entry{}}
-	c.list = widget.NewList(func() int { return len(c.items) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(c.line(c.items[i])) })
-	c.list.OnSelected = func(i widget.ListItemID) { c.edit(i) }
+	c := &channelsTab{u: u, ctrl: u.ctrl, kinds: u.ctrl.ChannelKinds(), errs: newFieldErrors(), status: statusLabel(), keys: map[string]*widget.Entry{}}
+	c.listEditor = newListEditor(u, listSpec[app.ChannelConfig]{
+		errs: c.errs, status: c.status, name: channelName, line: c.line,
+		fetch: func() ([]app.ChannelConfig, error) { return c.ctrl.ListChannels(c.u.ctx) },
+		fill:  c.fill, blank: c.blank, save: c.ctrl.Import, del: c.ctrl.DeleteChannel,
+	})
 
 	var titles []string
 	for _, k := range c.kinds {
@@ -80,7 +79,6 @@ func newChannelsTab(u *UI) *channelsTab {
 	c.enabled.SetChecked(true)
 	c.isDef = widget.NewCheck(T("设为默认通道（请求中不指定通道时使用）"), nil)
 	c.keysBox = container.NewVBox()
-	c.status = statusLabel()
 	c.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), c.test)
 	c.bookBtn = widget.NewButtonWithIcon(T("通讯录"), theme.AccountIcon(), c.contacts)
 
@@ -108,6 +106,8 @@ func newChannelsTab(u *UI) *channelsTab {
 	c.kind.SetSelectedIndex(0)
 	return c
 }
+
+func channelName(ch app.ChannelConfig) string { return ch.Name }
 
 func (c *channelsTab) line(ch app.ChannelConfig) string {
 	s := ch.Name + "  (" + ch.Type + ")"
@@ -173,22 +173,9 @@ func (c *channelsTab) currentType() string {
 	return k.Name
 }
 
-func (c *channelsTab) refresh() {
-	items, err := c.ctrl.ListChannels(c.u.ctx)
-	if err != nil {
-		c.errs.show(err)
-		return
-	}
-	c.items = items
-	c.list.Refresh()
-}
+func (c *channelsTab) refresh() { c.load() }
 
-func (c *channelsTab) edit(i int) {
-	if i < 0 || i >= len(c.items) {
-		return
-	}
-	c.selected = i
-	ch := c.items[i]
+func (c *channelsTab) fill(ch app.ChannelConfig) {
 	c.name.SetText(ch.Name)
 	for _, k := range c.kinds {
 		if k.Name == ch.Type {
@@ -200,21 +187,17 @@ func (c *channelsTab) edit(i int) {
 	c.rate.SetText(strconv.Itoa(ch.RatePerMinute))
 	c.enabled.SetChecked(ch.Enabled == nil || *ch.Enabled)
 	c.isDef.SetChecked(ch.Name == c.ctrl.Settings().DefaultChannel)
-	c.errs.clear()
-	c.status.SetText("")
 }
 
-func (c *channelsTab) newChannel() {
-	c.selected = -1
-	c.list.UnselectAll()
+func (c *channelsTab) blank() {
 	c.name.SetText("")
 	c.rate.SetText("")
 	c.enabled.SetChecked(true)
 	c.isDef.SetChecked(false)
 	c.buildKeys(nil)
-	c.errs.clear()
-	c.status.SetText("")
 }
+
+func (c *channelsTab) newChannel() { c.reset() }
 
 // config reads the form; a bad number is reported next to its field.
 func (c *channelsTab) config() (app.ChannelConfig, error) {
@@ -252,28 +235,12 @@ func (c *channelsTab) save() {
 		none := ""
 		cf.Settings = &app.SettingsPatch{DefaultChannel: &none}
 	}
-	if _, err := c.ctrl.Import(c.u.ctx, cf); err != nil {
-		c.errs.show(err)
-		return
-	}
-	c.errs.clear()
-	setStatus(c.status, nil, fmt.Sprintf(T("通道 %s 已保存"), cc.Name))
-	c.refresh()
-	for i, it := range c.items {
-		if it.Name == cc.Name {
-			c.list.Select(i)
-		}
-	}
+	c.saveItem(cf, cc.Name, T("通道 %s 已保存"))
 }
 
 func (c *channelsTab) delete() {
-	c.u.deleteSelected(deletion{
-		name: selectedName(c.items, c.selected, func(x app.ChannelConfig) string { return x.Name }),
-		pick: T("请先在左侧列表中选择一个通道"), title: T("删除通道"),
-		question: T("确定删除通道 %s？队列中发往它的消息会失败。"), done: T("通道 %s 已删除"),
-		errs: c.errs, status: c.status, del: c.ctrl.DeleteChannel,
-		after: func() { c.newChannel(); c.refresh() },
-	})
+	c.remove(deletion{pick: T("请先在左侧列表中选择一个通道"), title: T("删除通道"),
+		question: T("确定删除通道 %s？队列中发往它的消息会失败。"), done: T("通道 %s 已删除")})
 }
 
 // test runs the connector's check on the form as shown.
@@ -313,7 +280,7 @@ func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(con
 
 // sendTest asks for a receiver and queues a test message on the saved channel.
 func (c *channelsTab) sendTest() {
-	name := selectedName(c.items, c.selected, func(x app.ChannelConfig) string { return x.Name })
+	name := c.current()
 	if name == "" {
 		c.errs.show(notice(T("请先保存通道，再发送测试消息")))
 		return

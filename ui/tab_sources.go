@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -29,10 +28,7 @@ type sourcesTab struct {
 	u       *UI
 	ctrl    SourcesController
 	content fyne.CanvasObject
-
-	items    []app.DataSourceConfig
-	list     *widget.List
-	selected int
+	*listEditor[app.DataSourceConfig]
 
 	name    *widget.Entry
 	driver  *widget.Select
@@ -43,13 +39,14 @@ type sourcesTab struct {
 }
 
 func newSourcesTab(u *UI) *sourcesTab {
-	s := &sourcesTab{u: u, ctrl: u.ctrl, selected: -1, errs: newFieldErrors()}
-	s.list = widget.NewList(func() int { return len(s.items) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(s.items[i].Name + "  (" + s.items[i].Driver + ")")
-		})
-	s.list.OnSelected = func(i widget.ListItemID) { s.edit(i) }
+	s := &sourcesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), status: statusLabel()}
+	s.listEditor = newListEditor(u, listSpec[app.DataSourceConfig]{
+		errs: s.errs, status: s.status,
+		name:  func(d app.DataSourceConfig) string { return d.Name },
+		line:  func(d app.DataSourceConfig) string { return d.Name + "  (" + d.Driver + ")" },
+		fetch: func() ([]app.DataSourceConfig, error) { return s.ctrl.ListDataSources(s.u.ctx) },
+		fill:  s.fill, blank: s.blank, save: s.ctrl.Import, del: s.ctrl.DeleteDataSource,
+	})
 	s.name = widget.NewEntry()
 	s.name.SetPlaceHolder(T("例如 erp"))
 	s.driver = widget.NewSelect(s.ctrl.Drivers(), nil)
@@ -58,7 +55,6 @@ func newSourcesTab(u *UI) *sourcesTab {
 	s.dsn.TextStyle = fyne.TextStyle{Monospace: true}
 	s.dsn.SetMinRowsVisible(2)
 	s.dsn.SetPlaceHolder("user:password@tcp(192.168.1.10:3306)/erp")
-	s.status = statusLabel()
 	s.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), s.test)
 	form := widget.NewForm(
 		widget.NewFormItem(T("名称"), s.errs.field(s.name, "name")),
@@ -80,38 +76,21 @@ func newSourcesTab(u *UI) *sourcesTab {
 	return s
 }
 
-func (s *sourcesTab) refresh() {
-	items, err := s.ctrl.ListDataSources(s.u.ctx)
-	if err != nil {
-		s.errs.show(err)
-		return
-	}
-	s.items = items
-	s.list.Refresh()
-}
+func (s *sourcesTab) refresh() { s.load() }
 
-func (s *sourcesTab) edit(i int) {
-	if i < 0 || i >= len(s.items) {
-		return
-	}
-	s.selected = i
-	d := s.items[i]
+func (s *sourcesTab) fill(d app.DataSourceConfig) {
 	s.name.SetText(d.Name)
 	s.driver.SetSelected(d.Driver)
 	s.dsn.SetText(d.DSN)
-	s.errs.clear()
-	s.status.SetText("")
 }
 
-func (s *sourcesTab) newSource() {
-	s.selected = -1
-	s.list.UnselectAll()
+func (s *sourcesTab) blank() {
 	s.name.SetText("")
 	s.driver.ClearSelected()
 	s.dsn.SetText("")
-	s.errs.clear()
-	s.status.SetText("")
 }
+
+func (s *sourcesTab) newSource() { s.reset() }
 
 func (s *sourcesTab) config() app.DataSourceConfig {
 	return app.DataSourceConfig{Name: strings.TrimSpace(s.name.Text), Driver: s.driver.Selected, DSN: strings.TrimSpace(s.dsn.Text)}
@@ -119,29 +98,14 @@ func (s *sourcesTab) config() app.DataSourceConfig {
 
 func (s *sourcesTab) save() {
 	d := s.config()
-	if _, err := s.ctrl.Import(s.u.ctx, app.ConfigFile{DataSources: []app.DataSourceConfig{d}}); err != nil {
-		s.errs.show(err)
-		return
+	if s.saveItem(app.ConfigFile{DataSources: []app.DataSourceConfig{d}}, d.Name, T("数据源 %s 已保存")) {
+		s.u.templates.refresh() // the template editor lists data sources
 	}
-	s.errs.clear()
-	setStatus(s.status, nil, fmt.Sprintf(T("数据源 %s 已保存"), d.Name))
-	s.refresh()
-	for i, it := range s.items {
-		if it.Name == d.Name {
-			s.list.Select(i)
-		}
-	}
-	s.u.templates.refresh() // the template editor lists data sources
 }
 
 func (s *sourcesTab) delete() {
-	s.u.deleteSelected(deletion{
-		name: selectedName(s.items, s.selected, func(x app.DataSourceConfig) string { return x.Name }),
-		pick: T("请先在左侧列表中选择一个数据源"), title: T("删除数据源"),
-		question: T("确定删除数据源 %s？"), done: T("数据源 %s 已删除"),
-		errs: s.errs, status: s.status, del: s.ctrl.DeleteDataSource,
-		after: func() { s.newSource(); s.refresh() },
-	})
+	s.remove(deletion{pick: T("请先在左侧列表中选择一个数据源"), title: T("删除数据源"),
+		question: T("确定删除数据源 %s？"), done: T("数据源 %s 已删除")})
 }
 
 func (s *sourcesTab) test() {

@@ -38,10 +38,7 @@ type templatesTab struct {
 	u       *UI
 	ctrl    TemplatesController
 	content fyne.CanvasObject
-
-	items    []app.TemplateConfig
-	list     *widget.List
-	selected int
+	*listEditor[app.TemplateConfig]
 
 	keyword *widget.Entry
 	kind    *widget.Select
@@ -68,18 +65,13 @@ type templatesTab struct {
 }
 
 func newTemplatesTab(u *UI) *templatesTab {
-	t := &templatesTab{u: u, ctrl: u.ctrl, selected: -1, errs: newFieldErrors()}
-	t.list = widget.NewList(func() int { return len(t.items) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			it := t.items[i]
-			s := it.Keyword + "  (" + it.Kind + ")"
-			if it.Enabled != nil && !*it.Enabled {
-				s += "  " + T("已停用")
-			}
-			o.(*widget.Label).SetText(s)
-		})
-	t.list.OnSelected = func(i widget.ListItemID) { t.edit(i) }
+	t := &templatesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), status: statusLabel()}
+	t.listEditor = newListEditor(u, listSpec[app.TemplateConfig]{
+		errs: t.errs, status: t.status, line: templateLine,
+		name:  func(it app.TemplateConfig) string { return it.Keyword },
+		fetch: func() ([]app.TemplateConfig, error) { return t.ctrl.ListTemplates(t.u.ctx) },
+		fill:  t.fill, blank: t.blank, reload: t.refresh, save: t.ctrl.Import, del: t.ctrl.DeleteTemplate,
+	})
 
 	var kinds []string
 	for _, k := range templateKinds {
@@ -108,7 +100,6 @@ func newTemplatesTab(u *UI) *templatesTab {
 	t.timeout.SetPlaceHolder("5000")
 	t.enabled = widget.NewCheck(T("启用"), nil)
 	t.enabled.SetChecked(true)
-	t.status = statusLabel()
 
 	form := widget.NewForm(
 		widget.NewFormItem(T("关键字"), t.errs.field(t.keyword, "keyword")),
@@ -169,6 +160,14 @@ func newTemplatesTab(u *UI) *templatesTab {
 	return t
 }
 
+func templateLine(it app.TemplateConfig) string {
+	s := it.Keyword + "  (" + it.Kind + ")"
+	if it.Enabled != nil && !*it.Enabled {
+		s += "  " + T("已停用")
+	}
+	return s
+}
+
 func (t *templatesTab) tableSize() (int, int) {
 	if t.result == nil || t.result.Kind != model.KindQuery {
 		return 0, 0
@@ -189,21 +188,10 @@ func (t *templatesTab) refresh() {
 		t.ds.SetSelected(app.DefaultSource)
 	}
 	t.ds.Refresh()
-	items, err := t.ctrl.ListTemplates(t.u.ctx)
-	if err != nil {
-		t.errs.show(err)
-		return
-	}
-	t.items = items
-	t.list.Refresh()
+	t.load()
 }
 
-func (t *templatesTab) edit(i int) {
-	if i < 0 || i >= len(t.items) {
-		return
-	}
-	t.selected = i
-	it := t.items[i]
+func (t *templatesTab) fill(it app.TemplateConfig) {
 	t.keyword.SetText(it.Keyword)
 	for j, k := range templateKinds {
 		if k.kind == it.Kind {
@@ -223,13 +211,11 @@ func (t *templatesTab) edit(i int) {
 	t.maxRows.SetText(strconv.Itoa(it.MaxRows))
 	t.timeout.SetText(strconv.Itoa(it.TimeoutMS))
 	t.enabled.SetChecked(it.Enabled == nil || *it.Enabled)
-	t.errs.clear()
-	t.status.SetText("")
 }
 
-func (t *templatesTab) newTemplate() {
-	t.selected = -1
-	t.list.UnselectAll()
+func (t *templatesTab) newTemplate() { t.reset() }
+
+func (t *templatesTab) blank() {
 	for _, e := range []*widget.Entry{t.keyword, t.sql, t.roles, t.users, t.reply, t.maxRows, t.timeout} {
 		e.SetText("")
 	}
@@ -237,8 +223,6 @@ func (t *templatesTab) newTemplate() {
 	t.ds.SetSelected(app.DefaultSource)
 	t.chat.SetChecked(false)
 	t.enabled.SetChecked(true)
-	t.errs.clear()
-	t.status.SetText("")
 }
 
 // config reads the editor; numbers that are not numbers are reported at their field.
@@ -276,28 +260,12 @@ func (t *templatesTab) save() {
 		t.errs.show(err)
 		return
 	}
-	if _, err := t.ctrl.Import(t.u.ctx, app.ConfigFile{Templates: []app.TemplateConfig{tc}}); err != nil {
-		t.errs.show(err)
-		return
-	}
-	t.errs.clear()
-	setStatus(t.status, nil, fmt.Sprintf(T("模板 %s 已保存"), tc.Keyword))
-	t.refresh()
-	for i, it := range t.items {
-		if it.Keyword == tc.Keyword {
-			t.list.Select(i)
-		}
-	}
+	t.saveItem(app.ConfigFile{Templates: []app.TemplateConfig{tc}}, tc.Keyword, T("模板 %s 已保存"))
 }
 
 func (t *templatesTab) delete() {
-	t.u.deleteSelected(deletion{
-		name: selectedName(t.items, t.selected, func(x app.TemplateConfig) string { return x.Keyword }),
-		pick: T("请先在左侧列表中选择一个模板"), title: T("删除模板"),
-		question: T("确定删除模板 %s？调用该关键字的请求将失败。"), done: T("模板 %s 已删除"),
-		errs: t.errs, status: t.status, del: t.ctrl.DeleteTemplate,
-		after: func() { t.newTemplate(); t.refresh() },
-	})
+	t.remove(deletion{pick: T("请先在左侧列表中选择一个模板"), title: T("删除模板"),
+		question: T("确定删除模板 %s？调用该关键字的请求将失败。"), done: T("模板 %s 已删除")})
 }
 
 // dryRun runs the editor's SQL with the sample arguments, off the main

@@ -166,8 +166,8 @@ func TestAuthTab_RenameUser_NewNameWorksOverHTTPAndTakenNameRefused(t *testing.T
 	if got := a.uerrs.text("name") + a.uerrs.text(""); got != "" {
 		t.Fatalf("rename refused: %s", got)
 	}
-	if a.selected < 0 || a.users[a.selected].Name != "erp2" {
-		t.Fatalf("selection after rename: %d %+v", a.selected, a.users)
+	if a.selected < 0 || a.items[a.selected].Name != "erp2" {
+		t.Fatalf("selection after rename: %d %+v", a.selected, a.items)
 	}
 	test.Tap(h.u.service.start)
 	for _, tc := range []struct {

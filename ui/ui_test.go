@@ -500,8 +500,8 @@ func TestAuthTab_NewUserWithoutPassword_RefusedAtPassword(t *testing.T) {
 	}
 	h.addUser("bob", "long-enough")
 	a.loadUsers()
-	if len(a.users) != 1 || a.users[0].Name != "bob" || len(a.users[0].Roles) != 2 {
-		t.Fatalf("users = %+v", a.users)
+	if len(a.items) != 1 || a.items[0].Name != "bob" || len(a.items[0].Roles) != 2 {
+		t.Fatalf("users = %+v", a.items)
 	}
 }
 
