@@ -9,12 +9,13 @@ import (
 	"log/slog"
 
 	"botgate/app"
+	"botgate/internal/cli"
 	"botgate/service"
 	"botgate/ui"
 )
 
 // runGUI opens the window and the tray over the state database.
-func runGUI(g *globals, stdout, stderr io.Writer) (code int) {
+func runGUI(g *cli.Globals, stdout, stderr io.Writer) (code int) {
 	if why := noDisplay(); why != "" {
 		fmt.Fprintln(stderr, "错误："+why)
 		return 1
@@ -37,15 +38,15 @@ func runGUI(g *globals, stdout, stderr io.Writer) (code int) {
 	opts := appOptions(g, log)
 	// The window controls the system service of this database when the
 	// system has a service manager; without one it runs the server itself.
-	if p, err := service.PanelForDatabase(g.db); err == nil {
+	if p, err := service.PanelForDatabase(g.DB); err == nil {
 		opts.Service = p
 	} else {
 		log.Info("no system service control here", "err", err)
 	}
 	a, err := app.Open(context.Background(), opts)
 	if err != nil {
-		fail(stderr, err)
-		return ui.ShowStartupError(version, g.db, errMsg(err))
+		cli.Fail(stderr, err)
+		return ui.ShowStartupError(version, g.DB, cli.ErrMsg(err))
 	}
 	defer a.Close()
 	return ui.Run(a, ui.Options{Version: version, Log: log})
