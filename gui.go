@@ -16,7 +16,7 @@ import (
 
 // runGUI opens the window and the tray over the state database.
 func runGUI(g *cli.Globals, stdout, stderr io.Writer) (code int) {
-	if why := noDisplay(); why != "" {
+	if why := ui.NoDisplay(); why != "" {
 		fmt.Fprintln(stderr, "错误："+why)
 		return 1
 	}
@@ -31,7 +31,7 @@ func runGUI(g *cli.Globals, stdout, stderr io.Writer) (code int) {
 			msg := fmt.Sprintf("无法打开窗口（%v）。这台电脑的图形驱动可能不支持 OpenGL 2.1（远程桌面、没有显卡的虚拟机里常见）：请更新显卡驱动；"+
 				"或者不用窗口：用 botgate config import 导入配置，再用 botgate service install 把 BotGate 安装为系统服务运行。", r)
 			fmt.Fprintln(stderr, "错误："+msg)
-			alert("BotGate 无法启动", msg)
+			ui.Alert("BotGate 无法启动", msg)
 			code = 1
 		}
 	}()

@@ -20,6 +20,7 @@ import (
 	"botgate/app"
 	_ "botgate/internal/cleanlocale" // before Fyne reads the locale
 	"botgate/internal/cli"
+	_ "botgate/internal/winconsole" // Windows: subcommands print to the console they were typed in
 	"botgate/service"
 )
 
