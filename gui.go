@@ -8,13 +8,15 @@ import (
 	"io"
 	"log/slog"
 
+	"botgate/app"
+	"botgate/internal/cli"
 	"botgate/service"
 	"botgate/ui"
 )
 
 // runGUI opens the window and the tray over the state database.
-func runGUI(g *globals, stdout, stderr io.Writer) (code int) {
-	if why := noDisplay(); why != "" {
+func runGUI(g *cli.Globals, stdout, stderr io.Writer) (code int) {
+	if why := ui.NoDisplay(); why != "" {
 		fmt.Fprintln(stderr, "错误："+why)
 		return 1
 	}
@@ -29,23 +31,23 @@ func runGUI(g *globals, stdout, stderr io.Writer) (code int) {
 			msg := fmt.Sprintf("无法打开窗口（%v）。这台电脑的图形驱动可能不支持 OpenGL 2.1（远程桌面、没有显卡的虚拟机里常见）：请更新显卡驱动；"+
 				"或者不用窗口：用 botgate config import 导入配置，再用 botgate service install 把 BotGate 安装为系统服务运行。", r)
 			fmt.Fprintln(stderr, "错误："+msg)
-			alert("BotGate 无法启动", msg)
+			ui.Alert("BotGate 无法启动", msg)
 			code = 1
 		}
 	}()
-	a, err := openApp(context.Background(), g, log)
-	if err != nil {
-		fail(stderr, err)
-		return ui.ShowStartupError(version, g.db, errMsg(err))
-	}
-	defer a.Close()
-	opts := ui.Options{Version: version, Log: log}
+	opts := appOptions(g, log)
 	// The window controls the system service of this database when the
 	// system has a service manager; without one it runs the server itself.
-	if p, err := service.PanelForDatabase(a.DBPath()); err == nil {
+	if p, err := service.PanelForDatabase(g.DB); err == nil {
 		opts.Service = p
 	} else {
 		log.Info("no system service control here", "err", err)
 	}
-	return ui.Run(a, opts)
+	a, err := app.Open(context.Background(), opts)
+	if err != nil {
+		cli.Fail(stderr, err)
+		return ui.ShowStartupError(version, g.DB, cli.ErrMsg(err))
+	}
+	defer a.Close()
+	return ui.Run(a, ui.Options{Version: version, Log: log})
 }

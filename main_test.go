@@ -281,3 +281,28 @@ func TestBadCommandLine_ChineseErrorAndUsageOnStderrExit2(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceCommand_BadUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no action", []string{"service"}, "用法：botgate [--db 路径] service"},
+		{"unknown action", []string{"service", "restartx"}, "未知的 service 子命令"},
+		{"--listen at install", []string{"--listen", "127.0.0.1:1", "service", "install"}, "安装服务时不能用 --listen"},
+		{"--start but not install", []string{"service", "stop", "--start"}, "--start 只能和 service install 一起用"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--db", filepath.Join(t.TempDir(), "x.db")}, tc.args...)
+			if code := run(args, &stdout, &stderr); code == 0 {
+				t.Errorf("exit 0 for %v", tc.args)
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tc.want)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package apiserver_test
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 
 	"botgate/apiserver"
 	"botgate/app"
+	"botgate/model"
 )
 
 func TestWrongMethodOnAKnownPath_SaysWhichMethods(t *testing.T) {

@@ -1,13 +1,13 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"botgate/app/channel"
+	"botgate/model"
 )
 
 // handler is the one shape of a handler here: it writes its own success

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"botgate/app/channel"
+	"botgate/model"
 )
 
 // TestProblem: every adapter answers a failure from one reading of it: the

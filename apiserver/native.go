@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"botgate/app"
 	"botgate/app/auth"
 	"botgate/app/channel"
+	"botgate/model"
 )
 
 // native serves /api/v1.

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"botgate/app"
 	"botgate/app/auth"
 	"botgate/app/channel"
+	"botgate/model"
 )
 
 // QQAPRequest is a decoded QQAP call. Parameter names are case-insensitive.

@@ -1,7 +1,6 @@
 package apiserver_test
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"botgate/app/config"
+	"botgate/model"
 )
 
 const seedQQ = "350310976"

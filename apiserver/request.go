@@ -1,12 +1,13 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
+
+	"botgate/model"
 )
 
 // Reading requests: what every handler needs, whatever its envelope.

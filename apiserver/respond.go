@@ -1,11 +1,12 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"botgate/model"
 )
 
 // httpStatus maps an errcode to the native API's HTTP status: one table.

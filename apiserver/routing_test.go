@@ -1,7 +1,6 @@
 package apiserver_test
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"botgate/app"
 	"botgate/app/auth"
 	"botgate/app/channel"
+	"botgate/model"
 )
 
 // The webhook route without any platform: a fake connector stands for one,

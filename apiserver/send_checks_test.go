@@ -1,7 +1,6 @@
 package apiserver_test
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"botgate/model"
 )
 
 // TestQQAP_SendAndUnknownKeyword_ReportsTheQueuedMessage: the message is

@@ -5,7 +5,6 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"context"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"botgate/app"
 	"botgate/app/auth"
 	"botgate/app/channel"
+	"botgate/model"
 )
 
 // Authenticator checks credentials.

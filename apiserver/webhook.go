@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"botgate/model"
 	"cmp"
 	"context"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"net/http"
 
 	"botgate/app/channel"
+	"botgate/model"
 )
 
 // POST /webhook/{channel}: chat platforms push messages here and get the

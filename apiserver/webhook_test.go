@@ -1,7 +1,6 @@
 package apiserver_test
 
 import (
-	"botgate/model"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -24,6 +23,7 @@ import (
 	"botgate/apiserver"
 	"botgate/app"
 	"botgate/app/config"
+	"botgate/model"
 )
 
 const (

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"botgate/model"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 
 	"botgate/app/auth"
 	"botgate/app/config"
+	"botgate/model"
 	"botgate/storage"
 )
 

@@ -4,7 +4,6 @@
 package app
 
 import (
-	"botgate/model"
 	"cmp"
 	"context"
 	"errors"
@@ -26,6 +25,7 @@ import (
 	"botgate/app/datasource"
 	"botgate/app/outbox"
 	"botgate/app/sqltmpl"
+	"botgate/model"
 	"botgate/storage"
 )
 
@@ -42,6 +42,7 @@ type Options struct {
 	HTTPClient *http.Client   // for connectors
 	Dispatch   outbox.Config  // retry tuning (tests shorten it)
 	Handler    HandlerFactory // builds the HTTP API; wired by main
+	Service    ServiceControl // the system service of this database (the window); nil: none
 }
 
 // HandlerFactory builds the HTTP handler for a running App (apiserver.New).

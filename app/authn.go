@@ -1,13 +1,13 @@
 package app
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 
 	"botgate/app/auth"
+	"botgate/model"
 )
 
 // Authenticate checks credentials under the current authorization mode and

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 
 	"botgate/app"
 	"botgate/app/config"
+	"botgate/model"
 )
 
 func openApp(t *testing.T) (*app.App, string) {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"botgate/app/config"
 	"botgate/app/datasource"
+	"botgate/model"
 )
 
 // templateNames is config.TemplateNames, for the chat reply's placeholders.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"botgate/model"
 	"botgate/storage"
 )
 

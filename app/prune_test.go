@@ -1,13 +1,13 @@
 package app
 
 import (
-	"botgate/model"
 	"context"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"botgate/app/config"
+	"botgate/model"
 	"botgate/storage"
 )
 

@@ -1,13 +1,13 @@
 package app
 
 import (
-	"botgate/model"
 	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"botgate/model"
 	"botgate/storage"
 )
 

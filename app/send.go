@@ -1,7 +1,6 @@
 package app
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"botgate/app/channel"
 	"botgate/app/outbox"
+	"botgate/model"
 	"botgate/storage"
 )
 

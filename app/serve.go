@@ -1,7 +1,6 @@
 package app
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"botgate/app/auth"
+	"botgate/model"
 )
 
 // runningServer is the HTTP listener and the background work that goes with

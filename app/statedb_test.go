@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"botgate/model"
 	"context"
 	"database/sql"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"botgate/app"
 	"botgate/app/config"
 	"botgate/app/datasource"
+	"botgate/model"
 )
 
 // logBuffer collects an App's log lines, which come from several goroutines.

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	kservice "github.com/kardianos/service"
 
 	"botgate/app"
+	"botgate/model"
 )
 
 // Manager is the part of the OS service manager that Control uses;
@@ -65,6 +65,11 @@ type State struct {
 	Server    app.ServerInfo // who holds the database, when Serving
 	Serving   bool           // some BotGate (the service or another) holds the database
 	Listen    string         // saved listen address: where a stopped service will listen
+}
+
+// forWindow is the part of the state the window shows.
+func (s State) forWindow() app.ServiceState {
+	return app.ServiceState{Installed: s.Installed, Running: s.Running, Serving: s.Serving, Server: s.Server}
 }
 
 // String says the state in plain words, one or two lines.

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	kservice "github.com/kardianos/service"
 
 	"botgate/app"
+	"botgate/model"
 )
 
 // fakeManager stands in for the OS service manager: it records calls and

@@ -1,13 +1,15 @@
 package service
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"botgate/app"
+	"botgate/model"
 )
 
 // Elevator runs exe with args with administrator rights and waits for it to
@@ -23,7 +25,7 @@ var ErrElevationCancelled = errors.New("elevation cancelled")
 // ErrElevationDenied: the system refused this account administrator rights.
 var ErrElevationDenied = errors.New("elevation denied")
 
-// Panel is the service control behind the window. Status is read directly;
+// Panel is the service control behind the window (app.ServiceControl). Status is read directly;
 // install, uninstall, start and stop need administrator rights, so when the
 // window runs without them it runs `botgate service ACTION` through the
 // system's prompt for rights (UAC on Windows, pkexec on Linux) instead of
@@ -34,6 +36,8 @@ type Panel struct {
 	elevate Elevator // nil: act directly (already admin, or no way to ask)
 	owner   uintptr
 }
+
+var _ app.ServiceControl = (*Panel)(nil)
 
 // SetOwner names the window the rights prompt belongs to (see Elevator).
 // Call it before an action, from the goroutine that starts it.
@@ -64,9 +68,18 @@ func PanelForDatabase(db string) (*Panel, error) {
 // DB is the absolute database path the panel controls.
 func (p *Panel) DB() string { return p.c.db }
 
-// Status is the service's state and who serves the database. It leaves
-// State.Listen empty: the window, which asks each second, knows the address.
-func (p *Panel) Status(ctx context.Context) (State, error) { return p.c.status(ctx, false) }
+// Name is the service name of the database.
+func (p *Panel) Name() string { return Name(p.c.db) }
+
+// LogPath is the service's log file.
+func (p *Panel) LogPath() string { return LogPath(p.c.db) }
+
+// Status is the service's state and who serves the database. It does not
+// read the saved listen address: the window, which asks each second, knows it.
+func (p *Panel) Status(ctx context.Context) (app.ServiceState, error) {
+	st, err := p.c.status(ctx, false)
+	return st.forWindow(), err
+}
 
 // Install registers the service, to start at boot; with start it also
 // starts it now, under the same prompt for rights, and undoes the install
@@ -94,9 +107,10 @@ func (p *Panel) Uninstall(ctx context.Context) error {
 }
 
 // Start starts the service and waits until it listens.
-func (p *Panel) Start(ctx context.Context) (State, error) {
+func (p *Panel) Start(ctx context.Context) (app.ServiceState, error) {
 	if p.elevate == nil {
-		return p.c.Start(ctx)
+		st, err := p.c.Start(ctx)
+		return st.forWindow(), err
 	}
 	if err := p.run(ctx, "start"); err != nil {
 		st, _ := p.Status(ctx)

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"botgate/model"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"botgate/model"
 )
 
 // Tx is a configuration write transaction: everything done through it commits

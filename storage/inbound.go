@@ -1,12 +1,13 @@
 package storage
 
 import (
-	"botgate/model"
 	"context"
 	"database/sql"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"botgate/model"
 )
 
 // maxInboundText bounds what one row keeps of a chat message: enough to see

@@ -1,13 +1,14 @@
 package storage
 
 import (
-	"botgate/model"
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"botgate/model"
 )
 
 func openInboundDB(tb testing.TB) *DB {

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"botgate/model"
 	"bytes"
 	"context"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"botgate/model"
 )
 
 // Pruning more rows than one batch removes them all, and only them.

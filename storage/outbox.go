@@ -1,13 +1,14 @@
 package storage
 
 import (
-	"botgate/model"
 	"context"
 	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"botgate/model"
 )
 
 // Enqueue commits a batch of messages in one transaction. Batching is what

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"io/fs"
@@ -9,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"botgate/model"
 )
 
 func openTest(tb testing.TB, path string) *DB {

@@ -120,8 +120,8 @@ func (f *osFake) serviceAddr() string {
 
 // withService builds the window with a service control over m; admin says
 // whether the window has administrator rights, elevate how it asks for them.
-func withService(m *osFake, admin bool, elevate service.Elevator) func(db string) ServiceControl {
-	return func(db string) ServiceControl {
+func withService(m *osFake, admin bool, elevate service.Elevator) func(db string) app.ServiceControl {
+	return func(db string) app.ServiceControl {
 		m.db = db
 		return service.NewPanel(service.NewControl(m, db, admin, service.Probe{}), "botgate", elevate)
 	}

@@ -15,6 +15,7 @@ import (
 // every other save.
 type settingRow struct {
 	u     *UI
+	ctrl  SettingsController
 	field string
 	entry *widget.Entry
 	errs  *fieldErrors
@@ -27,7 +28,7 @@ type settingRow struct {
 // newSettingRow builds the row for the setting named field (its config file
 // key, which validation errors carry).
 func newSettingRow(u *UI, field, label, placeholder string, load func(config.Settings) string, patch func(text string) (*config.SettingsPatch, error)) *settingRow {
-	r := &settingRow{u: u, field: field, entry: widget.NewEntry(), errs: newFieldErrors(), saved: statusLabel(), load: load, patch: patch}
+	r := &settingRow{u: u, ctrl: u.ctrl, field: field, entry: widget.NewEntry(), errs: newFieldErrors(), saved: statusLabel(), load: load, patch: patch}
 	r.entry.SetPlaceHolder(placeholder)
 	r.entry.OnSubmitted = func(string) { r.save() }
 	save := widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), r.save)
@@ -37,13 +38,13 @@ func newSettingRow(u *UI, field, label, placeholder string, load func(config.Set
 	return r
 }
 
-func (r *settingRow) refresh() { r.entry.SetText(r.load(r.u.ctrl.Settings())) }
+func (r *settingRow) refresh() { r.entry.SetText(r.load(r.ctrl.Settings())) }
 
 func (r *settingRow) save() {
 	r.saved.SetText("")
 	p, err := r.patch(r.entry.Text)
 	if err == nil {
-		_, err = r.u.ctrl.Import(r.u.ctx, config.File{Settings: p})
+		_, err = r.ctrl.Import(r.u.ctx, config.File{Settings: p})
 	}
 	if err != nil {
 		r.errs.show(err)

@@ -8,22 +8,38 @@ import (
 	"fyne.io/fyne/v2/driver"
 
 	"botgate/app"
-	"botgate/service"
 )
 
-// ServiceControl is the OS service for this window's database
-// (*service.Panel). Options.Service is nil where the system has none.
-type ServiceControl interface {
-	Status(ctx context.Context) (service.State, error)
-	// Install registers the service; with start it also starts it (one
-	// prompt for rights instead of two).
-	Install(ctx context.Context, start bool) error
-	Uninstall(ctx context.Context) error
-	Start(ctx context.Context) (service.State, error)
-	Stop(ctx context.Context) error
+// ServerController runs the API server in this process and tells who
+// serves the database; the 服务 tab, the tray and the state poller use it.
+type ServerController interface {
+	StartServer() (string, error)
+	StopServer()
+	Running() (bool, string)
+	// FindServer tells whether any process serves this database, and where.
+	FindServer() (app.ServerInfo, bool, error)
+	ListenAddr() string
 }
 
-var _ ServiceControl = (*service.Panel)(nil)
+// SystemServiceController is the system service of this database (see
+// app.ServiceControl); HasService is false where the system has none, and
+// the window then only runs the server itself.
+type SystemServiceController interface {
+	HasService() bool
+	ServiceStatus(ctx context.Context) (app.ServiceState, error)
+	InstallService(ctx context.Context, start bool) error
+	UninstallService(ctx context.Context) error
+	StartService(ctx context.Context) (app.ServiceState, error)
+	StopService(ctx context.Context) error
+	SetServiceOwner(hwnd uintptr)
+	ServiceName() string
+	ServiceLogPath() string
+}
+
+var (
+	_ ServerController        = (*app.App)(nil)
+	_ SystemServiceController = (*app.App)(nil)
+)
 
 // where the API server of this database runs, as far as the window can tell.
 type where int
@@ -83,8 +99,9 @@ func (u *UI) readStateSince(gen uint64, poll bool) (serverView, bool) {
 	}
 	var info app.ServerInfo
 	serving := false
-	if u.svc != nil {
-		st, err := u.svc.Status(u.ctx)
+	hasService := u.ctrl.HasService()
+	if hasService {
+		st, err := u.ctrl.ServiceStatus(u.ctx)
 		if err != nil {
 			v.svcErr = errText(err)
 		}
@@ -97,7 +114,7 @@ func (u *UI) readStateSince(gen uint64, poll bool) (serverView, bool) {
 			}
 		}
 	}
-	if u.svc == nil || v.svcErr != "" {
+	if !hasService || v.svcErr != "" {
 		var err error
 		if info, serving, err = u.ctrl.FindServer(); err != nil {
 			u.log.Warn("reading the database lock failed", "err", err)
@@ -169,7 +186,7 @@ func (u *UI) StartServer() error {
 		return err
 	case v.installed:
 		u.serviceAction(T("正在启动系统服务…"), func(ctx context.Context) error {
-			_, err := u.svc.Start(ctx)
+			_, err := u.ctrl.StartService(ctx)
 			return err
 		}, nil)
 		return nil
@@ -193,7 +210,7 @@ func (u *UI) StopServer() {
 		u.ctrl.StopServer()
 		u.syncState()
 	case v.stoppable():
-		u.serviceAction(T("正在停止系统服务…"), u.svc.Stop, nil)
+		u.serviceAction(T("正在停止系统服务…"), u.ctrl.StopService, nil)
 	}
 }
 
@@ -235,14 +252,13 @@ func elsewhereText(v serverView) string {
 // to, so that Windows puts its UAC prompt in front instead of flashing a
 // taskbar button. Runs on the main goroutine, where the native handle is valid.
 func (u *UI) ownPrompt() {
-	o, ok := u.svc.(interface{ SetOwner(hwnd uintptr) })
 	nw, native := u.win.(driver.NativeWindow)
-	if !ok || !native {
+	if !native {
 		return
 	}
 	nw.RunNative(func(ctx any) {
 		if w, ok := ctx.(driver.WindowsWindowContext); ok {
-			o.SetOwner(w.HWND)
+			u.ctrl.SetServiceOwner(w.HWND)
 		}
 	})
 }

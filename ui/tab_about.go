@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -13,21 +14,33 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"botgate/app"
 	"botgate/app/config"
 	"botgate/assets"
 )
 
+// AboutController is what the 关于 tab calls: where the database is, and
+// the configuration as a whole for backup and restore.
+type AboutController interface {
+	DBPath() string
+	Export(ctx context.Context) (config.File, error)
+	Import(ctx context.Context, cf config.File) (config.Summary, error)
+}
+
+var _ AboutController = (*app.App)(nil)
+
 // aboutTab: version, database location, backup and restore.
 type aboutTab struct {
 	u       *UI
+	ctrl    AboutController
 	content fyne.CanvasObject
 	status  *widget.Label
 }
 
 func newAboutTab(u *UI) *aboutTab {
-	a := &aboutTab{u: u, status: statusLabel()}
+	a := &aboutTab{u: u, ctrl: u.ctrl, status: statusLabel()}
 	icon := widget.NewIcon(assets.AppIcon)
-	dbPath := u.ctrl.DBPath()
+	dbPath := a.ctrl.DBPath()
 	path := widget.NewLabel(dbPath)
 	path.Wrapping = fyne.TextWrapBreak
 	open := widget.NewButtonWithIcon(T("打开所在文件夹"), theme.FolderOpenIcon(), func() {
@@ -59,7 +72,7 @@ func newAboutTab(u *UI) *aboutTab {
 }
 
 func (a *aboutTab) export() {
-	cf, err := a.u.ctrl.Export(a.u.ctx)
+	cf, err := a.ctrl.Export(a.u.ctx)
 	if err != nil {
 		setStatus(a.status, err, "")
 		return
@@ -94,7 +107,7 @@ func (a *aboutTab) importFile() {
 			setStatus(a.status, err, "")
 			return
 		}
-		sum, err := a.u.ctrl.Import(a.u.ctx, cf)
+		sum, err := a.ctrl.Import(a.u.ctx, cf)
 		if err != nil {
 			setStatus(a.status, err, "")
 			return

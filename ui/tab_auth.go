@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"botgate/app"
 	"botgate/app/config"
 )
 
@@ -21,20 +23,31 @@ var authModes = []struct{ mode, label string }{
 	{"none", "none：不验证，只允许本机调用"},
 }
 
+// AuthController is what the 授权 tab calls.
+type AuthController interface {
+	SettingsController
+	DataSourceNames() []string
+	ListUsers(ctx context.Context) ([]config.User, error)
+	DeleteUser(ctx context.Context, name string) error
+	RenameUser(ctx context.Context, from, to string) error
+	GenerateToken() string
+}
+
+var _ AuthController = (*app.App)(nil)
+
 // authTab: authorization mode, token, SQL check and the API users.
 type authTab struct {
 	u       *UI
+	ctrl    AuthController
 	content fyne.CanvasObject
 
-	mode      *widget.RadioGroup
-	token     *widget.Entry
-	authDS    *widget.Select
-	authSQL   *widget.Entry
-	errs      *fieldErrors
-	saved     *widget.Label
-	users     []config.User
-	list      *widget.List
-	selected  int
+	mode    *widget.RadioGroup
+	token   *widget.Entry
+	authDS  *widget.Select
+	authSQL *widget.Entry
+	errs    *fieldErrors
+	saved   *widget.Label
+	*listEditor[config.User]
 	uname     *widget.Entry
 	upass     *widget.Entry
 	uroles    *widget.Entry
@@ -44,14 +57,19 @@ type authTab struct {
 }
 
 func newAuthTab(u *UI) *authTab {
-	a := &authTab{u: u, errs: newFieldErrors(), uerrs: newFieldErrors(), selected: -1}
+	a := &authTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), uerrs: newFieldErrors(), usaved: statusLabel()}
+	a.listEditor = newListEditor(u, listSpec[config.User]{
+		errs: a.uerrs, status: a.usaved, name: userName, line: userLine,
+		fetch: func() ([]config.User, error) { return a.ctrl.ListUsers(a.u.ctx) },
+		fill:  a.fill, blank: a.blank, save: a.ctrl.Import, del: a.ctrl.DeleteUser,
+	})
 	var labels []string
 	for _, m := range authModes {
 		labels = append(labels, T(m.label))
 	}
 	a.mode = widget.NewRadioGroup(labels, nil)
 	a.token = widget.NewPasswordEntry()
-	gen := widget.NewButtonWithIcon(T("生成"), theme.ViewRefreshIcon(), func() { a.token.SetText(u.ctrl.GenerateToken()) })
+	gen := widget.NewButtonWithIcon(T("生成"), theme.ViewRefreshIcon(), func() { a.token.SetText(a.ctrl.GenerateToken()) })
 	cp := widget.NewButtonWithIcon(T("复制"), theme.ContentCopyIcon(), func() { u.fa.Clipboard().SetContent(a.token.Text) })
 	a.authDS = widget.NewSelect(nil, nil)
 	a.authSQL = widget.NewMultiLineEntry()
@@ -68,17 +86,12 @@ func newAuthTab(u *UI) *authTab {
 		widget.NewFormItem(T("授权 SQL"), a.errs.field(a.authSQL, "auth_sql")),
 	)
 
-	a.list = widget.NewList(func() int { return len(a.users) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(userLine(a.users[i])) })
-	a.list.OnSelected = func(i widget.ListItemID) { a.edit(i) }
 	a.uname = widget.NewEntry()
 	a.upass = widget.NewPasswordEntry()
 	a.upass.SetPlaceHolder(T("新用户必填；修改时留空表示不改密码"))
 	a.uroles = widget.NewEntry()
 	a.uroles.SetPlaceHolder(T("用逗号分隔，例如 admin, sales"))
 	a.udisabled = widget.NewCheck(T("停用（该用户的请求会被拒绝）"), nil)
-	a.usaved = statusLabel()
 	userForm := widget.NewForm(
 		widget.NewFormItem(T("用户名"), a.uerrs.field(a.uname, "name")),
 		widget.NewFormItem(T("密码"), a.uerrs.field(a.upass, "password", "password_hash")),
@@ -103,6 +116,8 @@ func newAuthTab(u *UI) *authTab {
 	return a
 }
 
+func userName(u config.User) string { return u.Name }
+
 func userLine(u config.User) string {
 	s := u.Name
 	if len(u.Roles) > 0 {
@@ -115,28 +130,20 @@ func userLine(u config.User) string {
 }
 
 func (a *authTab) refresh() {
-	st := a.u.ctrl.Settings()
+	st := a.ctrl.Settings()
 	for i, m := range authModes {
 		if m.mode == st.AuthMode {
 			a.mode.SetSelected(a.mode.Options[i])
 		}
 	}
 	a.token.SetText(st.AuthToken)
-	a.authDS.Options = a.u.ctrl.DataSourceNames()
+	a.authDS.Options = a.ctrl.DataSourceNames()
 	a.authDS.SetSelected(st.AuthDataSource)
 	a.authSQL.SetText(st.AuthSQL)
 	a.loadUsers()
 }
 
-func (a *authTab) loadUsers() {
-	us, err := a.u.ctrl.ListUsers(a.u.ctx)
-	if err != nil {
-		a.uerrs.show(err)
-		return
-	}
-	a.users = us
-	a.list.Refresh()
-}
+func (a *authTab) loadUsers() { a.load() }
 
 func (a *authTab) save() {
 	a.saved.SetText("")
@@ -148,7 +155,7 @@ func (a *authTab) save() {
 	}
 	token, ds, sql := a.token.Text, a.authDS.Selected, a.authSQL.Text
 	p := &config.SettingsPatch{AuthMode: &mode, AuthToken: &token, AuthDataSource: &ds, AuthSQL: &sql}
-	if _, err := a.u.ctrl.Import(a.u.ctx, config.File{Settings: p}); err != nil {
+	if _, err := a.ctrl.Import(a.u.ctx, config.File{Settings: p}); err != nil {
 		a.errs.show(err)
 		return
 	}
@@ -156,59 +163,36 @@ func (a *authTab) save() {
 	setStatus(a.saved, nil, T("已保存"))
 }
 
-func (a *authTab) edit(i int) {
-	if i < 0 || i >= len(a.users) {
-		return
-	}
-	a.selected = i
-	u := a.users[i]
+func (a *authTab) fill(u config.User) {
 	a.uname.SetText(u.Name)
 	a.uname.Disable() // saving upserts by name; 重命名 renames
 	a.upass.SetText("")
 	a.uroles.SetText(strings.Join(u.Roles, ", "))
 	a.udisabled.SetChecked(u.Disabled)
-	a.uerrs.clear()
-	a.usaved.SetText("")
 }
 
-func (a *authTab) newUser() {
-	a.selected = -1
-	a.list.UnselectAll()
+func (a *authTab) blank() {
 	a.uname.Enable()
 	a.uname.SetText("")
 	a.upass.SetText("")
 	a.uroles.SetText("")
 	a.udisabled.SetChecked(false)
-	a.uerrs.clear()
-	a.usaved.SetText("")
 }
+
+func (a *authTab) newUser() { a.reset() }
 
 func (a *authTab) saveUser() {
 	uc := config.User{Name: strings.TrimSpace(a.uname.Text), Password: a.upass.Text,
 		Roles: splitList(a.uroles.Text), Disabled: a.udisabled.Checked}
-	if _, err := a.u.ctrl.Import(a.u.ctx, config.File{Users: []config.User{uc}}); err != nil {
-		a.uerrs.show(err)
-		return
-	}
-	a.uerrs.clear()
-	a.upass.SetText("")
-	setStatus(a.usaved, nil, fmt.Sprintf(T("用户 %s 已保存"), uc.Name))
-	a.loadUsers()
-	a.selectName(uc.Name)
-}
-
-func (a *authTab) selectName(name string) {
-	for i, u := range a.users {
-		if u.Name == name {
-			a.list.Select(i)
-		}
+	if a.saveItem(config.File{Users: []config.User{uc}}, uc.Name, T("用户 %s 已保存")) {
+		a.upass.SetText("")
 	}
 }
 
 // renameUser asks for the new name of the selected user; password, roles
 // and the templates naming the user stay with it.
 func (a *authTab) renameUser() {
-	from := selectedName(a.users, a.selected, func(x config.User) string { return x.Name })
+	from := a.current()
 	if from == "" {
 		a.uerrs.show(notice(T("请先在左侧列表中选择一个用户")))
 		return
@@ -224,7 +208,7 @@ func (a *authTab) renameUser() {
 }
 
 func (a *authTab) rename(from, to string) {
-	if err := a.u.ctrl.RenameUser(a.u.ctx, from, to); err != nil {
+	if err := a.ctrl.RenameUser(a.u.ctx, from, to); err != nil {
 		a.uerrs.show(err)
 		return
 	}
@@ -240,13 +224,8 @@ func (a *authTab) rename(from, to string) {
 }
 
 func (a *authTab) deleteUser() {
-	a.u.deleteSelected(deletion{
-		name: selectedName(a.users, a.selected, func(x config.User) string { return x.Name }),
-		pick: T("请先在左侧列表中选择一个用户"), title: T("删除用户"),
-		question: T("确定删除用户 %s？使用该用户的程序将无法再调用。"), done: T("用户 %s 已删除"),
-		errs: a.uerrs, status: a.usaved, del: a.u.ctrl.DeleteUser,
-		after: func() { a.newUser(); a.loadUsers() },
-	})
+	a.remove(deletion{pick: T("请先在左侧列表中选择一个用户"), title: T("删除用户"),
+		question: T("确定删除用户 %s？使用该用户的程序将无法再调用。"), done: T("用户 %s 已删除")})
 }
 
 // splitList reads "a, b，c" (ASCII or Chinese commas) as a list.

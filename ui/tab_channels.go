@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"botgate/model"
 	"context"
 	"fmt"
 	"slices"
@@ -14,19 +13,36 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"botgate/app"
 	"botgate/app/channel"
 	"botgate/app/config"
+	"botgate/model"
 )
+
+// ChannelsController is what the 通道 tab calls.
+type ChannelsController interface {
+	SettingsController
+	ListChannels(ctx context.Context) ([]config.Channel, error)
+	DeleteChannel(ctx context.Context, name string) error
+	ChannelKinds() []channel.Type
+	TestChannel(ctx context.Context, c config.Channel) error
+	ChannelFeatures(typ string) (test, contacts bool)
+	ChannelContacts(ctx context.Context, c config.Channel) ([]channel.Contact, error)
+	SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error)
+	// Running says whether a test message will go out now.
+	Running() (bool, string)
+}
+
+var _ ChannelsController = (*app.App)(nil)
 
 // channelsTab: the channel list and a form per connector type.
 type channelsTab struct {
 	u       *UI
+	ctrl    ChannelsController
 	content fyne.CanvasObject
 
-	kinds    []channel.Type
-	items    []config.Channel
-	list     *widget.List
-	selected int
+	kinds []channel.Type
+	*listEditor[config.Channel]
 
 	name     *widget.Entry
 	kind     *widget.Select
@@ -44,11 +60,12 @@ type channelsTab struct {
 }
 
 func newChannelsTab(u *UI) *channelsTab {
-	c := &channelsTab{u: u, kinds: u.ctrl.ChannelKinds(), selected: -1, errs: newFieldErrors(), keys: map[string]*widget.Entry{}}
-	c.list = widget.NewList(func() int { return len(c.items) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(c.line(c.items[i])) })
-	c.list.OnSelected = func(i widget.ListItemID) { c.edit(i) }
+	c := &channelsTab{u: u, ctrl: u.ctrl, kinds: u.ctrl.ChannelKinds(), errs: newFieldErrors(), status: statusLabel(), keys: map[string]*widget.Entry{}}
+	c.listEditor = newListEditor(u, listSpec[config.Channel]{
+		errs: c.errs, status: c.status, name: channelName, line: c.line,
+		fetch: func() ([]config.Channel, error) { return c.ctrl.ListChannels(c.u.ctx) },
+		fill:  c.fill, blank: c.blank, save: c.ctrl.Import, del: c.ctrl.DeleteChannel,
+	})
 
 	var titles []string
 	for _, k := range c.kinds {
@@ -63,7 +80,6 @@ func newChannelsTab(u *UI) *channelsTab {
 	c.enabled.SetChecked(true)
 	c.isDef = widget.NewCheck(T("设为默认通道（请求中不指定通道时使用）"), nil)
 	c.keysBox = container.NewVBox()
-	c.status = statusLabel()
 	c.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), c.test)
 	c.bookBtn = widget.NewButtonWithIcon(T("通讯录"), theme.AccountIcon(), c.contacts)
 
@@ -92,9 +108,11 @@ func newChannelsTab(u *UI) *channelsTab {
 	return c
 }
 
+func channelName(ch config.Channel) string { return ch.Name }
+
 func (c *channelsTab) line(ch config.Channel) string {
 	s := ch.Name + "  (" + ch.Type + ")"
-	if ch.Name == c.u.ctrl.Settings().DefaultChannel {
+	if ch.Name == c.ctrl.Settings().DefaultChannel {
 		s += "  " + T("默认")
 	}
 	if ch.Enabled != nil && !*ch.Enabled {
@@ -145,7 +163,7 @@ func (c *channelsTab) buildKeys(values map[string]string) {
 
 // enableFeatures enables 测试连接 and 通讯录 as the channel type offers them.
 func (c *channelsTab) enableFeatures(typ string) {
-	test, book := c.u.ctrl.ChannelFeatures(typ)
+	test, book := c.ctrl.ChannelFeatures(typ)
 	enable(c.testBtn, test)
 	enable(c.bookBtn, book)
 }
@@ -156,22 +174,9 @@ func (c *channelsTab) currentType() string {
 	return k.Name
 }
 
-func (c *channelsTab) refresh() {
-	items, err := c.u.ctrl.ListChannels(c.u.ctx)
-	if err != nil {
-		c.errs.show(err)
-		return
-	}
-	c.items = items
-	c.list.Refresh()
-}
+func (c *channelsTab) refresh() { c.load() }
 
-func (c *channelsTab) edit(i int) {
-	if i < 0 || i >= len(c.items) {
-		return
-	}
-	c.selected = i
-	ch := c.items[i]
+func (c *channelsTab) fill(ch config.Channel) {
 	c.name.SetText(ch.Name)
 	for _, k := range c.kinds {
 		if k.Name == ch.Type {
@@ -182,22 +187,18 @@ func (c *channelsTab) edit(i int) {
 	c.buildKeys(ch.Config)
 	c.rate.SetText(strconv.Itoa(ch.RatePerMinute))
 	c.enabled.SetChecked(ch.Enabled == nil || *ch.Enabled)
-	c.isDef.SetChecked(ch.Name == c.u.ctrl.Settings().DefaultChannel)
-	c.errs.clear()
-	c.status.SetText("")
+	c.isDef.SetChecked(ch.Name == c.ctrl.Settings().DefaultChannel)
 }
 
-func (c *channelsTab) newChannel() {
-	c.selected = -1
-	c.list.UnselectAll()
+func (c *channelsTab) blank() {
 	c.name.SetText("")
 	c.rate.SetText("")
 	c.enabled.SetChecked(true)
 	c.isDef.SetChecked(false)
 	c.buildKeys(nil)
-	c.errs.clear()
-	c.status.SetText("")
 }
+
+func (c *channelsTab) newChannel() { c.reset() }
 
 // config reads the form; a bad number is reported next to its field.
 func (c *channelsTab) config() (config.Channel, error) {
@@ -228,41 +229,25 @@ func (c *channelsTab) save() {
 		return
 	}
 	cf := config.File{Channels: []config.Channel{cc}}
-	st := c.u.ctrl.Settings()
+	st := c.ctrl.Settings()
 	if c.isDef.Checked && st.DefaultChannel != cc.Name {
 		cf.Settings = &config.SettingsPatch{DefaultChannel: &cc.Name}
 	} else if !c.isDef.Checked && st.DefaultChannel == cc.Name && cc.Name != "" {
 		none := ""
 		cf.Settings = &config.SettingsPatch{DefaultChannel: &none}
 	}
-	if _, err := c.u.ctrl.Import(c.u.ctx, cf); err != nil {
-		c.errs.show(err)
-		return
-	}
-	c.errs.clear()
-	setStatus(c.status, nil, fmt.Sprintf(T("通道 %s 已保存"), cc.Name))
-	c.refresh()
-	for i, it := range c.items {
-		if it.Name == cc.Name {
-			c.list.Select(i)
-		}
-	}
+	c.saveItem(cf, cc.Name, T("通道 %s 已保存"))
 }
 
 func (c *channelsTab) delete() {
-	c.u.deleteSelected(deletion{
-		name: selectedName(c.items, c.selected, func(x config.Channel) string { return x.Name }),
-		pick: T("请先在左侧列表中选择一个通道"), title: T("删除通道"),
-		question: T("确定删除通道 %s？队列中发往它的消息会失败。"), done: T("通道 %s 已删除"),
-		errs: c.errs, status: c.status, del: c.u.ctrl.DeleteChannel,
-		after: func() { c.newChannel(); c.refresh() },
-	})
+	c.remove(deletion{pick: T("请先在左侧列表中选择一个通道"), title: T("删除通道"),
+		question: T("确定删除通道 %s？队列中发往它的消息会失败。"), done: T("通道 %s 已删除")})
 }
 
 // test runs the connector's check on the form as shown.
 func (c *channelsTab) test() {
 	c.askPlatform(c.testBtn, T("正在测试连接…"), func(ctx context.Context, cc config.Channel) error {
-		return c.u.ctrl.TestChannel(ctx, cc)
+		return c.ctrl.TestChannel(ctx, cc)
 	}, func(config.Channel) { setStatus(c.status, nil, T("连接成功")) })
 }
 
@@ -296,7 +281,7 @@ func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(con
 
 // sendTest asks for a receiver and queues a test message on the saved channel.
 func (c *channelsTab) sendTest() {
-	name := selectedName(c.items, c.selected, func(x config.Channel) string { return x.Name })
+	name := c.current()
 	if name == "" {
 		c.errs.show(notice(T("请先保存通道，再发送测试消息")))
 		return
@@ -313,13 +298,13 @@ func (c *channelsTab) sendTest() {
 		if !ok {
 			return
 		}
-		id, err := c.u.ctrl.SendTest(c.u.ctx, name, qq.Text, group.Text, content.Text)
+		id, err := c.ctrl.SendTest(c.u.ctx, name, qq.Text, group.Text, content.Text)
 		if err != nil {
 			c.errs.show(err)
 			return
 		}
 		msg := fmt.Sprintf(T("测试消息已进入队列（编号 %d），可在“日志”中查看结果"), id)
-		if r, _ := c.u.ctrl.Running(); !r {
+		if r, _ := c.ctrl.Running(); !r {
 			msg += T("；服务未启动，启动后才会发送")
 		}
 		setStatus(c.status, nil, msg)
@@ -332,7 +317,7 @@ func (c *channelsTab) contacts() {
 	var list []channel.Contact
 	c.askPlatform(c.bookBtn, T("正在读取通讯录…"), func(ctx context.Context, cc config.Channel) error {
 		var err error
-		list, err = c.u.ctrl.ChannelContacts(ctx, cc)
+		list, err = c.ctrl.ChannelContacts(ctx, cc)
 		return err
 	}, func(cc config.Channel) {
 		c.book = newContactBook(c.u, cc.Name, list)

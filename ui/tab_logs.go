@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"botgate/model"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,7 +14,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"botgate/app"
 	"botgate/app/config"
+	"botgate/model"
 )
 
 var messageStatuses = []struct{ status, label string }{
@@ -34,9 +36,22 @@ func statusText(s string) string {
 	return s
 }
 
+// LogsController is what the 日志 tab calls (its retention row saves
+// through SettingsController).
+type LogsController interface {
+	SettingsController
+	RequestLogs(ctx context.Context, contains string, limit int) ([]model.RequestLog, error)
+	Messages(ctx context.Context, status string, limit int) ([]model.Message, error)
+	RetryMessage(ctx context.Context, id int64) error
+	CancelMessage(ctx context.Context, id int64) error
+}
+
+var _ LogsController = (*app.App)(nil)
+
 // logsTab: the live request log and the outbox, refreshed while shown.
 type logsTab struct {
 	u       *UI
+	ctrl    LogsController
 	content fyne.CanvasObject
 	shown   atomic.Bool
 
@@ -63,7 +78,7 @@ var (
 )
 
 func newLogsTab(u *UI) *logsTab {
-	l := &logsTab{u: u, selMsg: -1}
+	l := &logsTab{u: u, ctrl: u.ctrl, selMsg: -1}
 	filter := widget.NewEntry()
 	filter.SetPlaceHolder(T("按路径、用户或关键字筛选"))
 	filter.OnChanged = func(s string) {
@@ -211,10 +226,10 @@ func (l *logsTab) fetch() logData {
 	text, status := l.filterText, l.filterStatus
 	l.mu.Unlock()
 	var d logData
-	if d.reqs, d.err = l.u.ctrl.RequestLogs(l.u.ctx, text, 200); d.err != nil {
+	if d.reqs, d.err = l.ctrl.RequestLogs(l.u.ctx, text, 200); d.err != nil {
 		return d
 	}
-	d.msgs, d.err = l.u.ctrl.Messages(l.u.ctx, status, 200)
+	d.msgs, d.err = l.ctrl.Messages(l.u.ctx, status, 200)
 	return d
 }
 
@@ -244,9 +259,9 @@ func (l *logsTab) act(retry bool) {
 	}
 	var err error
 	if retry {
-		err = l.u.ctrl.RetryMessage(l.u.ctx, l.selMsg)
+		err = l.ctrl.RetryMessage(l.u.ctx, l.selMsg)
 	} else {
-		err = l.u.ctrl.CancelMessage(l.u.ctx, l.selMsg)
+		err = l.ctrl.CancelMessage(l.u.ctx, l.selMsg)
 	}
 	if err != nil {
 		setStatus(l.status, err, "")

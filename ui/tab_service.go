@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"botgate/model"
 	"context"
 	"fmt"
 	"image/color"
@@ -19,7 +18,7 @@ import (
 
 	"botgate/app"
 	"botgate/app/config"
-	"botgate/service"
+	"botgate/model"
 )
 
 var (
@@ -29,9 +28,23 @@ var (
 	colorOther    = color.NRGBA{0x3b, 0x82, 0xf6, 0xff}
 )
 
+// ServiceController is what the 服务 tab calls: the server and the system
+// service, the listen settings, the counts, and the first user for the
+// example address.
+type ServiceController interface {
+	ServerController
+	SystemServiceController
+	SettingsController
+	Stats(ctx context.Context) (app.Stats, error)
+	ListUsers(ctx context.Context) ([]config.User, error)
+}
+
+var _ ServiceController = (*app.App)(nil)
+
 // serviceTab: state, listen address, start/stop, example URL and counts.
 type serviceTab struct {
 	u       *UI
+	ctrl    ServiceController
 	content fyne.CanvasObject
 
 	dot       *canvas.Circle
@@ -53,7 +66,7 @@ type serviceTab struct {
 }
 
 func newServiceTab(u *UI) *serviceTab {
-	s := &serviceTab{u: u, errs: newFieldErrors()}
+	s := &serviceTab{u: u, ctrl: u.ctrl, errs: newFieldErrors()}
 	s.dot = canvas.NewCircle(colorStopped)
 	dotBox := container.NewGridWrap(fyne.NewSize(16, 16), s.dot)
 	s.state = widget.NewLabelWithStyle(T("已停止"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -71,7 +84,7 @@ func newServiceTab(u *UI) *serviceTab {
 	s.svcNote = widget.NewLabel("")
 	s.svcNote.Wrapping = fyne.TextWrapWord
 	s.svcNote.Hide()
-	if u.svc == nil {
+	if !s.ctrl.HasService() {
 		s.boot.Hide()
 	}
 	s.override = widget.NewLabel("")
@@ -173,7 +186,7 @@ func (s *serviceTab) showState() {
 		s.svcNote.SetText(T("无法读取系统服务的状态：") + v.svcErr)
 		s.svcNote.Show()
 	case v.installed:
-		s.svcNote.SetText(fmt.Sprintf(T("系统服务 %s 运行这个数据库；日志 %s"), service.Name(s.u.ctrl.DBPath()), service.LogPath(s.u.ctrl.DBPath())))
+		s.svcNote.SetText(fmt.Sprintf(T("系统服务 %s 运行这个数据库；日志 %s"), s.ctrl.ServiceName(), s.ctrl.ServiceLogPath()))
 		s.svcNote.Show()
 	default:
 		s.svcNote.Hide()
@@ -181,7 +194,7 @@ func (s *serviceTab) showState() {
 
 	addr := v.addr
 	if addr == "" {
-		addr = s.u.ctrl.ListenAddr()
+		addr = s.ctrl.ListenAddr()
 	}
 	s.example.SetText(app.ExampleURL(addr, s.firstUser()))
 }
@@ -207,11 +220,11 @@ func (s *serviceTab) setBoot(on bool) {
 		wasHere := v.where == here
 		s.u.serviceAction(T("正在安装系统服务…"), func(ctx context.Context) error {
 			if wasHere {
-				s.u.ctrl.StopServer() // the service needs the database lock
+				s.ctrl.StopServer() // the service needs the database lock
 			}
-			err := s.u.svc.Install(ctx, wasHere)
+			err := s.ctrl.InstallService(ctx, wasHere)
 			if err != nil && wasHere {
-				if _, e := s.u.ctrl.StartServer(); e != nil {
+				if _, e := s.ctrl.StartServer(); e != nil {
 					s.u.log.Warn("restarting the server in the window failed", "err", e)
 				}
 			}
@@ -225,11 +238,11 @@ func (s *serviceTab) setBoot(on bool) {
 	}
 	wasService := v.stoppable()
 	s.u.serviceAction(T("正在卸载系统服务…"), func(ctx context.Context) error {
-		if err := s.u.svc.Uninstall(ctx); err != nil {
+		if err := s.ctrl.UninstallService(ctx); err != nil {
 			return err
 		}
 		if wasService {
-			_, err := s.u.ctrl.StartServer()
+			_, err := s.ctrl.StartServer()
 			return err
 		}
 		return nil
@@ -244,7 +257,7 @@ func (s *serviceTab) setBoot(on bool) {
 }
 
 func (s *serviceTab) firstUser() string {
-	us, err := s.u.ctrl.ListUsers(s.u.ctx)
+	us, err := s.ctrl.ListUsers(s.u.ctx)
 	if err != nil || len(us) == 0 {
 		return ""
 	}
@@ -255,7 +268,7 @@ func (s *serviceTab) showErr(err error) { s.errs.show(err) }
 
 // refresh loads the saved settings into the fields.
 func (s *serviceTab) refresh() {
-	st := s.u.ctrl.Settings()
+	st := s.ctrl.Settings()
 	host, port, err := net.SplitHostPort(st.Listen)
 	if err != nil {
 		host, port = "127.0.0.1", "7789"
@@ -265,7 +278,7 @@ func (s *serviceTab) refresh() {
 	s.autoStart.OnChanged = nil
 	s.autoStart.SetChecked(st.AutoStart)
 	s.autoStart.OnChanged = func(on bool) { s.saveAutoStart(on) }
-	if eff := s.u.ctrl.ListenAddr(); eff != st.Listen {
+	if eff := s.ctrl.ListenAddr(); eff != st.Listen {
 		s.override.SetText(fmt.Sprintf(T("本次运行由命令行 --listen 指定监听 %s，保存的设置在下次启动时生效"), eff))
 		s.override.Show()
 	} else {
@@ -292,13 +305,13 @@ func (s *serviceTab) saveListen() {
 		return
 	}
 	listen := s.listenValue()
-	if _, err := s.u.ctrl.Import(s.u.ctx, config.File{Settings: &config.SettingsPatch{Listen: &listen}}); err != nil {
+	if _, err := s.ctrl.Import(s.u.ctx, config.File{Settings: &config.SettingsPatch{Listen: &listen}}); err != nil {
 		s.errs.show(err)
 		return
 	}
 	s.errs.clear()
 	msg := T("已保存")
-	if r, addr := s.u.ctrl.Running(); r && addr != s.u.ctrl.ListenAddr() {
+	if r, addr := s.ctrl.Running(); r && addr != s.ctrl.ListenAddr() {
 		s.u.StopServer()
 		if err := s.u.StartServer(); err != nil {
 			return
@@ -312,13 +325,13 @@ func (s *serviceTab) saveListen() {
 }
 
 func (s *serviceTab) saveAutoStart(on bool) {
-	if _, err := s.u.ctrl.Import(s.u.ctx, config.File{Settings: &config.SettingsPatch{AutoStart: &on}}); err != nil {
+	if _, err := s.ctrl.Import(s.u.ctx, config.File{Settings: &config.SettingsPatch{AutoStart: &on}}); err != nil {
 		s.errs.show(err)
 	}
 }
 
 func (s *serviceTab) fetchStats() *app.Stats {
-	st, err := s.u.ctrl.Stats(s.u.ctx)
+	st, err := s.ctrl.Stats(s.u.ctx)
 	if err != nil {
 		s.u.log.Warn("reading counts failed", "err", err)
 		return nil

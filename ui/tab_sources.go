@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -10,17 +9,27 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"botgate/app"
 	"botgate/app/config"
 )
+
+// SourcesController is what the 数据源 tab calls.
+type SourcesController interface {
+	Import(ctx context.Context, cf config.File) (config.Summary, error)
+	ListDataSources(ctx context.Context) ([]config.DataSource, error)
+	DeleteDataSource(ctx context.Context, name string) error
+	Drivers() []string
+	TestDataSource(ctx context.Context, d config.DataSource) error
+}
+
+var _ SourcesController = (*app.App)(nil)
 
 // sourcesTab: the databases templates and SQL authorization read.
 type sourcesTab struct {
 	u       *UI
+	ctrl    SourcesController
 	content fyne.CanvasObject
-
-	items    []config.DataSource
-	list     *widget.List
-	selected int
+	*listEditor[config.DataSource]
 
 	name    *widget.Entry
 	driver  *widget.Select
@@ -31,22 +40,22 @@ type sourcesTab struct {
 }
 
 func newSourcesTab(u *UI) *sourcesTab {
-	s := &sourcesTab{u: u, selected: -1, errs: newFieldErrors()}
-	s.list = widget.NewList(func() int { return len(s.items) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(s.items[i].Name + "  (" + s.items[i].Driver + ")")
-		})
-	s.list.OnSelected = func(i widget.ListItemID) { s.edit(i) }
+	s := &sourcesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), status: statusLabel()}
+	s.listEditor = newListEditor(u, listSpec[config.DataSource]{
+		errs: s.errs, status: s.status,
+		name:  func(d config.DataSource) string { return d.Name },
+		line:  func(d config.DataSource) string { return d.Name + "  (" + d.Driver + ")" },
+		fetch: func() ([]config.DataSource, error) { return s.ctrl.ListDataSources(s.u.ctx) },
+		fill:  s.fill, blank: s.blank, save: s.ctrl.Import, del: s.ctrl.DeleteDataSource,
+	})
 	s.name = widget.NewEntry()
 	s.name.SetPlaceHolder(T("例如 erp"))
-	s.driver = widget.NewSelect(u.ctrl.Drivers(), nil)
+	s.driver = widget.NewSelect(s.ctrl.Drivers(), nil)
 	s.dsn = widget.NewMultiLineEntry()
 	s.dsn.Wrapping = fyne.TextWrapBreak
 	s.dsn.TextStyle = fyne.TextStyle{Monospace: true}
 	s.dsn.SetMinRowsVisible(2)
 	s.dsn.SetPlaceHolder("user:password@tcp(192.168.1.10:3306)/erp")
-	s.status = statusLabel()
 	s.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), s.test)
 	form := widget.NewForm(
 		widget.NewFormItem(T("名称"), s.errs.field(s.name, "name")),
@@ -68,38 +77,21 @@ func newSourcesTab(u *UI) *sourcesTab {
 	return s
 }
 
-func (s *sourcesTab) refresh() {
-	items, err := s.u.ctrl.ListDataSources(s.u.ctx)
-	if err != nil {
-		s.errs.show(err)
-		return
-	}
-	s.items = items
-	s.list.Refresh()
-}
+func (s *sourcesTab) refresh() { s.load() }
 
-func (s *sourcesTab) edit(i int) {
-	if i < 0 || i >= len(s.items) {
-		return
-	}
-	s.selected = i
-	d := s.items[i]
+func (s *sourcesTab) fill(d config.DataSource) {
 	s.name.SetText(d.Name)
 	s.driver.SetSelected(d.Driver)
 	s.dsn.SetText(d.DSN)
-	s.errs.clear()
-	s.status.SetText("")
 }
 
-func (s *sourcesTab) newSource() {
-	s.selected = -1
-	s.list.UnselectAll()
+func (s *sourcesTab) blank() {
 	s.name.SetText("")
 	s.driver.ClearSelected()
 	s.dsn.SetText("")
-	s.errs.clear()
-	s.status.SetText("")
 }
+
+func (s *sourcesTab) newSource() { s.reset() }
 
 func (s *sourcesTab) config() config.DataSource {
 	return config.DataSource{Name: strings.TrimSpace(s.name.Text), Driver: s.driver.Selected, DSN: strings.TrimSpace(s.dsn.Text)}
@@ -107,29 +99,14 @@ func (s *sourcesTab) config() config.DataSource {
 
 func (s *sourcesTab) save() {
 	d := s.config()
-	if _, err := s.u.ctrl.Import(s.u.ctx, config.File{DataSources: []config.DataSource{d}}); err != nil {
-		s.errs.show(err)
-		return
+	if s.saveItem(config.File{DataSources: []config.DataSource{d}}, d.Name, T("数据源 %s 已保存")) {
+		s.u.templates.refresh() // the template editor lists data sources
 	}
-	s.errs.clear()
-	setStatus(s.status, nil, fmt.Sprintf(T("数据源 %s 已保存"), d.Name))
-	s.refresh()
-	for i, it := range s.items {
-		if it.Name == d.Name {
-			s.list.Select(i)
-		}
-	}
-	s.u.templates.refresh() // the template editor lists data sources
 }
 
 func (s *sourcesTab) delete() {
-	s.u.deleteSelected(deletion{
-		name: selectedName(s.items, s.selected, func(x config.DataSource) string { return x.Name }),
-		pick: T("请先在左侧列表中选择一个数据源"), title: T("删除数据源"),
-		question: T("确定删除数据源 %s？"), done: T("数据源 %s 已删除"),
-		errs: s.errs, status: s.status, del: s.u.ctrl.DeleteDataSource,
-		after: func() { s.newSource(); s.refresh() },
-	})
+	s.remove(deletion{pick: T("请先在左侧列表中选择一个数据源"), title: T("删除数据源"),
+		question: T("确定删除数据源 %s？"), done: T("数据源 %s 已删除")})
 }
 
 func (s *sourcesTab) test() {
@@ -138,7 +115,7 @@ func (s *sourcesTab) test() {
 	s.status.Importance = widget.MediumImportance
 	s.status.SetText(T("正在测试连接…"))
 	s.testBtn.Disable()
-	s.u.background(func(ctx context.Context) error { return s.u.ctrl.TestDataSource(ctx, d) }, func(err error) {
+	s.u.background(func(ctx context.Context) error { return s.ctrl.TestDataSource(ctx, d) }, func(err error) {
 		s.testBtn.Enable()
 		if err != nil {
 			s.status.SetText("")

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"botgate/model"
 	"context"
 	"fmt"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"botgate/app"
 	"botgate/app/config"
+	"botgate/model"
 )
 
 var templateKinds = []struct{ kind, label string }{
@@ -22,14 +22,24 @@ var templateKinds = []struct{ kind, label string }{
 	{model.KindUpdate, "update：修改（UPDATE/DELETE）"},
 }
 
+// TemplatesController is what the 交互查询 tab calls (its chat prefix row
+// saves through SettingsController).
+type TemplatesController interface {
+	SettingsController
+	DataSourceNames() []string
+	ListTemplates(ctx context.Context) ([]config.Template, error)
+	DeleteTemplate(ctx context.Context, keyword string) error
+	DryRunTemplate(ctx context.Context, t config.Template, vars model.Vars, write bool) (*model.KeywordResult, error)
+}
+
+var _ TemplatesController = (*app.App)(nil)
+
 // templatesTab: keyword templates, their editor and 试运行.
 type templatesTab struct {
 	u       *UI
+	ctrl    TemplatesController
 	content fyne.CanvasObject
-
-	items    []config.Template
-	list     *widget.List
-	selected int
+	*listEditor[config.Template]
 
 	keyword *widget.Entry
 	kind    *widget.Select
@@ -56,18 +66,13 @@ type templatesTab struct {
 }
 
 func newTemplatesTab(u *UI) *templatesTab {
-	t := &templatesTab{u: u, selected: -1, errs: newFieldErrors()}
-	t.list = widget.NewList(func() int { return len(t.items) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			it := t.items[i]
-			s := it.Keyword + "  (" + it.Kind + ")"
-			if it.Enabled != nil && !*it.Enabled {
-				s += "  " + T("已停用")
-			}
-			o.(*widget.Label).SetText(s)
-		})
-	t.list.OnSelected = func(i widget.ListItemID) { t.edit(i) }
+	t := &templatesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), status: statusLabel()}
+	t.listEditor = newListEditor(u, listSpec[config.Template]{
+		errs: t.errs, status: t.status, line: templateLine,
+		name:  func(it config.Template) string { return it.Keyword },
+		fetch: func() ([]config.Template, error) { return t.ctrl.ListTemplates(t.u.ctx) },
+		fill:  t.fill, blank: t.blank, reload: t.refresh, save: t.ctrl.Import, del: t.ctrl.DeleteTemplate,
+	})
 
 	var kinds []string
 	for _, k := range templateKinds {
@@ -96,7 +101,6 @@ func newTemplatesTab(u *UI) *templatesTab {
 	t.timeout.SetPlaceHolder("5000")
 	t.enabled = widget.NewCheck(T("启用"), nil)
 	t.enabled.SetChecked(true)
-	t.status = statusLabel()
 
 	form := widget.NewForm(
 		widget.NewFormItem(T("关键字"), t.errs.field(t.keyword, "keyword")),
@@ -157,6 +161,14 @@ func newTemplatesTab(u *UI) *templatesTab {
 	return t
 }
 
+func templateLine(it config.Template) string {
+	s := it.Keyword + "  (" + it.Kind + ")"
+	if it.Enabled != nil && !*it.Enabled {
+		s += "  " + T("已停用")
+	}
+	return s
+}
+
 func (t *templatesTab) tableSize() (int, int) {
 	if t.result == nil || t.result.Kind != model.KindQuery {
 		return 0, 0
@@ -172,26 +184,15 @@ func cellText(v any) string {
 }
 
 func (t *templatesTab) refresh() {
-	t.ds.Options = t.u.ctrl.DataSourceNames()
+	t.ds.Options = t.ctrl.DataSourceNames()
 	if t.ds.Selected == "" {
 		t.ds.SetSelected(app.DefaultSource)
 	}
 	t.ds.Refresh()
-	items, err := t.u.ctrl.ListTemplates(t.u.ctx)
-	if err != nil {
-		t.errs.show(err)
-		return
-	}
-	t.items = items
-	t.list.Refresh()
+	t.load()
 }
 
-func (t *templatesTab) edit(i int) {
-	if i < 0 || i >= len(t.items) {
-		return
-	}
-	t.selected = i
-	it := t.items[i]
+func (t *templatesTab) fill(it config.Template) {
 	t.keyword.SetText(it.Keyword)
 	for j, k := range templateKinds {
 		if k.kind == it.Kind {
@@ -211,13 +212,11 @@ func (t *templatesTab) edit(i int) {
 	t.maxRows.SetText(strconv.Itoa(it.MaxRows))
 	t.timeout.SetText(strconv.Itoa(it.TimeoutMS))
 	t.enabled.SetChecked(it.Enabled == nil || *it.Enabled)
-	t.errs.clear()
-	t.status.SetText("")
 }
 
-func (t *templatesTab) newTemplate() {
-	t.selected = -1
-	t.list.UnselectAll()
+func (t *templatesTab) newTemplate() { t.reset() }
+
+func (t *templatesTab) blank() {
 	for _, e := range []*widget.Entry{t.keyword, t.sql, t.roles, t.users, t.reply, t.maxRows, t.timeout} {
 		e.SetText("")
 	}
@@ -225,8 +224,6 @@ func (t *templatesTab) newTemplate() {
 	t.ds.SetSelected(app.DefaultSource)
 	t.chat.SetChecked(false)
 	t.enabled.SetChecked(true)
-	t.errs.clear()
-	t.status.SetText("")
 }
 
 // config reads the editor; numbers that are not numbers are reported at their field.
@@ -264,28 +261,12 @@ func (t *templatesTab) save() {
 		t.errs.show(err)
 		return
 	}
-	if _, err := t.u.ctrl.Import(t.u.ctx, config.File{Templates: []config.Template{tc}}); err != nil {
-		t.errs.show(err)
-		return
-	}
-	t.errs.clear()
-	setStatus(t.status, nil, fmt.Sprintf(T("模板 %s 已保存"), tc.Keyword))
-	t.refresh()
-	for i, it := range t.items {
-		if it.Keyword == tc.Keyword {
-			t.list.Select(i)
-		}
-	}
+	t.saveItem(config.File{Templates: []config.Template{tc}}, tc.Keyword, T("模板 %s 已保存"))
 }
 
 func (t *templatesTab) delete() {
-	t.u.deleteSelected(deletion{
-		name: selectedName(t.items, t.selected, func(x config.Template) string { return x.Keyword }),
-		pick: T("请先在左侧列表中选择一个模板"), title: T("删除模板"),
-		question: T("确定删除模板 %s？调用该关键字的请求将失败。"), done: T("模板 %s 已删除"),
-		errs: t.errs, status: t.status, del: t.u.ctrl.DeleteTemplate,
-		after: func() { t.newTemplate(); t.refresh() },
-	})
+	t.remove(deletion{pick: T("请先在左侧列表中选择一个模板"), title: T("删除模板"),
+		question: T("确定删除模板 %s？调用该关键字的请求将失败。"), done: T("模板 %s 已删除")})
 }
 
 // dryRun runs the editor's SQL with the sample arguments, off the main
@@ -313,7 +294,7 @@ func (t *templatesTab) runNow(tc config.Template, write bool) {
 	var res *model.KeywordResult
 	t.u.background(func(ctx context.Context) error {
 		var err error
-		res, err = t.u.ctrl.DryRunTemplate(ctx, tc, vars, write)
+		res, err = t.ctrl.DryRunTemplate(ctx, tc, vars, write)
 		return err
 	}, func(err error) {
 		t.runBtn.Enable()

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/app/config"
+	"botgate/model"
 )
 
 // fakeOneBot answers get_friend_list and get_group_list as the OneBot v11
@@ -166,8 +166,8 @@ func TestAuthTab_RenameUser_NewNameWorksOverHTTPAndTakenNameRefused(t *testing.T
 	if got := a.uerrs.text("name") + a.uerrs.text(""); got != "" {
 		t.Fatalf("rename refused: %s", got)
 	}
-	if a.selected < 0 || a.users[a.selected].Name != "erp2" {
-		t.Fatalf("selection after rename: %d %+v", a.selected, a.users)
+	if a.selected < 0 || a.items[a.selected].Name != "erp2" {
+		t.Fatalf("selection after rename: %d %+v", a.selected, a.items)
 	}
 	test.Tap(h.u.service.start)
 	for _, tc := range []struct {

@@ -5,7 +5,6 @@
 package ui
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/assets"
+	"botgate/model"
 )
 
 // Title is the window title.
@@ -32,9 +32,6 @@ type Options struct {
 	Log     *slog.Logger
 	// Poll is how often the service state and counts are refreshed (tests shorten it).
 	Poll time.Duration
-	// Service controls the system service for this database; nil where the
-	// system has none (the window then only runs the server itself).
-	Service ServiceControl
 	// inline runs background work at once on the caller's goroutine. Fyne's
 	// test driver has no main loop (fyne.Do runs on the calling goroutine), so
 	// tests that start actions set it to keep widgets on one goroutine.
@@ -59,8 +56,6 @@ type UI struct {
 	// runs systemctl or an init script.
 	hidden atomic.Bool
 
-	// svc is the system service for this database (nil: none here).
-	svc ServiceControl
 	// state is where the server runs; stateKey changes with it so that
 	// widgets (the 服务 tab, the tray) follow, and a poller keeps it current.
 	state    stateBox
@@ -86,8 +81,7 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
 	}
-	u := &UI{ctrl: ctrl, fa: fa, opts: opts, log: opts.Log, svc: opts.Service,
-		stateKey: binding.NewString()}
+	u := &UI{ctrl: ctrl, fa: fa, opts: opts, log: opts.Log, stateKey: binding.NewString()}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = fa.NewWindow(T(Title))
 	u.win.SetIcon(assets.AppIcon)

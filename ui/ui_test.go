@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/json"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"botgate/apiserver"
 	"botgate/app"
 	"botgate/app/config"
+	"botgate/model"
 )
 
 // harness is the window over a real App on a real SQLite file, with the real
@@ -34,15 +34,18 @@ func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t, ni
 
 // newHarnessWith builds the window with the system service control svc makes
 // for the database (nil: no service control, as on a system without one).
-func newHarnessWith(t *testing.T, svc func(db string) ServiceControl) *harness {
+func newHarnessWith(t *testing.T, svc func(db string) app.ServiceControl) *harness {
 	t.Helper()
 	fa := test.NewTempApp(t)
 	fa.Settings().SetTheme(newTheme())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.Open(context.Background(), app.Options{
-		DBPath: filepath.Join(t.TempDir(), "botgate.db"), Log: log,
-		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "test") },
-	})
+	db := filepath.Join(t.TempDir(), "botgate.db")
+	opts := app.Options{DBPath: db, Log: log,
+		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "test") }}
+	if svc != nil {
+		opts.Service = svc(db)
+	}
+	a, err := app.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +57,7 @@ func newHarnessWith(t *testing.T, svc func(db string) ServiceControl) *harness {
 	// goroutine, so work handed to a goroutine (an action, the poller) would
 	// change widgets while the test reads them. Background work runs inline
 	// here, and tests refresh by hand (h.sync, load) instead of polling.
-	opts := Options{Version: "test", Log: log, Poll: time.Hour, inline: true}
-	if svc != nil {
-		opts.Service = svc(a.DBPath())
-	}
-	u := New(fa, a, opts)
+	u := New(fa, a, Options{Version: "test", Log: log, Poll: time.Hour, inline: true})
 	t.Cleanup(func() {
 		u.Close()
 		a.Close()
@@ -502,8 +501,8 @@ func TestAuthTab_NewUserWithoutPassword_RefusedAtPassword(t *testing.T) {
 	}
 	h.addUser("bob", "long-enough")
 	a.loadUsers()
-	if len(a.users) != 1 || a.users[0].Name != "bob" || len(a.users[0].Roles) != 2 {
-		t.Fatalf("users = %+v", a.users)
+	if len(a.items) != 1 || a.items[0].Name != "bob" || len(a.items[0].Roles) != 2 {
+		t.Fatalf("users = %+v", a.items)
 	}
 }
 

@@ -1,7 +1,6 @@
 package datasource_test
 
 import (
-	"botgate/model"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"botgate/app/datasource"
+	"botgate/model"
 	"botgate/storage"
 )
 

@@ -4,7 +4,6 @@ package datasource_test
 // RunKeyword, Authenticate) against SQLite, PostgreSQL and MariaDB/MySQL.
 
 import (
-	"botgate/model"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"botgate/app/auth"
 	"botgate/app/config"
 	"botgate/app/datasource"
+	"botgate/model"
 )
 
 // erp is one prepared database with BotGate in front of it.

@@ -1,7 +1,6 @@
 package outbox
 
 import (
-	"botgate/model"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"botgate/app/channel"
+	"botgate/model"
 	"botgate/storage"
 )
 

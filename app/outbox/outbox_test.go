@@ -1,7 +1,6 @@
 package outbox_test
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"botgate/app/channel"
 	"botgate/app/outbox"
+	"botgate/model"
 	"botgate/storage"
 )
 

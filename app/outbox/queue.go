@@ -4,9 +4,10 @@
 package outbox
 
 import (
-	"botgate/model"
 	"context"
 	"errors"
+
+	"botgate/model"
 )
 
 // ErrClosed is returned by Add after Close.

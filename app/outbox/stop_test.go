@@ -1,7 +1,6 @@
 package outbox_test
 
 import (
-	"botgate/model"
 	"context"
 	"sync"
 	"testing"
@@ -9,6 +8,7 @@ import (
 
 	"botgate/app/channel"
 	"botgate/app/outbox"
+	"botgate/model"
 	"botgate/storage"
 )
 

@@ -41,8 +41,14 @@ func run(out string) error {
 	}
 	defer os.RemoveAll(dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.Open(ctx, app.Options{DBPath: filepath.Join(dir, "botgate.db"), Listen: "127.0.0.1:0", Log: log,
-		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "screenshots") }})
+	db := filepath.Join(dir, "botgate.db")
+	opts := app.Options{DBPath: db, Listen: "127.0.0.1:0", Log: log,
+		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "screenshots") }}
+	// The real service control, as the app has it: the 开机自动启动 switch shows.
+	if p, err := service.PanelForDatabase(db); err == nil {
+		opts.Service = p
+	}
+	a, err := app.Open(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -78,12 +84,7 @@ func run(out string) error {
 	time.Sleep(time.Second) // the request log is written in batches
 
 	fa := ui.NewApp("0.1.0")
-	opts := ui.Options{Version: "0.1.0", Log: log}
-	// The real service control, as the app has it: the 开机自动启动 switch shows.
-	if p, err := service.PanelForDatabase(a.DBPath()); err == nil {
-		opts.Service = p
-	}
-	u := ui.New(fa, a, opts)
+	u := ui.New(fa, a, ui.Options{Version: "0.1.0", Log: log})
 	defer u.Close()
 	u.Window().Resize(fyne.NewSize(1024, 768))
 	u.Window().SetFixedSize(true)

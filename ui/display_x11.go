@@ -1,12 +1,12 @@
-//go:build !nogui && (linux || freebsd || openbsd || netbsd)
+//go:build linux || freebsd || openbsd || netbsd
 
-package main
+package ui
 
 import "os"
 
-// noDisplay says why no window can open here: a server reached over SSH has
+// NoDisplay says why no window can open here: a server reached over SSH has
 // no X11 or Wayland display, and Fyne would panic trying.
-func noDisplay() string {
+func NoDisplay() string {
 	if os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "" {
 		return ""
 	}

@@ -1,6 +1,6 @@
 //go:build windows
 
-package main
+package winconsole
 
 import (
 	"os"
@@ -14,6 +14,8 @@ import (
 // would print nothing; attach to the console it was typed in instead. Output
 // that is already redirected (`> log.txt`, `| more`) is left alone, and a run
 // by the service manager has no parent console, so nothing changes there.
+// It runs in init, as it did in package main: before main reads a flag or
+// prints a word.
 func init() {
 	if len(os.Args) < 2 {
 		return // the window

@@ -1,21 +1,19 @@
-package main
+package service
 
 import (
 	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
-	"botgate/app"
-	"botgate/service"
+	"botgate/internal/cli"
 	"botgate/storage"
 )
 
-// serviceHelp is `botgate service -h`. --report, which the window uses, is
-// left out: it is no use to an admin.
-func serviceHelp() string {
+// help is `botgate service -h`. --report, which the window uses, is left
+// out: it is no use to an admin.
+func help() string {
 	return `用法：botgate [--db 路径] service install [--start]|uninstall|start|stop|status
 
 每个数据库可以安装成一个系统服务，开机时自动启动：
@@ -25,25 +23,27 @@ func serviceHelp() string {
   stop                停止服务，等它关闭数据库
   status              查看服务状态（没有安装服务时，数据库必须已存在）
 
-` + globalHelp()
+` + cli.GlobalHelp()
 }
 
-// serviceMain runs `botgate service ACTION` against the real service manager.
-func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
+// Command runs `botgate service ACTION` (args: ACTION and its flags)
+// against the real service manager and returns the exit code. g holds the
+// global flags given before "service"; they may also follow the action.
+func Command(g cli.Globals, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(args) == 0:
-		return usageError(stderr, "缺少 service 子命令", serviceHelp())
-	case isHelp(args[0]):
-		fmt.Fprint(stdout, serviceHelp())
+		return cli.UsageError(stderr, "缺少 service 子命令", help())
+	case cli.IsHelp(args[0]):
+		fmt.Fprint(stdout, help())
 		return 0
 	}
 	fs := flag.NewFlagSet("service "+args[0], flag.ContinueOnError)
-	g.register(fs)
+	g.Register(fs)
 	// --report: the window runs these commands with administrator rights in a
 	// process whose output it cannot see, so the outcome goes to this file.
 	report := fs.String("report", "", "write the outcome to this file")
 	start := fs.Bool("start", false, "install: also start the service now")
-	if code, ok := parseArgs(fs, args[1:], serviceHelp(), stdout, stderr); !ok {
+	if code, ok := cli.Parse(fs, args[1:], help(), stdout, stderr); !ok {
 		return code
 	}
 	if *report != "" {
@@ -55,70 +55,70 @@ func serviceMain(g *globals, args []string, stdout, stderr io.Writer) int {
 			stdout, stderr = f, f
 		}
 	}
-	if code, ok := noArgs(fs, serviceHelp(), stderr); !ok {
+	if code, ok := cli.NoArgs(fs, help(), stderr); !ok {
 		return code
 	}
-	if g.listen != "" && args[0] == "install" {
+	if g.Listen != "" && args[0] == "install" {
 		// The service must follow the saved address so that a change in the
 		// window or by config import moves it; a fixed --listen would not.
 		fmt.Fprintln(stderr, "错误：安装服务时不能用 --listen。请先用窗口的“服务”页或 botgate config import 保存监听地址，服务会使用它，修改后也会自动切换。")
 		return 2
 	}
-	ctl, err := service.ForDatabase(g.db)
+	ctl, err := ForDatabase(g.DB)
 	if err != nil {
-		return fail(stderr, err)
+		return cli.Fail(stderr, err)
 	}
 	if *start && args[0] != "install" {
 		fmt.Fprintln(stderr, "错误：--start 只能和 service install 一起用")
 		return 2
 	}
-	return serviceCommand(context.Background(), ctl, args[0], *start, stdout, stderr)
+	return command(context.Background(), ctl, args[0], *start, stdout, stderr)
 }
 
-// serviceCommand carries out one action on ctl and prints the outcome.
+// command carries out one action on ctl and prints the outcome.
 // With start, install also starts the service.
-func serviceCommand(ctx context.Context, ctl *service.Control, action string, start bool, stdout, stderr io.Writer) int {
+func command(ctx context.Context, ctl *Control, action string, start bool, stdout, stderr io.Writer) int {
 	switch action {
 	case "install":
 		if start {
 			st, err := ctl.InstallAndStart(ctx)
 			if err != nil {
-				return fail(stderr, err)
+				return cli.Fail(stderr, err)
 			}
 			fmt.Fprintf(stdout, "已安装并启动系统服务 %s（数据库 %s），开机时自动启动。监听地址 http://%s/\n日志：系统日志，以及 %s\n",
-				st.Name, st.DB, st.Server.Addr, service.LogPath(st.DB))
+				st.Name, st.DB, st.Server.Addr, LogPath(st.DB))
 			return 0
 		}
 		if err := ctl.Install(ctx); err != nil {
-			return fail(stderr, err)
+			return cli.Fail(stderr, err)
 		}
 		st, _ := ctl.Status(ctx)
 		fmt.Fprintf(stdout, "已安装系统服务 %s（数据库 %s），开机时自动启动。\n现在启动：botgate --db %s service start\n日志：系统日志，以及 %s\n",
-			st.Name, st.DB, service.QuoteArg(st.DB), service.LogPath(st.DB))
+			st.Name, st.DB, QuoteArg(st.DB), LogPath(st.DB))
 		return 0
 	case "uninstall":
 		if err := ctl.Uninstall(ctx); err != nil {
-			return fail(stderr, err)
+			return cli.Fail(stderr, err)
 		}
 		fmt.Fprintln(stdout, "已卸载系统服务（数据库、配置和日志文件都保留）。")
 		return 0
 	case "start":
 		st, err := ctl.Start(ctx)
 		if err != nil {
-			return fail(stderr, err)
+			return cli.Fail(stderr, err)
 		}
 		fmt.Fprintf(stdout, "服务正在运行，监听地址 http://%s/\n", st.Server.Addr)
 		return 0
 	case "stop":
 		if err := ctl.Stop(ctx); err != nil {
-			return fail(stderr, err)
+			return cli.Fail(stderr, err)
 		}
 		fmt.Fprintln(stdout, "服务已停止。")
 		return 0
 	case "status":
 		st, err := ctl.Status(ctx)
 		if err != nil {
-			return fail(stderr, err)
+			return cli.Fail(stderr, err)
 		}
 		// Status reads only the service manager and the lock file, so it
 		// creates nothing. A service installed for a database it has not
@@ -127,25 +127,11 @@ func serviceCommand(ctx context.Context, ctl *service.Control, action string, st
 		// "未安装" would hide.
 		if !st.Installed && !st.Serving {
 			if err := storage.CheckExists(st.DB); err != nil {
-				return fail(stderr, err)
+				return cli.Fail(stderr, err)
 			}
 		}
 		fmt.Fprintln(stdout, "服务状态："+st.String())
 		return 0
 	}
-	return usageError(stderr, fmt.Sprintf("未知的 service 子命令 %q", action), serviceHelp())
+	return cli.UsageError(stderr, fmt.Sprintf("未知的 service 子命令 %q", action), help())
 }
-
-// serveAsService is `botgate serve` started by the service manager: the same
-// server, with the manager's start/stop protocol and the service logs.
-func serveAsService(g *globals, stderr io.Writer) int {
-	err := service.Run(g.db, func(ctx context.Context, log *slog.Logger) (service.Server, error) {
-		return openApp(ctx, g, log)
-	})
-	if err != nil {
-		return fail(stderr, err)
-	}
-	return 0
-}
-
-var _ service.Server = (*app.App)(nil)
