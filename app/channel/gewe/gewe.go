@@ -23,7 +23,10 @@ var Type = channel.Type{
 	SecretKeys:    []string{"token"},
 	Required:      []string{"url", "token", "appid"},
 	RatePerMinute: 20,
-	New:           New,
+	// Text only for now: the GeWe mapping of at (ats) and postImage/postFile
+	// comes with the current-platforms issue.
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 const platform = "GeWe"

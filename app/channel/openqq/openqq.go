@@ -29,7 +29,9 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 20,
 	ReplyRunes:    1000, // WebQQ cuts long texts
-	New:           New,
+	// Text only: Mojo-Webqq's send API takes no mentions or media.
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 const platform = "Openqq"

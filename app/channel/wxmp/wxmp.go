@@ -30,7 +30,9 @@ var Type = channel.Type{
 	SecretKeys:    []string{"client_secret"},
 	Required:      []string{"url", "client_id", "client_secret", "application_key"},
 	RatePerMinute: 60,
-	New:           New,
+	// A template message is fields of text: no mentions, images or files.
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 const (
