@@ -23,7 +23,9 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 60,
 	ReplyRunes:    3000, // QQ takes a few thousand characters in one message
-	New:           New,
+	// Text only for now ([CQ:at] and image segments come with their issue).
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 // Connector is one OneBot HTTP endpoint.
