@@ -102,7 +102,8 @@ func TestCrash_KillDashNineWhileEnqueuing_AttachmentsIntact(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() }) // a failed test leaves no process behind
-	acked := map[string]string{} // content -> sha256 of its image ("" for a plain message)
+	// content -> sha256 of its image ("" for a plain message)
+	acked := map[string]string{}
 	lines := bufio.NewScanner(stdout)
 	start := time.Now()
 	for lines.Scan() {
