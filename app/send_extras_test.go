@@ -5,8 +5,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -185,5 +191,55 @@ func TestSend_Extras_AcceptedAndStoredWithMessage(t *testing.T) {
 	req := SendRequest{Channel: "记录", QQ: "1", Attachments: []model.Attachment{{Kind: " Image ", Data: testPNG}}}
 	if _, err := a.Send(ctx, caller, req); err != nil || req.Attachments[0].Kind != " Image " || req.Attachments[0].Name != "" {
 		t.Fatalf("request after Send: %+v, %v", req.Attachments[0], err)
+	}
+}
+
+// End to end: a send with mentions, an image and a file, accepted by
+// app.Send, stored, and delivered by the running outbox through the WeCom
+// robot connector as its documented posts, text first.
+func TestSend_Extras_DeliveredThroughTheOutbox(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	var bodies []string
+	robot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		paths, bodies = append(paths, r.URL.Path), append(bodies, string(b))
+		mu.Unlock()
+		if r.URL.Path == "/cgi-bin/webhook/upload_media" {
+			io.WriteString(w, `{"errcode":0,"errmsg":"ok","type":"file","media_id":"MID1"}`)
+			return
+		}
+		io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer robot.Close()
+	a := openServeApp(t, filepath.Join(t.TempDir(), "botgate.db"), fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	mustImport(t, a, ConfigFile{Channels: []ChannelConfig{{Name: "群", Type: "wecom", Config: ConfigValues{"url": robot.URL + "/cgi-bin/webhook/send?key=K"}}}})
+	if _, err := a.StartServer(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	e, err := a.Send(ctx, model.Caller{Name: "erp"}, SendRequest{Channel: "群", Content: "请审批", At: []model.Mention{{ID: "zhangsan"}},
+		Attachments: []model.Attachment{{Kind: "image", Data: testPNG}, {Kind: "file", Name: "发票.pdf", Data: testPDF}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "delivered", func() bool {
+		m, err := a.Message(ctx, model.Caller{Name: "erp"}, e.ID)
+		return err == nil && m.Status == model.StatusDelivered
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"/cgi-bin/webhook/upload_media", "/cgi-bin/webhook/send", "/cgi-bin/webhook/send", "/cgi-bin/webhook/send"}
+	if strings.Join(paths, " ") != strings.Join(want, " ") {
+		t.Fatalf("requests %v, want %v", paths, want)
+	}
+	for i, w := range []string{`"mentioned_list":["zhangsan"]`, `"msgtype":"image"`, `"media_id":"MID1"`} {
+		if !strings.Contains(bodies[i+1], w) {
+			t.Errorf("post %d = %s, want %s", i+1, bodies[i+1], w)
+		}
+	}
+	if !strings.Contains(bodies[0], string(testPDF)) {
+		t.Errorf("upload does not carry the file: %q", bodies[0])
 	}
 }
