@@ -47,10 +47,13 @@ func mentionText(m channel.Message) (string, at) {
 			a.AtUserIDs = append(a.AtUserIDs, mn.ID)
 		}
 		if tag := "@" + mn.ID; !strings.Contains(text, tag) {
-			text = strings.TrimRight(text, " ") + " " + tag
+			if strings.TrimSpace(text) != "" {
+				tag = " " + tag
+			}
+			text += tag
 		}
 	}
-	return strings.TrimLeft(text, " "), a
+	return text, a
 }
 
 // withImages appends each image as a markdown image line.

@@ -59,3 +59,10 @@ func TestSend_Extras_UnsupportedRefusedWithoutRequest(t *testing.T) {
 		})
 	}
 }
+
+// The text is sent as written: only missing @ tags are added.
+func TestSend_TextKeptAsWritten(t *testing.T) {
+	srv := ct.New(t, ct.Always(ct.JSON(ok)))
+	ct.WantError(t, newConn(t, srv, nil).Send(context.Background(), channel.Message{Content: "  缩进的文字  "}), false, "")
+	ct.JSONEq(t, srv.Only(t).Body, `{"msgtype":"text","text":{"content":"  缩进的文字  "}}`)
+}
