@@ -18,6 +18,7 @@ var httpStatus = map[int]int{
 	model.CodeNoTarget:     http.StatusBadRequest,
 	model.CodeTooLong:      http.StatusBadRequest,
 	model.CodeBadTarget:    http.StatusBadRequest,
+	model.CodeUnsupported:  http.StatusUnprocessableEntity,
 	model.CodeUnauthorized: http.StatusUnauthorized,
 	model.CodeThrottled:    http.StatusTooManyRequests,
 	model.CodeNoKeyword:    http.StatusNotFound,

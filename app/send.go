@@ -16,12 +16,15 @@ import (
 const MaxContentBytes = 20000
 
 // SendRequest is a send in QQAP terms: QQ and group pick the target.
+// Content may be empty when there are attachments.
 type SendRequest struct {
-	Channel string // empty: the default channel
-	QQ      string
-	Group   string
-	Content string
-	IdemKey string
+	Channel     string // empty: the default channel
+	QQ          string
+	Group       string
+	Content     string
+	IdemKey     string
+	At          []model.Mention    // members to mention (group messages)
+	Attachments []model.Attachment // images and files, decoded; ≤ model.MaxAttachmentBytes in all
 }
 
 // Target applies the QQAP rule: group empty or equal to QQ is a private message
@@ -39,7 +42,15 @@ func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.En
 	if !utf8.ValidString(r.Content) {
 		return model.Enqueued{}, model.Errorf(model.CodeBadEncoding, "消息内容不是有效的 UTF-8 文本")
 	}
-	if strings.TrimSpace(r.Content) == "" {
+	atts, err := checkAttachments(r.Attachments)
+	if err != nil {
+		return model.Enqueued{}, err
+	}
+	at, err := model.NormalizeMentions(r.At)
+	if err != nil {
+		return model.Enqueued{}, err
+	}
+	if strings.TrimSpace(r.Content) == "" && len(atts) == 0 {
 		return model.Enqueued{}, model.Errorf(model.CodeNothingToDo, "消息内容为空，没有可发送的内容")
 	}
 	if len(r.Content) > MaxContentBytes {
@@ -77,12 +88,19 @@ func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.En
 			return model.Enqueued{}, &model.Error{Code: model.CodeBadTarget, Msg: "接收者无效：" + channel.Explain(err)}
 		}
 	}
-	if cc, ok := lc.ch.(channel.ContentChecker); ok {
+	if cc, ok := lc.ch.(channel.ContentChecker); ok && r.Content != "" {
 		if err := cc.CheckContent(r.Content); err != nil {
 			return model.Enqueued{}, &model.Error{Code: model.CodeTooLong, Msg: "通道“" + name + "”：" + channel.Explain(err)}
 		}
 	}
-	e, err := a.queue.Add(ctx, model.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey})
+	if len(at) > 0 || len(atts) > 0 {
+		m := channel.Message{Kind: kind, To: to, Content: r.Content, At: at, Attachments: atts}
+		if err := checkSupport(name, lc, m); err != nil {
+			return model.Enqueued{}, err
+		}
+	}
+	e, err := a.queue.Add(ctx, model.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey,
+		At: at, Attachments: atts})
 	if err != nil {
 		if errors.Is(err, outbox.ErrClosed) {
 			return e, &model.Error{Code: model.CodeQueueFailed, Msg: "服务正在停止，消息未保存，请稍后重试", Err: err}

@@ -16,6 +16,7 @@ const (
 	CodeNoTarget     = 4004 // content without QQ or group
 	CodeTooLong      = 4005 // message content too long
 	CodeBadTarget    = 4006 // target the channel cannot address
+	CodeUnsupported  = 4007 // mention, image or file the channel cannot carry
 	CodeUnauthorized = 4010 // missing or wrong credentials
 	CodeThrottled    = 4029 // too many failed logins
 	CodeNoKeyword    = 4040 // keyword unknown or disabled

@@ -18,6 +18,9 @@ type NewMessage struct {
 	Content    string
 	APIUser    string
 	IdemKey    string // empty: no idempotency
+	At         []Mention
+	// Attachments are stored with the row, in the same commit.
+	Attachments []Attachment
 }
 
 // Enqueued tells the caller which row holds its message.
@@ -40,6 +43,10 @@ type Message struct {
 	CreatedAt     time.Time
 	DeliveredAt   time.Time // zero until delivered
 	APIUser       string
+	At            []Mention
+	// Attachments describes the stored attachments; their bytes are loaded
+	// only at delivery (storage.DB.Attachments).
+	Attachments []AttachmentInfo
 }
 
 // MessageFilter selects rows for the log view.

@@ -2,8 +2,12 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -19,16 +23,30 @@ import (
 func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enqueued, error) {
 	now := db.now().UnixMilli()
 	out := make([]model.Enqueued, len(msgs))
-	// One message without an idempotency key, the usual case for a lone
-	// caller: a single INSERT is its own transaction (and as durable), and
-	// skips the BEGIN and COMMIT statements a batch needs.
-	if len(msgs) == 1 && msgs[0].IdemKey == "" {
+	// One message without an idempotency key or attachments, the usual case
+	// for a lone caller: a single INSERT is its own transaction (and as
+	// durable), and skips the BEGIN and COMMIT statements a batch needs.
+	// A message with attachments always takes the transaction below, so its
+	// row and its attachments commit together.
+	if len(msgs) == 1 && msgs[0].IdemKey == "" && len(msgs[0].Attachments) == 0 {
 		m := msgs[0]
-		err := db.enqueue.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, nil).Scan(&out[0].ID)
+		mentions, err := mentionsJSON(m.At)
+		if err != nil {
+			return nil, err
+		}
+		err = db.enqueue.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, nil, mentions, "").Scan(&out[0].ID)
 		if err != nil {
 			return nil, err
 		}
 		return out, nil
+	}
+	// Encode and hash before the transaction: the write lock is held from BEGIN.
+	extras := make([]rowExtras, len(msgs))
+	var err error
+	for i, m := range msgs {
+		if extras[i], err = extrasOf(m); err != nil {
+			return nil, err
+		}
 	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -37,40 +55,137 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 	defer tx.Rollback()
 	ins := tx.StmtContext(ctx, db.enqueue)
 	defer ins.Close()
+	var insAtt *sql.Stmt
 	for i, m := range msgs {
 		var idem any
 		if m.IdemKey != "" {
 			idem = m.IdemKey
 		}
-		err := ins.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, idem).Scan(&out[i].ID)
+		x := extras[i]
+		err = ins.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, idem, x.mentions, x.summary).Scan(&out[i].ID)
 		if errors.Is(err, sql.ErrNoRows) && m.IdemKey != "" {
+			// A repeat of an earlier send: that message has its attachments already.
 			out[i].Existing = true
 			err = tx.QueryRowContext(ctx, `SELECT id FROM outbox WHERE api_user = ? AND idem_key = ?`, m.APIUser, m.IdemKey).Scan(&out[i].ID)
+			if err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err
+		}
+		if len(m.Attachments) == 0 {
+			continue
+		}
+		if insAtt == nil {
+			if insAtt, err = tx.PrepareContext(ctx, insertAttachmentSQL); err != nil {
+				return nil, err
+			}
+			defer insAtt.Close()
+		}
+		for seq, a := range m.Attachments {
+			var data any // NULL for a URL attachment, fetched at delivery
+			if a.Data != nil {
+				data = a.Data
+			}
+			if _, err := insAtt.ExecContext(ctx, out[i].ID, seq, a.Kind, a.Name, a.URL, data, x.infos[seq].Size, x.infos[seq].SHA256); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, tx.Commit()
 }
 
-const enqueueSQL = `INSERT INTO outbox (channel, target_kind, target, content, status, next_attempt_at, created_at, api_user, idem_key)
-	VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+const enqueueSQL = `INSERT INTO outbox (channel, target_kind, target, content, status, next_attempt_at, created_at, api_user, idem_key, mentions, attachments)
+	VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 
-const messageCols = `id, channel, target_kind, target, content, status, attempts, last_error, next_attempt_at, created_at, delivered_at, api_user`
+const insertAttachmentSQL = `INSERT INTO outbox_attachment (message_id, seq, kind, name, url, data, size, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+const messageCols = `id, channel, target_kind, target, content, status, attempts, last_error, next_attempt_at, created_at, delivered_at, api_user, mentions, attachments`
 
 func scanMessage(s interface{ Scan(...any) error }) (model.Message, error) {
 	var m model.Message
 	var next, created int64
 	var delivered sql.NullInt64
-	if err := s.Scan(&m.ID, &m.Channel, &m.TargetKind, &m.Target, &m.Content, &m.Status, &m.Attempts, &m.LastError, &next, &created, &delivered, &m.APIUser); err != nil {
+	var mentions, summary string
+	if err := s.Scan(&m.ID, &m.Channel, &m.TargetKind, &m.Target, &m.Content, &m.Status, &m.Attempts, &m.LastError, &next, &created, &delivered, &m.APIUser, &mentions, &summary); err != nil {
 		return m, err
 	}
 	m.NextAttemptAt, m.CreatedAt = time.UnixMilli(next), time.UnixMilli(created)
 	if delivered.Valid {
 		m.DeliveredAt = time.UnixMilli(delivered.Int64)
 	}
+	if mentions != "" {
+		if err := json.Unmarshal([]byte(mentions), &m.At); err != nil {
+			return m, fmt.Errorf("outbox %d: mentions: %w", m.ID, err)
+		}
+	}
+	if summary != "" {
+		if err := json.Unmarshal([]byte(summary), &m.Attachments); err != nil {
+			return m, fmt.Errorf("outbox %d: attachments: %w", m.ID, err)
+		}
+	}
 	return m, nil
+}
+
+// mentionsJSON is the mentions column: ” for none, so a plain message stores nothing extra.
+func mentionsJSON(ms []model.Mention) (string, error) {
+	if len(ms) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(ms)
+	return string(b), err
+}
+
+// rowExtras is a message's mentions and attachment summary as stored.
+type rowExtras struct {
+	mentions, summary string
+	infos             []model.AttachmentInfo
+}
+
+func extrasOf(m model.NewMessage) (rowExtras, error) {
+	var x rowExtras
+	var err error
+	if x.mentions, err = mentionsJSON(m.At); err != nil {
+		return x, err
+	}
+	x.infos = attachmentInfos(m.Attachments)
+	x.summary, err = summaryJSON(x.infos)
+	return x, err
+}
+
+// attachmentInfos describes as for the row's summary and the blob rows.
+func attachmentInfos(as []model.Attachment) []model.AttachmentInfo {
+	infos := make([]model.AttachmentInfo, len(as))
+	for i, a := range as {
+		infos[i] = model.AttachmentInfo{Kind: a.Kind, Name: a.Name, URL: a.URL, Size: len(a.Data)}
+		if a.Data != nil {
+			sum := sha256.Sum256(a.Data)
+			infos[i].SHA256 = hex.EncodeToString(sum[:])
+		}
+	}
+	return infos
+}
+
+func summaryJSON(infos []model.AttachmentInfo) (string, error) {
+	if len(infos) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(infos)
+	return string(b), err
+}
+
+// Attachments loads the attachments of message id, bytes included, in the
+// order they were sent; the dispatcher calls it right before a delivery, so
+// pending-list scans never carry the bytes.
+func (db *DB) Attachments(ctx context.Context, id int64) ([]model.Attachment, error) {
+	return queryAll(ctx, db.r, `SELECT kind, name, url, data FROM outbox_attachment WHERE message_id = ? ORDER BY seq`,
+		func(s interface{ Scan(...any) error }) (model.Attachment, error) {
+			var a model.Attachment
+			err := s.Scan(&a.Kind, &a.Name, &a.URL, &a.Data)
+			return a, err
+		}, id)
 }
 
 // Message returns one outbox row.

@@ -4,6 +4,7 @@
 package channel
 
 import (
+	"botgate/model"
 	"context"
 	"errors"
 	"fmt"
@@ -18,12 +19,17 @@ const (
 	Group   = "group"   // QQAP's "group": a group chat
 )
 
-// Message is one text to deliver.
+// Message is one text to deliver, with the members it mentions and its
+// attachments. Content may be empty when there are attachments. An
+// attachment with a URL and no Data is for the connector to pass on (where
+// the platform takes links) or to fetch with FetchAttachment.
 type Message struct {
-	ID      int64  // outbox id, useful for logs and platform-side de-duplication
-	Kind    string // Private or Group
-	To      string // the platform's id for the person or group
-	Content string
+	ID          int64  // outbox id, useful for logs and platform-side de-duplication
+	Kind        string // Private or Group
+	To          string // the platform's id for the person or group
+	Content     string
+	At          []model.Mention
+	Attachments []model.Attachment
 }
 
 // Channel delivers messages. Send must honour ctx (the dispatcher cancels it on
@@ -103,7 +109,9 @@ type Type struct {
 	// in one message; 0 = DefaultReplyRunes.
 	ReplyRunes int
 	Caps       Caps
-	New        Factory
+	// Extras is what the type carries beyond text (mentions, images, files).
+	Extras Extras
+	New    Factory
 }
 
 // Caps are what a type's connectors can do besides Send. They are declared on

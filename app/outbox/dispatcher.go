@@ -17,6 +17,7 @@ import (
 type Store interface {
 	PendingMessages(ctx context.Context, afterID int64, limit int) ([]model.Message, error)
 	RecordOutcomes(ctx context.Context, outs []storage.Outcome) error
+	Attachments(ctx context.Context, id int64) ([]model.Attachment, error)
 }
 
 // Limiter paces sends on one channel.
@@ -94,6 +95,7 @@ type Dispatcher struct {
 	inflight map[int64]string // id -> recipient key; owned by Run
 	busy     map[string]int   // recipient key -> messages in flight; owned by Run
 	wg       sync.WaitGroup
+	heavy    chan struct{} // a slot per send holding attachment bytes
 
 	// sending mirrors inflight for readers outside Run (the status API shows
 	// "sending" without a database write per attempt).
@@ -118,6 +120,7 @@ func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 		inflight: map[int64]string{},
 		busy:     map[string]int{},
 		sending:  map[int64]bool{},
+		heavy:    make(chan struct{}, maxAttachmentSends),
 	}
 }
 
@@ -385,9 +388,17 @@ func (d *Dispatcher) attempt(ctx, sends context.Context, m model.Message) (o sto
 			return d.failure(m, err), true
 		}
 	}
+	msg, release, err := d.load(ctx, m)
+	defer release()
+	if err != nil {
+		if ctx.Err() != nil {
+			return o, false
+		}
+		return d.failure(m, err), true
+	}
 	actx, cancel := context.WithTimeout(sends, d.cfg.SendTimeout)
 	defer cancel()
-	err = route.Channel.Send(actx, channel.Message{ID: m.ID, Kind: m.TargetKind, To: m.Target, Content: m.Content})
+	err = route.Channel.Send(actx, msg)
 	switch {
 	case err == nil:
 		return storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt}, true

@@ -26,7 +26,9 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 20,
 	Caps:          channel.Caps{Test: true, FixedTarget: true},
-	New:           New,
+	// A custom robot has no upload: images only as links in markdown.
+	Extras: channel.Extras{Mention: true, Image: true, ImageURLOnly: true},
+	New:    New,
 }
 
 const platform = "钉钉机器人"
@@ -96,6 +98,7 @@ func (c *Connector) signedURL() (string, error) {
 
 type at struct {
 	AtMobiles []string `json:"atMobiles,omitempty"`
+	AtUserIDs []string `json:"atUserIds,omitempty"`
 	IsAtAll   bool     `json:"isAtAll,omitempty"`
 }
 
@@ -107,21 +110,35 @@ type body struct {
 }
 
 // Send posts the message to the robot's group; over-long content is refused.
+// Images (by URL) make it a markdown message.
 func (c *Connector) Send(ctx context.Context, m channel.Message) error {
-	if err := channel.CheckEmpty(platform, m.Content); err != nil {
+	if len(m.Attachments) == 0 {
+		if err := channel.CheckEmpty(platform, m.Content); err != nil {
+			return err
+		}
+	}
+	if err := c.CheckExtras(m); err != nil {
 		return err
 	}
-	if err := c.CheckContent(m.Content); err != nil {
+	text, ats := mentionText(m)
+	text = withImages(text, m.Attachments)
+	if err := c.CheckContent(text); err != nil {
 		return err
 	}
 	b := body{MsgType: c.Format}
-	if c.Format == "markdown" {
-		b.Markdown = map[string]string{"title": title(m.Content), "text": m.Content}
+	if c.Format == "markdown" || len(m.Attachments) > 0 {
+		t := title(m.Content)
+		if strings.TrimSpace(m.Content) == "" {
+			t = "[图片]" // what DingTalk itself lists an image as
+		}
+		b.MsgType, b.Markdown = "markdown", map[string]string{"title": t, "text": text}
 	} else {
-		b.Text = map[string]string{"content": m.Content}
+		b.Text = map[string]string{"content": text}
 	}
-	if len(c.atMobiles) > 0 || c.atAll {
-		b.At = &at{AtMobiles: c.atMobiles, IsAtAll: c.atAll}
+	ats.AtMobiles = append(append([]string(nil), c.atMobiles...), ats.AtMobiles...)
+	ats.IsAtAll = ats.IsAtAll || c.atAll
+	if len(ats.AtMobiles) > 0 || len(ats.AtUserIDs) > 0 || ats.IsAtAll {
+		b.At = &ats
 	}
 	return c.post(ctx, b)
 }

@@ -4,12 +4,14 @@
 package feishu
 
 import (
+	"botgate/model"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"botgate/app/channel"
 )
@@ -24,7 +26,9 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 100,
 	Caps:          channel.Caps{Test: true, FixedTarget: true},
-	New:           New,
+	// Images need an app's image_key: a custom bot cannot upload one.
+	Extras: channel.Extras{Mention: true},
+	New:    New,
 }
 
 const platform = "飞书机器人"
@@ -49,6 +53,7 @@ var (
 	_ channel.Tester         = (*Connector)(nil)
 	_ channel.ContentChecker = (*Connector)(nil)
 	_ channel.FixedTarget    = (*Connector)(nil)
+	_ channel.ExtrasChecker  = (*Connector)(nil)
 )
 
 // CheckContent measures the body Send would post (JSON escapes and the
@@ -84,11 +89,51 @@ type body struct {
 
 // Send posts a text message; a body over 20 KB is refused before sending.
 func (c *Connector) Send(ctx context.Context, m channel.Message) error {
+	if err := c.CheckExtras(m); err != nil {
+		return err
+	}
 	if err := channel.CheckEmpty(platform, m.Content); err != nil {
 		return err
 	}
-	return c.post(ctx, m.Content)
+	return c.post(ctx, mentionText(m))
 }
+
+// CheckExtras refuses attachments (a custom bot's image needs an image_key
+// that only an app can upload; it has no file message) and measures the
+// body with its mention tags against the 20 KB limit.
+func (c *Connector) CheckExtras(m channel.Message) error {
+	for _, a := range m.Attachments {
+		if a.Kind == model.AttachImage {
+			return channel.Unsupported(platform, "图片", "飞书自定义机器人发图片需要先用应用上传得到 image_key，群机器人没有上传接口；请改用飞书应用（feishu_app）通道，或在文字中附上图片网址")
+		}
+		return channel.Unsupported(platform, "文件", "飞书自定义机器人只能发送文字、富文本和卡片")
+	}
+	if len(m.At) > 0 {
+		_, err := c.encode(mentionText(m))
+		return err
+	}
+	return nil
+}
+
+// mentionText adds Feishu's <at user_id="…">name</at> for each mention the
+// text lacks ("all" is <at user_id="all">所有人</at>); the name shown is the
+// mention's, else its id.
+func mentionText(m channel.Message) string {
+	text := m.Content
+	for _, mn := range m.At {
+		if strings.Contains(text, `<at user_id="`+mn.ID+`"`) {
+			continue
+		}
+		name := channel.MentionName(mn)
+		if mn.ID == model.MentionAll {
+			name = "所有人"
+		}
+		text += ` <at user_id="` + tagEscaper.Replace(mn.ID) + `">` + tagEscaper.Replace(name) + `</at>`
+	}
+	return text
+}
+
+var tagEscaper = strings.NewReplacer(`"`, "&quot;", "<", "&lt;", ">", "&gt;", "&", "&amp;")
 
 // Test posts TestText: a webhook has no read-only call, and only a real message
 // proves the token, the sign and the bot's keyword setting.

@@ -24,7 +24,10 @@ var Type = channel.Type{
 	Required:      []string{"url", "token", "appid"},
 	RatePerMinute: 20,
 	Caps:          channel.Caps{Validates: true},
-	New:           New,
+	// Text only for now: the GeWe mapping of at (ats) and postImage/postFile
+	// comes with the current-platforms issue.
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 const platform = "GeWe"

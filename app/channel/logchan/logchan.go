@@ -4,8 +4,11 @@ package logchan
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"botgate/app/channel"
@@ -13,12 +16,14 @@ import (
 )
 
 // Type registers the connector. targets is "qq" (the default) or "any".
+// It takes every extra, so a demo can show what a platform would get.
 var Type = channel.Type{
-	Name:  "log",
-	Title: "仅记录（演示/测试，不真正发送）",
-	Keys:  []string{"targets"},
-	Caps:  channel.Caps{Validates: true},
-	New:   New,
+	Name:   "log",
+	Title:  "仅记录（演示/测试，不真正发送）",
+	Keys:   []string{"targets"},
+	Caps:   channel.Caps{Validates: true},
+	Extras: channel.Extras{Mention: true, Image: true, File: true},
+	New:    New,
 }
 
 // Connector records messages through slog.
@@ -26,6 +31,7 @@ type Connector struct {
 	name    string
 	anyText bool
 	log     *slog.Logger
+	client  *http.Client
 }
 
 var (
@@ -39,7 +45,7 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Connector{name: cfg.Name, log: log}
+	c := &Connector{name: cfg.Name, log: log, client: deps.HTTP}
 	switch t := strings.ToLower(strings.TrimSpace(cfg.Values["targets"])); t {
 	case "", "qq":
 	case "any":
@@ -61,12 +67,40 @@ func (c *Connector) ValidateTarget(kind, to string) error {
 	return onebot.ValidateQQ(kind, to)
 }
 
-// Send records the message.
+// Send records the message: its mentions, and each attachment's kind, name,
+// size and sha256. A URL attachment is fetched as for a platform that needs
+// the bytes, so a dry run also proves the ERP's links can be downloaded.
 func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	content := []rune(m.Content)
 	if len(content) > 200 {
 		content = append(content[:200], '…')
 	}
-	c.log.Info("log channel: message recorded", "channel", c.name, "id", m.ID, "kind", m.Kind, "to", m.To, "content", string(content))
+	attrs := []any{"channel", c.name, "id", m.ID, "kind", m.Kind, "to", m.To, "content", string(content)}
+	if len(m.At) > 0 {
+		ids := make([]string, len(m.At))
+		for i, mn := range m.At {
+			ids[i] = mn.ID
+			if mn.Name != "" {
+				ids[i] += ":" + mn.Name
+			}
+		}
+		attrs = append(attrs, "at", strings.Join(ids, ","))
+	}
+	if len(m.Attachments) > 0 {
+		desc := make([]string, len(m.Attachments))
+		for i, a := range m.Attachments {
+			data, err := channel.FetchAttachment(ctx, c.client, a)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(data)
+			desc[i] = fmt.Sprintf("%s %s %d bytes sha256:%s", a.Kind, a.Name, len(data), hex.EncodeToString(sum[:]))
+			if a.URL != "" {
+				desc[i] += " from " + a.URL
+			}
+		}
+		attrs = append(attrs, "attachments", strings.Join(desc, "; "))
+	}
+	c.log.Info("log channel: message recorded", attrs...)
 	return nil
 }

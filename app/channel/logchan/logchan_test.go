@@ -1,9 +1,17 @@
 package logchan
 
 import (
+	"botgate/model"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"botgate/app/channel"
+	ct "botgate/app/channel/channeltest"
 )
 
 func TestValidateTarget_QQNumbersUnlessAny(t *testing.T) {
@@ -36,4 +44,43 @@ func TestNew_RejectsUnknownTargets(t *testing.T) {
 	if err == nil || !channel.IsPermanent(err) {
 		t.Fatalf("want a configuration error, got %v", err)
 	}
+}
+
+// The log line says what would be sent: mentions, and each attachment's
+// kind, name, size and sha256 (a URL one fetched first, as a platform needing
+// bytes would); a plain message's line is as before.
+func TestSend_RecordsMentionsAndAttachments(t *testing.T) {
+	img := []byte("\x89PNG\r\n\x1a\nimage")
+	srv := ct.New(t, func(c ct.Call) ct.Reply { return ct.Reply{Body: "%PDF-1.4 remote"} })
+	var buf bytes.Buffer
+	deps := srv.Deps()
+	deps.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	c, err := New(channel.Config{Name: "demo", Type: "log"}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Send(context.Background(), channel.Message{ID: 7, Kind: channel.Group, To: "123", Content: "请看",
+		At:          []model.Mention{{ID: "10001", Name: "张三"}, {ID: "all"}},
+		Attachments: []model.Attachment{{Kind: "image", Name: "a.png", Data: img}, {Kind: "file", Name: "b.pdf", URL: srv.URL + "/b.pdf"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	line := buf.String()
+	for _, want := range []string{"at=10001:张三,all", "image a.png 13 bytes sha256:" + sum(img),
+		"file b.pdf 15 bytes sha256:" + sum([]byte("%PDF-1.4 remote")) + " from " + srv.URL + "/b.pdf"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %q:\n%s", want, line)
+		}
+	}
+	buf.Reset()
+	if err := c.Send(context.Background(), channel.Message{ID: 8, Kind: channel.Private, To: "1", Content: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "at=") || strings.Contains(buf.String(), "attachments=") {
+		t.Errorf("plain message's line has extras: %s", buf.String())
+	}
+	// A link that cannot be fetched fails the send as a transient failure.
+	err = c.Send(context.Background(), channel.Message{ID: 9, Attachments: []model.Attachment{{Kind: "file", Name: "x", URL: "http://127.0.0.1:1/x"}}})
+	ct.WantError(t, err, false, "下载附件“x”失败")
 }

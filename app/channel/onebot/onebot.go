@@ -24,7 +24,9 @@ var Type = channel.Type{
 	RatePerMinute: 60,
 	ReplyRunes:    3000, // QQ takes a few thousand characters in one message
 	Caps:          channel.Caps{Test: true, Directory: true, Validates: true, Webhook: true},
-	New:           New,
+	// Text only for now ([CQ:at] and image segments come with their issue).
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 // Connector is one OneBot HTTP endpoint.

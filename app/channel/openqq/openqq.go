@@ -31,7 +31,9 @@ var Type = channel.Type{
 	RatePerMinute: 20,
 	ReplyRunes:    1000, // WebQQ cuts long texts
 	Caps:          channel.Caps{Test: true, Directory: true, Validates: true, Webhook: true},
-	New:           New,
+	// Text only: Mojo-Webqq's send API takes no mentions or media.
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 const platform = "Openqq"

@@ -1,10 +1,12 @@
 // Package wecom posts to a WeCom (企业微信) group robot webhook: text (with
-// mentioned_list / mentioned_mobile_list) or markdown. The robot belongs to one
-// group, so the message's target is ignored.
+// mentioned_list / mentioned_mobile_list) or markdown, images (base64 + md5)
+// and files (uploaded through the robot's upload_media). The robot belongs to
+// one group, so the message's target is ignored.
 package wecom
 
 import (
 	"context"
+	"strings"
 
 	"botgate/app/channel"
 )
@@ -19,6 +21,7 @@ var Type = channel.Type{
 	Required:      []string{"url"},
 	RatePerMinute: 20,
 	Caps:          channel.Caps{Test: true, FixedTarget: true},
+	Extras:        channel.Extras{Mention: true, Image: true, File: true},
 	New:           New,
 }
 
@@ -47,6 +50,7 @@ var (
 	_ channel.Tester         = (*Connector)(nil)
 	_ channel.ContentChecker = (*Connector)(nil)
 	_ channel.FixedTarget    = (*Connector)(nil)
+	_ channel.ExtrasChecker  = (*Connector)(nil)
 )
 
 // CheckContent applies the limit of the channel's format.
@@ -82,24 +86,43 @@ type body struct {
 	MsgType  string    `json:"msgtype"`
 	Text     *text     `json:"text,omitempty"`
 	Markdown *markdown `json:"markdown,omitempty"`
+	Image    *image    `json:"image,omitempty"`
+	File     *file     `json:"file,omitempty"`
 }
 
 // Send posts the message to the robot's group. Over-long content is refused
-// (not split): see channel.CheckSize.
+// (not split): see channel.CheckSize. A robot message has one type, so text
+// and each attachment are posts of their own, text first; every attachment
+// is fetched and uploaded before the first post, so a failure there sends
+// nothing. A failure after the first post is retried whole: the group may
+// then see the text twice (docs/channels.md says so).
 func (c *Connector) Send(ctx context.Context, m channel.Message) error {
-	if err := channel.CheckEmpty(platform, m.Content); err != nil {
+	if len(m.Attachments) == 0 {
+		if err := channel.CheckEmpty(platform, m.Content); err != nil {
+			return err
+		}
+	}
+	if err := c.CheckExtras(m); err != nil {
 		return err
 	}
-	if err := c.CheckContent(m.Content); err != nil {
+	var posts []body
+	if strings.TrimSpace(m.Content) != "" {
+		b := c.textBody(m)
+		if err := c.CheckContent(b.content()); err != nil {
+			return err
+		}
+		posts = append(posts, b)
+	}
+	media, err := c.mediaBodies(ctx, m.Attachments)
+	if err != nil {
 		return err
 	}
-	b := body{MsgType: c.Format}
-	if c.Format == "markdown" {
-		b.Markdown = &markdown{Content: m.Content}
-	} else {
-		b.Text = &text{Content: m.Content, MentionedList: c.mentioned, MentionedMobileList: c.mobiles}
+	for _, b := range append(posts, media...) {
+		if err := c.post(ctx, b); err != nil {
+			return err
+		}
 	}
-	return c.post(ctx, b)
+	return nil
 }
 
 // Test posts TestText: a webhook has no read-only call, and a visible message

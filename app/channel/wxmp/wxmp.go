@@ -31,7 +31,9 @@ var Type = channel.Type{
 	Required:      []string{"url", "client_id", "client_secret", "application_key"},
 	RatePerMinute: 60,
 	Caps:          channel.Caps{Test: true, Validates: true},
-	New:           New,
+	// A template message is fields of text: no mentions, images or files.
+	Extras: channel.Extras{},
+	New:    New,
 }
 
 const (

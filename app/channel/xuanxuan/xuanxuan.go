@@ -31,7 +31,9 @@ var Type = channel.Type{
 	Required:      []string{"url", "code", "key"},
 	RatePerMinute: 120,
 	Caps:          channel.Caps{Test: true, Directory: true, Validates: true},
-	New:           New,
+	// The application API takes links, not uploads (extras.go).
+	Extras: channel.Extras{Image: true, ImageURLOnly: true, File: true},
+	New:    New,
 }
 
 const (
@@ -124,11 +126,13 @@ func (c *Connector) ValidateTarget(kind, to string) error {
 }
 
 type notice struct {
-	Users       []any  `json:"users,omitempty"`
-	GID         string `json:"gid,omitempty"`
-	Title       string `json:"title"`
-	Content     string `json:"content"`
-	ContentType string `json:"contentType"`
+	Users       []any    `json:"users,omitempty"`
+	GID         string   `json:"gid,omitempty"`
+	Title       string   `json:"title"`
+	Content     string   `json:"content"`
+	ContentType string   `json:"contentType"`
+	URL         string   `json:"url,omitempty"`
+	Actions     []action `json:"actions,omitempty"`
 }
 
 type reply struct {
@@ -146,10 +150,16 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	if err := c.ValidateTarget(m.Kind, m.To); err != nil {
 		return channel.Permanentf(nil, "%s", err.Error())
 	}
-	if err := channel.CheckEmpty(platform, m.Content); err != nil {
+	if err := c.CheckExtras(m); err != nil {
 		return err
 	}
+	if len(m.Attachments) == 0 {
+		if err := channel.CheckEmpty(platform, m.Content); err != nil {
+			return err
+		}
+	}
 	n := notice{Title: c.title, Content: m.Content, ContentType: "plain"}
+	withAttachments(&n, m.Attachments)
 	f := "sendNotification"
 	if m.Kind == channel.Group {
 		f, n.GID = "sendChatMessage", strings.TrimSpace(m.To)
