@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
+
+	"botgate/internal/text"
 )
 
 // Chat → keyword → answer. A webhook (apiserver) turns a platform's event into
@@ -296,7 +298,7 @@ func (c *Chat) late(ctx context.Context, m ChatMessage, in model.Inbound, t *com
 		if who == "" {
 			who = m.Sender
 		}
-		reply = capRunes("@"+who+" "+reply, maxRunes)
+		reply = text.Cap("@"+who+" "+reply, maxRunes)
 	}
 	e, err := c.a.Send(ctx, model.Caller{Chat: true, Sender: m.Sender}, SendRequest{Channel: m.Channel, QQ: qq, Group: group, Content: reply})
 	if err != nil {
@@ -507,7 +509,7 @@ func formatRows(keyword, reply string, res *model.KeywordResult, vars model.Vars
 	vl := varLookup(keyword, strconv.Itoa(n), vars)
 	if n == 0 {
 		if p.hasEmp && p.empty != "" {
-			return capRunes(render(p.empty, vl), maxRunes)
+			return text.Cap(render(p.empty, vl), maxRunes)
 		}
 		return "没有查到结果"
 	}
@@ -526,7 +528,7 @@ func formatRows(keyword, reply string, res *model.KeywordResult, vars model.Vars
 	lineMax := max(maxRunes/2, 1)
 	lines := make([]string, 0, min(n, maxRows))
 	for _, row := range res.Rows[:min(n, maxRows)] {
-		lines = append(lines, capRunes(formatRow(p.row, res.Columns, row, vl), lineMax))
+		lines = append(lines, text.Cap(formatRow(p.row, res.Columns, row, vl), lineMax))
 	}
 	for shown := len(lines); ; shown-- {
 		parts := make([]string, 0, shown+2)
@@ -537,9 +539,9 @@ func formatRows(keyword, reply string, res *model.KeywordResult, vars model.Vars
 		if tail := moreLine(n-shown, res.Truncated); tail != "" {
 			parts = append(parts, tail)
 		}
-		text := strings.Join(parts, "\n")
-		if shown == 0 || utf8.RuneCountInString(text) <= maxRunes {
-			return capRunes(text, maxRunes)
+		joined := strings.Join(parts, "\n")
+		if shown == 0 || utf8.RuneCountInString(joined) <= maxRunes {
+			return text.Cap(joined, maxRunes)
 		}
 	}
 }
@@ -590,28 +592,10 @@ func formatRow(pattern string, cols []string, row []any, vl func(string) (string
 func formatAffected(keyword, kind, reply string, affected int64, vars model.Vars, maxRunes int) string {
 	p := parseReplyPattern(reply)
 	if p.row != "" {
-		return capRunes(render(p.row, varLookup(keyword, strconv.FormatInt(affected, 10), vars)), maxRunes)
+		return text.Cap(render(p.row, varLookup(keyword, strconv.FormatInt(affected, 10), vars)), maxRunes)
 	}
 	if kind == model.KindInsert {
 		return fmt.Sprintf("已登记 %d 条", affected)
 	}
 	return fmt.Sprintf("已修改 %d 条", affected)
-}
-
-// capRunes cuts s to at most n characters, marking the cut with "…".
-func capRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 1 {
-		return "…"
-	}
-	i := 0
-	for k := range s {
-		if i == n-1 {
-			return s[:k] + "…"
-		}
-		i++
-	}
-	return s
 }
