@@ -12,24 +12,6 @@ import (
 	"botgate/app/sqltmpl"
 )
 
-// templateNames resolves the placeholders a template may use.
-func templateNames(name string) (string, bool) {
-	switch strings.ToLower(name) {
-	case "来源qq", "qq":
-		return "qq", true
-	case "群号", "group":
-		return "group", true
-	case "user":
-		return "user", true
-	case "content":
-		return "content", true
-	}
-	if len(name) == 1 && name[0] >= '1' && name[0] <= '9' {
-		return name, true
-	}
-	return "", false
-}
-
 // authNames resolves the placeholders of the sql auth query.
 func authNames(name string) (string, bool) {
 	switch strings.ToLower(name) {
@@ -125,7 +107,7 @@ func (a *App) runTemplate(ctx context.Context, st *state, t *compiledTemplate, v
 // template is saved, tried and loaded: it compiles, fits the kind, and is
 // allowed on the data source's driver (what sqlite may not read).
 func compileTemplate(kind, driver, sql string) (*sqltmpl.Template, *model.Error) {
-	stmt, err := sqltmpl.Compile(sql, templateNames)
+	stmt, err := sqltmpl.Compile(sql, model.VarName)
 	if err != nil {
 		return nil, model.Invalid("sql", "%v", err)
 	}
