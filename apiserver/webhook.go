@@ -42,10 +42,10 @@ type ChatAnswerer interface {
 }
 
 // chatBackend is what *app.App offers the webhook; New wires it when the
-// backend has it.
+// backend has it. Answerer is the running server's, which its stop waits for.
 type chatBackend interface {
 	ChannelLookup
-	NewChat(cfg app.ChatConfig) *app.Chat
+	Answerer() *app.Chat
 }
 
 var _ chatBackend = (*app.App)(nil)
@@ -57,7 +57,7 @@ func newWebhook(b Backend, log *slog.Logger) http.Handler {
 			writeJSON(w, http.StatusNotFound, errorBody(model.CodeNoChannel, "此服务没有启用聊天消息上报"))
 		})
 	}
-	return NewWebhook(cb, cb.NewChat(app.DefaultChatConfig()), log)
+	return NewWebhook(cb, cb.Answerer(), log)
 }
 
 // NewWebhook returns the handler for "POST /webhook/{channel}".

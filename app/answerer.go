@@ -51,6 +51,27 @@ func (a *App) NewChat(cfg ChatConfig) *Chat {
 	return chat.New(chat.Deps{Settings: chatBackend{a}, Runner: a, Outbox: chatBackend{a}, Inbound: a.db, Log: a.log}, cfg)
 }
 
+// Answerer is the chat answerer of the server being started or running: the
+// handler StartServer builds takes it here, and the stop waits for its late
+// answers before the queue closes. With no server (a handler a test mounts on
+// its own listener) it is a new one, owned by the caller as NewChat's are.
+func (a *App) Answerer() *Chat {
+	a.chatMu.Lock()
+	defer a.chatMu.Unlock()
+	if a.srvChat != nil {
+		return a.srvChat
+	}
+	return a.NewChat(DefaultChatConfig())
+}
+
+// setServerChat publishes the server's answerer (nil: none). Its own lock,
+// not srvMu: StartServer holds srvMu while the handler asks for it.
+func (a *App) setServerChat(c *Chat) {
+	a.chatMu.Lock()
+	a.srvChat = c
+	a.chatMu.Unlock()
+}
+
 // chatBackend is the App as the answerer sees it.
 type chatBackend struct{ a *App }
 

@@ -61,6 +61,9 @@ type App struct {
 
 	srvMu  sync.Mutex
 	server *runningServer
+
+	chatMu  sync.Mutex
+	srvChat *Chat // the running server's answerer, see Answerer
 }
 
 // state is an immutable snapshot of the configuration; a reload swaps it.

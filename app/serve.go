@@ -39,7 +39,8 @@ func FindServer(dbPath string) (ServerInfo, bool, error) { return serverlock.Fin
 // runningServer is the HTTP server and what the App runs with it. Guarded by
 // App.srvMu.
 type runningServer struct {
-	srv *server.Server
+	srv  *server.Server
+	chat *Chat // answers the webhooks and listeners; waited for at stop
 }
 
 // ListenAddr is the address the server binds: --listen if given, else the setting.
@@ -66,6 +67,10 @@ func (a *App) StartServer() (string, error) {
 	if err := a.checkListen(addr); err != nil {
 		return "", err
 	}
+	// The answerer exists before the handler, which takes it (Answerer), so
+	// that the stop waits for the late answers of every webhook.
+	ans := a.NewChat(DefaultChatConfig())
+	a.setServerChat(ans)
 	srv, err := server.Start(server.Config{
 		DBPath: a.db.Path(), Now: a.opts.Now, Log: a.log,
 		Handler: a.opts.Handler(a),
@@ -77,9 +82,10 @@ func (a *App) StartServer() (string, error) {
 		},
 	})
 	if err != nil {
+		a.setServerChat(nil)
 		return "", err
 	}
-	a.server = &runningServer{srv: srv}
+	a.server = &runningServer{srv: srv, chat: ans}
 	a.log.Info("BotGate listening", "addr", srv.Addr(), "auth_mode", a.Settings().AuthMode)
 	return srv.Addr(), nil
 }
@@ -117,7 +123,9 @@ func (a *App) StopServer() { a.stopServer(false) }
 // stopServer is every stop: the window's, Serve's (Ctrl-C, SIGTERM, the
 // service manager) and Close's. The order is what makes a clean stop send
 // nothing twice: no new request (Shutdown, which lets the ones being
-// answered finish), with closeQueue no new message, the dispatcher starts
+// answered finish), the chat answers that missed the quick reply queued
+// (within what is left of the shutdown budget; later ones are logged as not
+// sent, never written), with closeQueue no new message, the dispatcher starts
 // no new send and gives those in flight outbox.Config.StopGrace to finish
 // and records their outcomes; the caller closes the database after.
 func (a *App) stopServer(closeQueue bool) {
@@ -127,11 +135,13 @@ func (a *App) stopServer(closeQueue bool) {
 	if rs == nil {
 		return
 	}
-	rs.srv.Stop(func(context.Context) {
+	rs.srv.Stop(func(ctx context.Context) {
+		rs.chat.Shutdown(ctx)
 		if closeQueue {
 			a.queue.Close()
 		}
 	})
+	a.setServerChat(nil)
 	a.server = nil
 	a.log.Info("BotGate stopped")
 }
