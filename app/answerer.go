@@ -93,7 +93,8 @@ func (b chatBackend) ChatTemplate(keyword string) (model.Template, bool) {
 
 func (b chatBackend) ReplyLimit(name string) int {
 	if lc := b.a.state.Load().channels[name]; lc != nil {
-		return ChatReplyLimit(lc.cfg.Type)
+		t, _ := b.a.channelType(lc.cfg.Type)
+		return t.ReplyLimit()
 	}
 	return channel.DefaultReplyRunes
 }

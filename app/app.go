@@ -24,6 +24,7 @@ import (
 	"botgate/app/channel"
 	"botgate/app/datasource"
 	"botgate/app/outbox"
+	"botgate/app/server"
 	"botgate/app/sqltmpl"
 	"botgate/storage"
 )
@@ -41,6 +42,9 @@ type Options struct {
 	HTTPClient *http.Client   // for connectors
 	Dispatch   outbox.Config  // retry tuning (tests shorten it)
 	Handler    HandlerFactory // builds the HTTP API; wired by main
+	// ExtraChannelTypes are connector types besides the built-in ones, found
+	// first (tests register a fake platform here).
+	ExtraChannelTypes []channel.Type
 }
 
 // HandlerFactory builds the HTTP handler for a running App (apiserver.New).
@@ -64,6 +68,8 @@ type App struct {
 
 	chatMu  sync.Mutex
 	srvChat *Chat // the running server's answerer, see Answerer
+
+	listeners atomic.Pointer[server.Listeners] // the running server's; nil when stopped
 }
 
 // state is an immutable snapshot of the configuration; a reload swaps it.
@@ -177,6 +183,7 @@ func (a *App) Reload(ctx context.Context) error {
 	}
 	a.state.Store(st)
 	a.auth.Invalidate()
+	a.syncListeners(st)
 	if old != nil {
 		for name, s := range old.sources {
 			if ns := st.sources[name]; (ns == nil || ns.src != s.src) && s.src != nil {
@@ -258,7 +265,7 @@ func (a *App) load(ctx context.Context, rev int64, old *state) (*state, error) {
 
 func (a *App) buildChannel(c model.Channel) *liveChannel {
 	lc := &liveChannel{cfg: c}
-	t, ok := channelType(c.Type)
+	t, ok := a.channelType(c.Type)
 	if !ok {
 		lc.err = fmt.Errorf("未知的通道类型 %q", c.Type)
 		return lc

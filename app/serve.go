@@ -39,8 +39,9 @@ func FindServer(dbPath string) (ServerInfo, bool, error) { return serverlock.Fin
 // runningServer is the HTTP server and what the App runs with it. Guarded by
 // App.srvMu.
 type runningServer struct {
-	srv  *server.Server
-	chat *Chat // answers the webhooks and listeners; waited for at stop
+	srv       *server.Server
+	chat      *Chat // answers the webhooks and listeners; waited for at stop
+	listeners *server.Listeners
 }
 
 // ListenAddr is the address the server binds: --listen if given, else the setting.
@@ -85,7 +86,7 @@ func (a *App) StartServer() (string, error) {
 		a.setServerChat(nil)
 		return "", err
 	}
-	a.server = &runningServer{srv: srv, chat: ans}
+	a.server = &runningServer{srv: srv, chat: ans, listeners: a.startListeners(ans)}
 	a.log.Info("BotGate listening", "addr", srv.Addr(), "auth_mode", a.Settings().AuthMode)
 	return srv.Addr(), nil
 }
@@ -123,7 +124,7 @@ func (a *App) StopServer() { a.stopServer(false) }
 // stopServer is every stop: the window's, Serve's (Ctrl-C, SIGTERM, the
 // service manager) and Close's. The order is what makes a clean stop send
 // nothing twice: no new request (Shutdown, which lets the ones being
-// answered finish), the chat answers that missed the quick reply queued
+// answered finish), the channel listeners stopped, the chat answers that missed the quick reply queued
 // (within what is left of the shutdown budget; later ones are logged as not
 // sent, never written), with closeQueue no new message, the dispatcher starts
 // no new send and gives those in flight outbox.Config.StopGrace to finish
@@ -136,6 +137,7 @@ func (a *App) stopServer(closeQueue bool) {
 		return
 	}
 	rs.srv.Stop(func(ctx context.Context) {
+		a.stopListeners(ctx, rs.listeners)
 		rs.chat.Shutdown(ctx)
 		if closeQueue {
 			a.queue.Close()
