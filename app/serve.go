@@ -12,11 +12,13 @@ import (
 	"botgate/storage"
 )
 
-// The HTTP listener, the database lock, the listen-address follower and the
-// pruning live in app/server and app/serverlock; this file wires the App into
+// The HTTP listener, the database lock, the listen-address follower, the
+// channel listeners and the pruning live in app/server and app/serverlock; this file wires the App into
 // them and keeps the names main, service and ui use.
 
-// ShutdownTimeout bounds how long in-flight requests may take at stop.
+// ShutdownTimeout bounds how long a stop waits for in-flight requests, the
+// channel listeners and the late chat answers, together; the outbox's stop
+// grace comes after it.
 const ShutdownTimeout = server.ShutdownTimeout
 
 // MaxHeaderBytes bounds the request line and headers (see server.MaxHeaderBytes).
@@ -52,7 +54,8 @@ func (a *App) ListenAddr() string {
 	return a.Settings().Listen
 }
 
-// StartServer binds the API and starts delivering the outbox. It returns once
+// StartServer binds the API, starts delivering the outbox and starts the
+// listeners of the channels that keep a connection open. It returns once
 // the listener is bound (so a port in use is reported at once), with the bound
 // address. It refuses to start when another process serves the same database.
 func (a *App) StartServer() (string, error) {
