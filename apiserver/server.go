@@ -61,7 +61,7 @@ type Deps struct {
 // its rate limits and late answers live as long as the handler.
 func AppDeps(a *app.App) Deps {
 	return Deps{Auth: a, Sender: a, Templates: a, Messages: a, Webhooks: a,
-		Chat: app.ChatAnswerer(a.NewChat(app.DefaultChatConfig())), Requests: a}
+		Chat: a.Answerer(), Requests: a}
 }
 
 // Server routes requests to the handlers and logs each one.

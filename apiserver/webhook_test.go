@@ -507,7 +507,7 @@ func TestWebhook_SlowAnswer_GoesThroughTheChannelsNormalSend(t *testing.T) {
 	a, _ := openHookApp(t)
 	chat := a.NewChat(app.ChatConfig{QuickTimeout: 5 * time.Millisecond})
 	deps := apiserver.AppDeps(a)
-	deps.Chat = app.ChatAnswerer(chat)
+	deps.Chat = chat
 	srv := httptest.NewServer(apiserver.New(deps, hookLog(), "test"))
 	defer srv.Close()
 

@@ -24,6 +24,7 @@ import (
 	"botgate/app/config"
 	"botgate/app/datasource"
 	"botgate/app/outbox"
+	"botgate/app/server"
 	"botgate/app/sqltmpl"
 	"botgate/model"
 	"botgate/storage"
@@ -43,6 +44,9 @@ type Options struct {
 	Dispatch   outbox.Config  // retry tuning (tests shorten it)
 	Handler    HandlerFactory // builds the HTTP API; wired by main
 	Service    ServiceControl // the system service of this database (the window); nil: none
+	// ExtraChannelTypes are connector types besides the built-in ones, found
+	// first (tests register a fake platform here).
+	ExtraChannelTypes []channel.Type
 }
 
 // HandlerFactory builds the HTTP handler for a running App (apiserver.New).
@@ -63,6 +67,11 @@ type App struct {
 
 	srvMu  sync.Mutex
 	server *runningServer
+
+	chatMu  sync.Mutex
+	srvChat *Chat // the running server's answerer, see Answerer
+
+	listeners atomic.Pointer[server.Listeners] // the running server's; nil when stopped
 }
 
 // state is an immutable snapshot of the configuration; a reload swaps it.
@@ -176,6 +185,7 @@ func (a *App) Reload(ctx context.Context) error {
 	}
 	a.state.Store(st)
 	a.auth.Invalidate()
+	a.syncListeners(st)
 	if old != nil {
 		for name, s := range old.sources {
 			if ns := st.sources[name]; (ns == nil || ns.src != s.src) && s.src != nil {

@@ -28,8 +28,12 @@ func (a *App) connectorDeps() channel.Deps {
 // why there is none) and the rate limiter its sends wait for.
 func (a *App) buildChannel(c model.Channel) *liveChannel {
 	lc := &liveChannel{cfg: c}
-	var t channel.Type
-	lc.ch, t, lc.err = registry.New(c, a.connectorDeps())
+	t, extra := a.extraType(c.Type)
+	if extra {
+		lc.ch, lc.err = registry.Build(t, c, a.connectorDeps())
+	} else {
+		lc.ch, t, lc.err = registry.New(c, a.connectorDeps())
+	}
 	perMin := c.RatePerMinute
 	if perMin == 0 {
 		perMin = t.RatePerMinute

@@ -3,7 +3,6 @@ package app
 import (
 	"botgate/app/channel"
 	"botgate/model"
-	"context"
 	"errors"
 	"strings"
 )
@@ -64,17 +63,4 @@ func joinAnd(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], "、") + " 和 " + names[len(names)-1]
-}
-
-// ChatAnswerer lets connectors reach c: it converts each channel.Incoming to
-// the ChatMessage Handle takes and its ChatAnswer back. (The chat package's
-// own Answer method replaces this adapter.)
-func ChatAnswerer(c *Chat) channel.Answerer { return chatAnswerer{c} }
-
-type chatAnswerer struct{ c *Chat }
-
-func (a chatAnswerer) Answer(ctx context.Context, in channel.Incoming) channel.Answer {
-	ans := a.c.Handle(ctx, ChatMessage{Channel: in.Channel, ID: in.ID, Sender: in.Sender, SenderName: in.SenderName,
-		Group: in.Group, Text: in.Text, ReplyQQ: in.ReplyQQ, ReplyGroup: in.ReplyGroup})
-	return channel.Answer{Reply: ans.Reply, Keyword: ans.Keyword, Duplicate: ans.Duplicate}
 }

@@ -78,7 +78,7 @@ func TestWebhook_FollowsTheSavedSecret(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = wh.HandleWebhook(ctx, push, ChatAnswerer(a.NewChat(ChatConfig{})))
+		_, err = wh.HandleWebhook(ctx, push, a.NewChat(ChatConfig{}))
 		var we *channel.WebhookError
 		if errors.As(err, &we) {
 			return we.Status
@@ -113,13 +113,13 @@ func TestJoinAnd(t *testing.T) {
 	}
 }
 
-// The adapter hands every field of an Incoming to the chat and its answer
+// Answer hands every field of an Incoming to the chat and its answer
 // back: the sender and group reach the template and the inbound log, the
 // late-answer address reaches the outbox, the id reaches the dedupe.
-func TestChatAnswerer_CarriesEveryField(t *testing.T) {
+func TestChatAnswer_CarriesEveryField(t *testing.T) {
 	a := openChatApp(t)
 	ctx := context.Background()
-	ans := ChatAnswerer(a.NewChat(ChatConfig{}))
+	ans := a.NewChat(ChatConfig{})
 	in := channel.Incoming{Channel: "qq", ID: "m1", Sender: "10001", SenderName: "销售-小明", Group: "123456", Text: " 账号 cs02 "}
 	got := ans.Answer(ctx, in)
 	if got.Reply != "测试员02(cs02) QQ 2303831209" || got.Keyword != "账号" || got.Duplicate {
@@ -136,7 +136,7 @@ func TestChatAnswerer_CarriesEveryField(t *testing.T) {
 	// A late answer goes to ReplyQQ/ReplyGroup when the platform gave them.
 	mustImport(t, a, config.File{Channels: []config.Channel{{Name: "webqq", Type: "openqq", Config: config.Values{"url": "http://127.0.0.1:1"}}}})
 	c := a.NewChat(ChatConfig{QuickTimeout: 5 * time.Millisecond})
-	late := ChatAnswerer(c).Answer(ctx, channel.Incoming{Channel: "webqq", Sender: "7", SenderName: "灰灰", Group: "2617047292", Text: "慢",
+	late := c.Answer(ctx, channel.Incoming{Channel: "webqq", Sender: "7", SenderName: "灰灰", Group: "2617047292", Text: "慢",
 		ReplyQQ: "id:7", ReplyGroup: "gid:2617047292"})
 	c.Wait()
 	if late.Reply != "" || late.Keyword != "慢" {

@@ -7,13 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"botgate/app/config"
 	"botgate/app/datasource"
 	"botgate/model"
 )
-
-// templateNames is config.TemplateNames, for the chat reply's placeholders.
-func templateNames(name string) (string, bool) { return config.TemplateNames(name) }
 
 // allowed: a template with no roles and no users is open to every authenticated user.
 func (t *compiledTemplate) allowed(c model.Caller) bool {

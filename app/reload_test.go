@@ -154,7 +154,7 @@ func TestReload_SamePortOtherHost_MovesDespiteOwnListener(t *testing.T) {
 	waitFor(t, 2*time.Second, "rebound to localhost", func() bool {
 		a.srvMu.Lock()
 		defer a.srvMu.Unlock()
-		return a.server.want == fmt.Sprintf("localhost:%d", port)
+		return a.server.srv.Configured() == fmt.Sprintf("localhost:%d", port)
 	})
 	if err := a.ListenProblem(); err != nil {
 		t.Errorf("ListenProblem = %v; the move to the same port must succeed", err)
@@ -229,43 +229,5 @@ func TestLock_SecondServerOnSameDatabase_RefusedWithHolder(t *testing.T) {
 	}
 	if _, err := second.StartServer(); err != nil {
 		t.Fatalf("second could not start after the first stopped: %v", err)
-	}
-}
-
-func TestFindServer_States(t *testing.T) {
-	dir := t.TempDir()
-	tests := []struct {
-		name    string
-		prepare func(t *testing.T, db string)
-		running bool
-	}{
-		{"no lock file: none", func(t *testing.T, db string) {}, false},
-		{"lock file left with content by a dead server: none", func(t *testing.T, db string) {
-			os.WriteFile(LockPath(db), []byte(`{"pid":99999,"addr":"127.0.0.1:7789"}`), 0o600)
-		}, false},
-		{"lock held: running", func(t *testing.T, db string) {
-			l, err := acquireLock(db, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			l.setAddr("127.0.0.1:7789")
-			t.Cleanup(l.release)
-		}, true},
-	}
-	for i, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			db := filepath.Join(dir, fmt.Sprintf("%d.db", i))
-			tc.prepare(t, db)
-			info, ok, err := FindServer(db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok != tc.running {
-				t.Fatalf("running = %v, want %v", ok, tc.running)
-			}
-			if ok && (info.Addr != "127.0.0.1:7789" || info.PID != os.Getpid()) {
-				t.Errorf("info = %+v", info)
-			}
-		})
 	}
 }

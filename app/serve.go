@@ -3,49 +3,48 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"net/http"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"botgate/app/auth"
+	"botgate/app/server"
+	"botgate/app/serverlock"
 	"botgate/model"
+	"botgate/storage"
 )
 
-// runningServer is the HTTP listener and the background work that goes with
-// it. Its fields are guarded by App.srvMu, except those noted.
+// The HTTP listener, the database lock, the listen-address follower, the
+// channel listeners and the pruning live in app/server and app/serverlock; this file wires the App into
+// them and keeps the names main, service and ui use.
+
+// ShutdownTimeout bounds how long a stop waits for in-flight requests, the
+// channel listeners and the late chat answers, together; the outbox's stop
+// grace comes after it.
+const ShutdownTimeout = server.ShutdownTimeout
+
+// MaxHeaderBytes bounds the request line and headers (see server.MaxHeaderBytes).
+const MaxHeaderBytes = server.MaxHeaderBytes
+
+// ErrServerRunning is wrapped by the error StartServer returns when another
+// process already serves the database (errors.Is works on it).
+var ErrServerRunning = serverlock.ErrRunning
+
+// ServerInfo describes the server holding a database's lock.
+type ServerInfo = serverlock.Info
+
+// LockPath is the lock file that guards dbPath.
+func LockPath(dbPath string) string { return serverlock.Path(dbPath) }
+
+// FindServer tells whether a BotGate server (in any process, this one
+// included) is running on the database at dbPath, and where it listens.
+func FindServer(dbPath string) (ServerInfo, bool, error) { return serverlock.Find(dbPath) }
+
+// runningServer is the HTTP server and what the App runs with it. Guarded by
+// App.srvMu.
 type runningServer struct {
-	srv       *http.Server
-	lock      *serverLock // one server per database; released at stop
-	ln        *servedListener
-	addr      string // bound address of ln
-	want      string // configured address ln was bound for; a rebind compares against it
-	listenErr error  // why the configured address could not be taken (old one still served)
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup // dispatcher, watchers
-	serving   sync.WaitGroup // one srv.Serve per listener, old ones included
-	done      chan struct{}  // closed when the active listener fails unexpectedly
-	failOnce  sync.Once
-	err       error // set before done is closed; read only after <-done
+	srv       *server.Server
+	chat      *Chat // answers the webhooks and listeners; waited for at stop
+	listeners *server.Listeners
 }
-
-// servedListener marks a listener closed on purpose by a rebind, so that its
-// Serve returning is not taken for a failure.
-type servedListener struct {
-	net.Listener
-	retired atomic.Bool
-}
-
-// ShutdownTimeout bounds how long in-flight requests may take at stop.
-const ShutdownTimeout = 10 * time.Second
-
-// listenPoll is how often the running server checks whether the saved listen
-// address changed. It only reads the in-memory settings, so it is cheap; with
-// the 1 s configuration watch a change takes effect within 1.5 s.
-const listenPoll = 500 * time.Millisecond
 
 // ListenAddr is the address the server binds: --listen if given, else the setting.
 func (a *App) ListenAddr() string {
@@ -55,22 +54,15 @@ func (a *App) ListenAddr() string {
 	return a.Settings().Listen
 }
 
-// MaxHeaderBytes bounds the request line and headers. Past it net/http
-// answers a plain-text 431 before any handler runs, so it leaves room for
-// what BotGate should answer itself: a QQAP GET carries the message in its
-// URL, and the longest allowed content (MaxContentBytes of Chinese) is 60 KB
-// percent-encoded. The old 64 KB left almost nothing for data arguments and
-// gave a slightly over-long message a plain 431 instead of errcode 4005.
-const MaxHeaderBytes = 256 << 10
-
-// StartServer binds the API and starts delivering the outbox. It returns once
+// StartServer binds the API, starts delivering the outbox and starts the
+// listeners of the channels that keep a connection open. It returns once
 // the listener is bound (so a port in use is reported at once), with the bound
 // address. It refuses to start when another process serves the same database.
 func (a *App) StartServer() (string, error) {
 	a.srvMu.Lock()
 	defer a.srvMu.Unlock()
 	if a.server != nil {
-		return a.server.addr, nil
+		return a.server.srv.Addr(), nil
 	}
 	if a.opts.Handler == nil {
 		return "", errors.New("no HTTP handler wired")
@@ -79,39 +71,27 @@ func (a *App) StartServer() (string, error) {
 	if err := a.checkListen(addr); err != nil {
 		return "", err
 	}
-	// The lock comes before the bind: a second server on the same database
-	// would otherwise report the port in use, which hides the real cause.
-	lock, err := acquireLock(a.db.Path(), a.opts.Now())
+	// The answerer exists before the handler, which takes it (Answerer), so
+	// that the stop waits for the late answers of every webhook.
+	ans := a.NewChat(DefaultChatConfig())
+	a.setServerChat(ans)
+	srv, err := server.Start(server.Config{
+		DBPath: a.db.Path(), Now: a.opts.Now, Log: a.log,
+		Handler: a.opts.Handler(a),
+		Addr:    addr, Want: a.ListenAddr, Check: a.checkListen,
+		Tasks: []func(context.Context){
+			a.disp.Run,
+			func(ctx context.Context) { a.watch(ctx, time.Second) },
+			a.retention().Run,
+		},
+	})
 	if err != nil {
+		a.setServerChat(nil)
 		return "", err
 	}
-	ln, err := listen(addr)
-	if err != nil {
-		lock.release()
-		return "", err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	rs := &runningServer{lock: lock, want: addr, cancel: cancel, done: make(chan struct{})}
-	rs.srv = &http.Server{
-		Handler:           a.opts.Handler(a),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    MaxHeaderBytes,
-	}
-	a.serveOn(rs, ln)
-	if err := lock.setAddr(rs.addr); err != nil {
-		a.log.Warn("could not record the listen address in the lock file", "err", err)
-	}
-	rs.wg.Add(4)
-	go func() { defer rs.wg.Done(); a.disp.Run(ctx) }()
-	go func() { defer rs.wg.Done(); a.watch(ctx, time.Second) }()
-	go func() { defer rs.wg.Done(); a.prune(ctx) }()
-	go func() { defer rs.wg.Done(); a.followListen(ctx, rs, listenPoll) }()
-	a.server = rs
-	a.log.Info("BotGate listening", "addr", rs.addr, "auth_mode", a.Settings().AuthMode)
-	return rs.addr, nil
+	a.server = &runningServer{srv: srv, chat: ans, listeners: a.startListeners(ans)}
+	a.log.Info("BotGate listening", "addr", srv.Addr(), "auth_mode", a.Settings().AuthMode)
+	return srv.Addr(), nil
 }
 
 // checkListen refuses addresses that are malformed or that would open an
@@ -126,147 +106,6 @@ func (a *App) checkListen(addr string) error {
 	return nil
 }
 
-// listen binds addr, with the admin-facing message for the usual failures.
-func listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err == nil {
-		return ln, nil
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	if isAddrInUse(err) {
-		return nil, &model.Error{Code: model.CodeInvalid, Field: "listen", Msg: fmt.Sprintf("端口 %s 已被占用：可能 BotGate 已在运行，或其他程序占用了它；请关闭该程序或换一个端口", port), Err: err}
-	}
-	return nil, &model.Error{Code: model.CodeInvalid, Field: "listen", Msg: fmt.Sprintf("无法监听 %s：%v。请检查监听地址是否为本机的 IP", addr, err), Err: err}
-}
-
-// wsaeAddrInUse is Windows' WSAEADDRINUSE; syscall.EADDRINUSE there is a Go
-// invention that the socket calls never return.
-const wsaeAddrInUse = syscall.Errno(10048)
-
-func isAddrInUse(err error) bool {
-	return errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, wsaeAddrInUse)
-}
-
-// serveOn starts serving ln and makes it the active listener. Called with
-// srvMu held (or before rs is published).
-func (a *App) serveOn(rs *runningServer, ln net.Listener) {
-	sl := &servedListener{Listener: ln}
-	rs.ln, rs.addr = sl, ln.Addr().String()
-	rs.serving.Add(1)
-	go func() {
-		defer rs.serving.Done()
-		err := rs.srv.Serve(sl)
-		if err == nil || errors.Is(err, http.ErrServerClosed) || sl.retired.Load() {
-			return
-		}
-		a.log.Error("HTTP server stopped", "err", err)
-		rs.failOnce.Do(func() { rs.err = err; close(rs.done) })
-	}()
-}
-
-// followListen moves the server when the saved listen address changes (GUI,
-// config import). It skips a tick while StartServer/StopServer hold srvMu,
-// which also keeps StopServer from waiting on it while holding the lock.
-func (a *App) followListen(ctx context.Context, rs *runningServer, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if !a.srvMu.TryLock() {
-			continue
-		}
-		if a.server == rs && ctx.Err() == nil {
-			a.rebind(rs)
-		}
-		a.srvMu.Unlock()
-	}
-}
-
-// rebind binds the configured address if it differs from the served one. The
-// old listener is closed only once the new one is bound, so a port in use
-// leaves the server reachable where it was; the failure is logged once and
-// shown by ListenProblem, and retried every tick (the port may be freed).
-// Connections already open on the old listener finish normally.
-func (a *App) rebind(rs *runningServer) {
-	want := a.ListenAddr()
-	if want == rs.want {
-		rs.listenErr = nil
-		return
-	}
-	old, oldAddr := rs.ln, rs.addr
-	ln, err := a.bindNext(rs, want)
-	if err != nil {
-		if rs.listenErr == nil || rs.listenErr.Error() != err.Error() {
-			a.log.Error("cannot listen on the new address; still serving the old one",
-				"new", want, "serving", rs.addr, "reason", model.ErrorOf(err).Msg)
-		}
-		rs.listenErr = err
-		return
-	}
-	if ln == nil { // bindNext already swapped (same-port move)
-		old = nil
-	} else {
-		a.serveOn(rs, ln)
-	}
-	rs.want, rs.listenErr = want, nil
-	if old != nil {
-		old.retired.Store(true)
-		old.Close()
-	}
-	// Idle keep-alive connections accepted on the old address would go on
-	// answering there; closing idle ones (on every listener: the only way
-	// net/http offers) makes clients reconnect to the new address.
-	// Requests in flight finish and get "Connection: close".
-	rs.srv.SetKeepAlivesEnabled(false)
-	rs.srv.SetKeepAlivesEnabled(true)
-	if err := rs.lock.setAddr(rs.addr); err != nil {
-		a.log.Warn("could not record the listen address in the lock file", "err", err)
-	}
-	a.log.Info("BotGate moved to the new listen address", "addr", rs.addr, "old", oldAddr)
-}
-
-// bindNext binds want. Moving between hosts on the same port (127.0.0.1:7789
-// to 0.0.0.0:7789, the "allow LAN" switch) conflicts with our own listener, so
-// in that case the old listener is closed first and, if the new bind still
-// fails, taken back. It returns (nil, nil) when it already made the swap.
-func (a *App) bindNext(rs *runningServer, want string) (net.Listener, error) {
-	if err := a.checkListen(want); err != nil {
-		return nil, err
-	}
-	ln, err := listen(want)
-	if err == nil || !isAddrInUse(err) || !samePort(rs.addr, want) {
-		return ln, err
-	}
-	old := rs.ln
-	old.retired.Store(true)
-	old.Close()
-	ln, err = listen(want)
-	if err == nil {
-		a.serveOn(rs, ln)
-		return nil, nil
-	}
-	back, berr := listen(old.Addr().String())
-	if berr != nil {
-		// Nothing listens now; make Serve return so the service manager or
-		// the window can restart and report it.
-		a.log.Error("lost the listener while moving it", "err", berr)
-		rs.failOnce.Do(func() { rs.err = berr; close(rs.done) })
-		return nil, err
-	}
-	a.serveOn(rs, back)
-	return nil, err
-}
-
-func samePort(a, b string) bool {
-	_, pa, err1 := net.SplitHostPort(a)
-	_, pb, err2 := net.SplitHostPort(b)
-	return err1 == nil && err2 == nil && pa == pb
-}
-
 // ListenProblem says why the server does not listen on the saved address
 // (for instance "端口 7789 已被占用"), or nil. The server keeps answering on
 // its previous address meanwhile.
@@ -276,7 +115,7 @@ func (a *App) ListenProblem() error {
 	if a.server == nil {
 		return nil
 	}
-	return a.server.listenErr
+	return a.server.srv.ListenProblem()
 }
 
 // StopServer stops accepting, lets in-flight requests finish, then stops the
@@ -288,7 +127,9 @@ func (a *App) StopServer() { a.stopServer(false) }
 // stopServer is every stop: the window's, Serve's (Ctrl-C, SIGTERM, the
 // service manager) and Close's. The order is what makes a clean stop send
 // nothing twice: no new request (Shutdown, which lets the ones being
-// answered finish), with closeQueue no new message, the dispatcher starts
+// answered finish), the channel listeners stopped, the chat answers that missed the quick reply queued
+// (within what is left of the shutdown budget; later ones are logged as not
+// sent, never written), with closeQueue no new message, the dispatcher starts
 // no new send and gives those in flight outbox.Config.StopGrace to finish
 // and records their outcomes; the caller closes the database after.
 func (a *App) stopServer(closeQueue bool) {
@@ -298,19 +139,14 @@ func (a *App) stopServer(closeQueue bool) {
 	if rs == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancel()
-	if err := rs.srv.Shutdown(ctx); err != nil {
-		a.log.Warn("HTTP shutdown timed out; closing connections", "err", err)
-		rs.srv.Close()
-	}
-	rs.serving.Wait()
-	if closeQueue {
-		a.queue.Close()
-	}
-	rs.cancel()
-	rs.wg.Wait() // the dispatcher returns once the sends in flight are recorded
-	rs.lock.release()
+	rs.srv.Stop(func(ctx context.Context) {
+		a.stopListeners(ctx, rs.listeners)
+		rs.chat.Shutdown(ctx)
+		if closeQueue {
+			a.queue.Close()
+		}
+	})
+	a.setServerChat(nil)
 	a.server = nil
 	a.log.Info("BotGate stopped")
 }
@@ -322,7 +158,20 @@ func (a *App) Running() (bool, string) {
 	if a.server == nil {
 		return false, ""
 	}
-	return true, a.server.addr
+	return true, a.server.srv.Addr()
+}
+
+// FindServer is FindServer for this App's database. When this process runs
+// the server it answers from memory.
+func (a *App) FindServer() (ServerInfo, bool, error) {
+	a.srvMu.Lock()
+	if a.server != nil {
+		info := a.server.srv.Info()
+		a.srvMu.Unlock()
+		return info, true, nil
+	}
+	a.srvMu.Unlock()
+	return FindServer(a.db.Path())
 }
 
 // Serve runs the server until ctx is cancelled, then stops it gracefully:
@@ -346,46 +195,39 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	var serr error
 	select {
 	case <-ctx.Done():
-	case <-rs.done:
-		serr = rs.err // written before done was closed
+	case <-rs.srv.Done():
+		serr = rs.srv.Err() // written before done was closed
 	}
 	a.stopServer(true)
 	return serr
 }
 
-// prune deletes old request log rows, at start and then hourly.
-func (a *App) prune(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		a.pruneOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// retention is the hourly pruning over this App's database and settings.
+func (a *App) retention() server.Retention {
+	return server.Retention{DB: a.db, Log: a.log,
+		Days: func() int { return a.Settings().LogRetentionDays },
+		Now:  func() time.Time { return a.opts.Now() }}
 }
 
-// pruneOnce deletes what is older than the retention setting: the request
-// log, the chat log, and delivered or failed messages.
-func (a *App) pruneOnce(ctx context.Context) {
-	days := a.Settings().LogRetentionDays
-	before := a.opts.Now().AddDate(0, 0, -days)
-	for _, p := range []struct {
-		what  string
-		prune func(context.Context, time.Time) (int64, error)
-	}{
-		{"request log", a.db.PruneRequestLog},
-		{"chat log", a.db.PruneInbound},
-		{"finished messages", a.db.PruneFinished},
-	} {
-		n, err := p.prune(ctx, before)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			a.log.Warn("pruning failed", "what", p.what, "err", err)
-		case n > 0:
-			a.log.Info("pruned", "what", p.what, "rows", n, "older_than_days", days)
-		}
+// pruneOnce is one pruning pass.
+func (a *App) pruneOnce(ctx context.Context) { a.retention().Once(ctx) }
+
+// SavedListen is the listen address saved in the database at dbPath, which is
+// where a stopped service will listen when started. It opens only the state
+// database (no data sources), and does not create one that is missing.
+func SavedListen(ctx context.Context, dbPath string) (string, error) {
+	db, err := storage.OpenExisting(ctx, dbPath)
+	var missing *storage.MissingError
+	if errors.As(err, &missing) {
+		return DefaultListen, nil
 	}
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	m, err := db.Settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	return settingsFromMap(m).Listen, nil
 }

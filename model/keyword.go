@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Template kinds.
 const (
 	KindQuery  = "query"  // 交互查询
@@ -10,6 +12,26 @@ const (
 // Vars are a template's placeholder values by canonical name: "qq", "group",
 // "user", "content", "1".."9".
 type Vars map[string]string
+
+// VarName resolves a placeholder as a template or a chat reply writes it
+// ({{来源QQ}}, {{群号}}, {{1}}...) to its key in Vars; ok is false for a name
+// that is no variable (a column name, a typo).
+func VarName(name string) (key string, ok bool) {
+	switch strings.ToLower(name) {
+	case "来源qq", "qq":
+		return "qq", true
+	case "群号", "group":
+		return "group", true
+	case "user":
+		return "user", true
+	case "content":
+		return "content", true
+	}
+	if len(name) == 1 && name[0] >= '1' && name[0] <= '9' {
+		return name, true
+	}
+	return "", false
+}
 
 // SetArgs sets {{1}}..{{9}} from args (extra arguments are ignored).
 func (v Vars) SetArgs(args []string) {

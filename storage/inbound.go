@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"botgate/internal/text"
 	"botgate/model"
 )
 
@@ -22,8 +22,8 @@ func (db *DB) InsertInbound(ctx context.Context, in model.Inbound) (int64, error
 	}
 	res, err := db.w.ExecContext(ctx, `INSERT INTO inbound_log (at, channel, sender, sender_name, grp, keyword, text, outcome, detail, rows, via, msg_id, duration_us)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		in.At.UnixMilli(), in.Channel, in.Sender, capRunes(in.SenderName, 100), in.Group, capRunes(in.Keyword, 100),
-		capRunes(in.Text, maxInboundText), in.Outcome, capRunes(in.Detail, maxInboundText), in.Rows, in.Via, msgID, in.DurationUS)
+		in.At.UnixMilli(), in.Channel, in.Sender, text.Cap(in.SenderName, 100), in.Group, text.Cap(in.Keyword, 100),
+		text.Cap(in.Text, maxInboundText), in.Outcome, text.Cap(in.Detail, maxInboundText), in.Rows, in.Via, msgID, in.DurationUS)
 	if err != nil {
 		return 0, err
 	}
@@ -74,20 +74,4 @@ func (db *DB) InboundLogs(ctx context.Context, f model.InboundFilter) ([]model.I
 // PruneInbound deletes inbound log rows older than before and returns how many.
 func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
 	return db.pruneBatched(ctx, "inbound_log", `at < ?`, before.UnixMilli())
-}
-
-// capRunes cuts s to at most n characters (not bytes: Chinese text stays
-// whole), marking the cut with "…".
-func capRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for k := range s {
-		if i == n-1 {
-			return s[:k] + "…"
-		}
-		i++
-	}
-	return s
 }

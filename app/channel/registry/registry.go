@@ -53,6 +53,12 @@ func New(c model.Channel, deps channel.Deps) (channel.Channel, channel.Type, err
 	if !ok {
 		return nil, t, &channel.Error{Permanent: true, Msg: fmt.Sprintf("未知的通道类型 %q", c.Type)}
 	}
-	ch, err := t.New(channel.Config{Name: c.Name, Type: c.Type, Values: maps.Clone(c.Config)}, deps)
+	ch, err := Build(t, c, deps)
 	return ch, t, err
+}
+
+// Build makes c's connector with type t (New after the look-up; a test's own
+// type goes straight here). The connector gets its own copy of the config.
+func Build(t channel.Type, c model.Channel, deps channel.Deps) (channel.Channel, error) {
+	return t.New(channel.Config{Name: c.Name, Type: c.Type, Values: maps.Clone(c.Config)}, deps)
 }

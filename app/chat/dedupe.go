@@ -1,4 +1,4 @@
-package app
+package chat
 
 import (
 	"sync"
@@ -13,11 +13,11 @@ import (
 // on disk per chat message.
 
 // Bounds of the memory: the last dedupeSize ids of each channel, each for at
-// most dedupeTTL: a platform's retry comes within seconds or minutes, and a
+// most DedupeTTL: a platform's retry comes within seconds or minutes, and a
 // channel rarely hears 1024 messages in ten minutes.
 const (
 	dedupeSize = 1024
-	dedupeTTL  = 10 * time.Minute
+	DedupeTTL  = 10 * time.Minute
 )
 
 type recentIDs struct {
