@@ -33,7 +33,7 @@ func TestWrongMethodOnAKnownPath_SaysWhichMethods(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, e.base+tt.path, nil)
+			req, _ := http.NewRequest(tt.method, e.Base+tt.path, nil)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -52,10 +52,10 @@ func TestWrongMethodOnAKnownPath_SaysWhichMethods(t *testing.T) {
 		})
 	}
 	// Unknown paths are still reported as such.
-	if status, raw := e.request("GET", "/nope", "", ""); status != 200 || !strings.Contains(raw, "未知的地址 /nope") {
+	if status, raw := e.Request("GET", "/nope", "", ""); status != 200 || !strings.Contains(raw, "未知的地址 /nope") {
 		t.Fatalf("unknown path: %d %s", status, raw)
 	}
-	if status, raw := e.request("PUT", "/api/v1/nope", "", ""); status != 404 || !strings.Contains(raw, "未知的接口地址") {
+	if status, raw := e.Request("PUT", "/api/v1/nope", "", ""); status != 404 || !strings.Contains(raw, "未知的接口地址") {
 		t.Fatalf("unknown API path: %d %s", status, raw)
 	}
 }
@@ -73,8 +73,8 @@ func TestNativeAPI_WrongJSONShape_SaysWhatIsExpected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
-			req, _ := http.NewRequest("POST", e.base+tt.path, strings.NewReader(tt.body))
-			req.SetBasicAuth("demo", e.password)
+			req, _ := http.NewRequest("POST", e.Base+tt.path, strings.NewReader(tt.body))
+			req.SetBasicAuth("demo", e.Password)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +94,7 @@ func TestNativeAPI_WrongJSONShape_SaysWhatIsExpected(t *testing.T) {
 
 func TestQQAP_ParameterProblemsAreToldApart(t *testing.T) {
 	e := start(t)
-	auth := e.auth().Encode()
+	auth := e.Auth().Encode()
 	many := strings.Repeat("&x=1", apiserver.MaxParams) // with the credentials: MaxParams + 2
 	tests := []struct {
 		name, method, query, ctype, body string
@@ -111,7 +111,7 @@ func TestQQAP_ParameterProblemsAreToldApart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, raw := e.qqap(tt.method, tt.query, tt.ctype, tt.body)
+			env, raw := e.QQAP(tt.method, tt.query, tt.ctype, tt.body)
 			if env.Errcode != tt.wantCode || !strings.Contains(env.Errmsg, tt.want) || (tt.notWant != "" && strings.Contains(env.Errmsg, tt.notWant)) {
 				t.Fatalf("got %.300s; want errcode %d with %q and without %q", raw, tt.wantCode, tt.want, tt.notWant)
 			}
@@ -125,15 +125,15 @@ func TestQQAP_ParameterProblemsAreToldApart(t *testing.T) {
 // (README says so).
 func TestQQAP_LongURL_GetsTheEnvelope(t *testing.T) {
 	e := start(t)
-	q := e.auth()
+	q := e.Auth()
 	q.Set("QQ", seedQQ)
 	q.Set("content", strings.Repeat("长", 10000)) // 30000 bytes, 90 KB percent-encoded
-	env, raw := e.qqap("GET", q.Encode(), "", "")
+	env, raw := e.QQAP("GET", q.Encode(), "", "")
 	if env.Errcode != model.CodeTooLong {
 		t.Fatalf("errcode %d, want %d: %.200s", env.Errcode, model.CodeTooLong, raw)
 	}
 	q.Set("content", strings.Repeat("x", app.MaxHeaderBytes+8192))
-	if status, _ := e.request("GET", "/?"+q.Encode(), "", ""); status != http.StatusRequestHeaderFieldsTooLarge {
+	if status, _ := e.Request("GET", "/?"+q.Encode(), "", ""); status != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("beyond MaxHeaderBytes: HTTP %d, want 431", status)
 	}
 }
@@ -143,7 +143,7 @@ func waitRequestLog(t *testing.T, e *env, s string) model.RequestLog {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		logs, err := e.app.RequestLogs(context.Background(), "", 50)
+		logs, err := e.App.RequestLogs(context.Background(), "", 50)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func waitRequestLog(t *testing.T, e *env, s string) model.RequestLog {
 
 func TestNativeAPI_Latin1BasicAuth_Refused_LoggedAsValidText(t *testing.T) {
 	e := start(t)
-	req, _ := http.NewRequest("GET", e.base+"/api/v1/messages/1", nil)
+	req, _ := http.NewRequest("GET", e.Base+"/api/v1/messages/1", nil)
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("J\xfcrgen:geheim")))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -180,6 +180,6 @@ func TestNativeAPI_Latin1BasicAuth_Refused_LoggedAsValidText(t *testing.T) {
 		t.Fatalf("logged user %q errcode %d", l.APIUser, l.Errcode)
 	}
 	// The same for a path that is not UTF-8: found only as valid text.
-	e.request("GET", "/api/v1/messages/%FF", "", "")
+	e.Request("GET", "/api/v1/messages/%FF", "", "")
 	waitRequestLog(t, e, "/api/v1/messages/\uFFFD")
 }

@@ -19,20 +19,20 @@ const seedQQ = "350310976"
 func TestQQAP_SeedGETExample_SendsPrivateAndAnswersRows(t *testing.T) {
 	e := start(t)
 	// The seed's GET line, with the demo's credentials.
-	q := "Access_token=" + e.password + "&user=demo&QQ=350310976&group=350310976&content=API%E5%8F%91%E9%80%81%E6%B6%88%E6%81%AF%E6%B5%8B%E8%AF%95&keyword=%E8%B4%A6%E5%8F%B7"
-	env, raw := e.qqap("GET", q, "", "")
+	q := "Access_token=" + e.Password + "&user=demo&QQ=350310976&group=350310976&content=API%E5%8F%91%E9%80%81%E6%B6%88%E6%81%AF%E6%B5%8B%E8%AF%95&keyword=%E8%B4%A6%E5%8F%B7"
+	env, raw := e.QQAP("GET", q, "", "")
 	want := `{"errcode":0,"errmsg":"OK","data":[{"xtuser":"admin","name":"管理员","qq":"350310976"}],"msg_id":1}` + "\n"
 	if raw != want {
 		t.Fatalf("reply\n got %s\nwant %s", raw, want)
 	}
-	m, err := e.app.DB().Message(context.Background(), env.MsgID)
+	m, err := e.App.DB().Message(context.Background(), env.MsgID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.TargetKind != "private" || m.Target != seedQQ || m.Content != "API发送消息测试" || m.Channel != "log" {
 		t.Fatalf("queued %+v", m)
 	}
-	e.waitStatus(env.MsgID, model.StatusDelivered)
+	e.WaitStatus(env.MsgID, model.StatusDelivered)
 }
 
 func TestQQAP_SeedPOSTBody_BindsDataArguments(t *testing.T) {
@@ -40,7 +40,7 @@ func TestQQAP_SeedPOSTBody_BindsDataArguments(t *testing.T) {
 	body := `{"qq": "350310976", "group": "", "content": "信息内容", "Keyword": "账号", "data": [{"content": "cs02"}, {"content": "350310976"}]}`
 	for _, ctype := range []string{"application/json", "application/x-www-form-urlencoded", "text/plain", ""} {
 		t.Run("content-type "+ctype, func(t *testing.T) {
-			env, raw := e.qqap("POST", e.auth().Encode(), ctype, body)
+			env, raw := e.QQAP("POST", e.Auth().Encode(), ctype, body)
 			if env.Errcode != 0 || env.MsgID == 0 {
 				t.Fatalf("reply %s", raw)
 			}
@@ -54,8 +54,8 @@ func TestQQAP_SeedPOSTBody_BindsDataArguments(t *testing.T) {
 
 func TestQQAP_RowsKeepSelectColumnOrder(t *testing.T) {
 	e := start(t)
-	e.importJSON(`{"templates":[{"keyword":"倒序","kind":"query","sql":"SELECT qq, name, xtuser FROM staff WHERE xtuser = {{1}}"}]}`)
-	_, raw := e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("倒序")+"&data=cs01", "", "")
+	e.ImportJSON(`{"templates":[{"keyword":"倒序","kind":"query","sql":"SELECT qq, name, xtuser FROM staff WHERE xtuser = {{1}}"}]}`)
+	_, raw := e.QQAP("GET", e.Auth().Encode()+"&keyword="+url.QueryEscape("倒序")+"&data=cs01", "", "")
 	if !strings.Contains(raw, `"data":[{"qq":"289192968","name":"测试员01","xtuser":"cs01"}]`) {
 		t.Fatalf("column order lost: %s", raw)
 	}
@@ -63,13 +63,13 @@ func TestQQAP_RowsKeepSelectColumnOrder(t *testing.T) {
 
 func TestQQAP_FormPostAndCaseInsensitiveNames(t *testing.T) {
 	e := start(t)
-	form := url.Values{"ACCESS_TOKEN": {e.password}, "User": {"demo"}, "KeyWord": {"账号"}, "DATA": {"cs03"}}
-	env, raw := e.qqap("POST", "", "application/x-www-form-urlencoded", form.Encode())
+	form := url.Values{"ACCESS_TOKEN": {e.Password}, "User": {"demo"}, "KeyWord": {"账号"}, "DATA": {"cs03"}}
+	env, raw := e.QQAP("POST", "", "application/x-www-form-urlencoded", form.Encode())
 	if env.Errcode != 0 || !strings.Contains(raw, `"xtuser":"cs03"`) || len(env.Data) != 1 {
 		t.Fatalf("reply %s", raw)
 	}
 	// data as a JSON array in the query string.
-	env, raw = e.qqap("GET", e.auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7&data="+url.QueryEscape(`[{"content":"cs01"}]`), "", "")
+	env, raw = e.QQAP("GET", e.Auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7&data="+url.QueryEscape(`[{"content":"cs01"}]`), "", "")
 	if env.Errcode != 0 || len(env.Data) != 1 || !strings.Contains(raw, `"xtuser":"cs01"`) {
 		t.Fatalf("reply %s", raw)
 	}
@@ -89,15 +89,15 @@ func TestQQAP_GroupRouting(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q := e.auth()
+			q := e.Auth()
 			q.Set("QQ", tc.qq)
 			q.Set("group", tc.group)
 			q.Set("content", "hi")
-			env, raw := e.qqap("GET", q.Encode(), "", "")
+			env, raw := e.QQAP("GET", q.Encode(), "", "")
 			if env.Errcode != 0 {
 				t.Fatalf("reply %s", raw)
 			}
-			m, err := e.app.DB().Message(context.Background(), env.MsgID)
+			m, err := e.App.DB().Message(context.Background(), env.MsgID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,8 +110,8 @@ func TestQQAP_GroupRouting(t *testing.T) {
 
 func TestQQAP_ForbiddenTemplate_Returns5010WithSeedText(t *testing.T) {
 	e := start(t)
-	e.importJSON(`{"templates":[{"keyword":"工资","kind":"query","sql":"SELECT name FROM staff","roles":["finance"]}]}`)
-	_, raw := e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("工资"), "", "")
+	e.ImportJSON(`{"templates":[{"keyword":"工资","kind":"query","sql":"SELECT name FROM staff","roles":["finance"]}]}`)
+	_, raw := e.QQAP("GET", e.Auth().Encode()+"&keyword="+url.QueryEscape("工资"), "", "")
 	want := `{"errcode":5010,"errmsg":"对不起!你没有该信息的查询,更新,或新建权限,具体咨询管理人员"}` + "\n"
 	if raw != want {
 		t.Fatalf("got %s want %s", raw, want)
@@ -120,7 +120,7 @@ func TestQQAP_ForbiddenTemplate_Returns5010WithSeedText(t *testing.T) {
 
 func TestQQAP_BadInput_GetsErrorEnvelopeNever5xx(t *testing.T) {
 	e := start(t)
-	auth := e.auth().Encode()
+	auth := e.Auth().Encode()
 	kw := "&keyword=%E8%B4%A6%E5%8F%B7"
 	tests := []struct {
 		name, method, query, ctype, body string
@@ -148,7 +148,7 @@ func TestQQAP_BadInput_GetsErrorEnvelopeNever5xx(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env, raw := e.qqap(tc.method, tc.query, tc.ctype, tc.body)
+			env, raw := e.QQAP(tc.method, tc.query, tc.ctype, tc.body)
 			if env.Errcode != tc.wantCode {
 				t.Fatalf("errcode %d, want %d: %s", env.Errcode, tc.wantCode, raw)
 			}
@@ -158,7 +158,7 @@ func TestQQAP_BadInput_GetsErrorEnvelopeNever5xx(t *testing.T) {
 		})
 	}
 	// Nothing above may have queued a message.
-	msgs, err := e.app.DB().Messages(context.Background(), model.MessageFilter{})
+	msgs, err := e.App.DB().Messages(context.Background(), model.MessageFilter{})
 	if err != nil || len(msgs) != 0 {
 		t.Fatalf("messages queued by bad requests: %d (%v)", len(msgs), err)
 	}
@@ -175,7 +175,7 @@ func containsHan(s string) bool {
 
 func TestQQAP_UnknownPathIsEnvelope(t *testing.T) {
 	e := start(t)
-	status, raw := e.request("GET", "/nope", "", "")
+	status, raw := e.Request("GET", "/nope", "", "")
 	if status != http.StatusOK || !strings.Contains(raw, `"errcode":4000`) {
 		t.Fatalf("%d %s", status, raw)
 	}
@@ -184,14 +184,14 @@ func TestQQAP_UnknownPathIsEnvelope(t *testing.T) {
 // countStaff reads the demo table through a query template.
 func countStaff(t *testing.T, e *env) string {
 	t.Helper()
-	e.importJSON(`{"templates":[{"keyword":"计数","kind":"query","sql":"SELECT COUNT(*) AS n, group_concat(name) AS names FROM staff"}]}`)
-	_, raw := e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("计数"), "", "")
+	e.ImportJSON(`{"templates":[{"keyword":"计数","kind":"query","sql":"SELECT COUNT(*) AS n, group_concat(name) AS names FROM staff"}]}`)
+	_, raw := e.QQAP("GET", e.Auth().Encode()+"&keyword="+url.QueryEscape("计数"), "", "")
 	return raw
 }
 
 func TestQQAP_InjectionThroughEveryPlaceholderIsInert(t *testing.T) {
 	e := start(t)
-	e.importJSON(`{"templates":[
+	e.ImportJSON(`{"templates":[
 	  {"keyword":"全部","kind":"query","sql":"SELECT xtuser FROM staff WHERE qq = '{{来源QQ}}' OR qq = {{群号}} OR xtuser = {{user}} OR name = '{{content}}' OR xtuser = {{1}} OR name LIKE '%{{2}}%'"},
 	  {"keyword":"改名","kind":"update","sql":"UPDATE staff SET name = '{{2}}' WHERE xtuser = {{1}}"}],
 	  "channels":[{"name":"任意","type":"log","config":{"targets":"any"}}]}`)
@@ -205,12 +205,12 @@ func TestQQAP_InjectionThroughEveryPlaceholderIsInert(t *testing.T) {
 			// send goes to a log channel that takes any target.
 			body, _ := json.Marshal(map[string]any{"qq": p, "group": p + "x", "content": p, "keyword": "全部", "channel": "任意",
 				"data": []map[string]string{{"content": p}, {"content": p}}})
-			env, raw := e.qqap("POST", e.auth().Encode(), "application/json", string(body))
+			env, raw := e.QQAP("POST", e.Auth().Encode(), "application/json", string(body))
 			if env.Errcode != 0 || len(env.Data) != 0 {
 				t.Fatalf("payload matched rows or failed: %s", raw)
 			}
 			body, _ = json.Marshal(map[string]any{"keyword": "改名", "data": []map[string]string{{"content": p}, {"content": "hacked"}}})
-			env, raw = e.qqap("POST", e.auth().Encode(), "application/json", string(body))
+			env, raw = e.QQAP("POST", e.Auth().Encode(), "application/json", string(body))
 			if env.Errcode != 0 || env.Affected == nil || *env.Affected != 0 {
 				t.Fatalf("update payload changed rows: %s", raw)
 			}
@@ -221,7 +221,7 @@ func TestQQAP_InjectionThroughEveryPlaceholderIsInert(t *testing.T) {
 	}
 	// The payload is stored literally when it is the value.
 	body, _ := json.Marshal(map[string]any{"keyword": "改名", "data": []map[string]string{{"content": "cs01"}, {"content": "x'); DROP TABLE staff; --"}}})
-	env, raw := e.qqap("POST", e.auth().Encode(), "application/json", string(body))
+	env, raw := e.QQAP("POST", e.Auth().Encode(), "application/json", string(body))
 	if env.Errcode != 0 || env.Affected == nil || *env.Affected != 1 {
 		t.Fatalf("literal update: %s", raw)
 	}
@@ -239,10 +239,10 @@ func TestQQAP_WritingQueryTemplate_RefusedAtSaveAndNeverRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.app.Import(context.Background(), cf); model.ErrorOf(err).Field != "sql" {
+	if _, err := e.App.Import(context.Background(), cf); model.ErrorOf(err).Field != "sql" {
 		t.Fatalf("import of a writing query template: err = %v, want a refusal of field sql", err)
 	}
-	env, raw := e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("偷改"), "", "")
+	env, raw := e.QQAP("GET", e.Auth().Encode()+"&keyword="+url.QueryEscape("偷改"), "", "")
 	if env.Errcode != model.CodeNoKeyword {
 		t.Fatalf("write in query template: %s", raw)
 	}
@@ -253,15 +253,15 @@ func TestQQAP_WritingQueryTemplate_RefusedAtSaveAndNeverRuns(t *testing.T) {
 
 func TestQQAP_RowCapAndTimeout(t *testing.T) {
 	e := start(t)
-	e.importJSON(`{"templates":[
+	e.ImportJSON(`{"templates":[
 	  {"keyword":"两行","kind":"query","sql":"SELECT xtuser FROM staff ORDER BY xtuser","max_rows":2},
 	  {"keyword":"慢","kind":"query","sql":"WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c) SELECT max(n) FROM c","timeout_ms":200}]}`)
-	env, raw := e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("两行"), "", "")
+	env, raw := e.QQAP("GET", e.Auth().Encode()+"&keyword="+url.QueryEscape("两行"), "", "")
 	if env.Errcode != 0 || len(env.Data) != 2 || !env.Truncated {
 		t.Fatalf("row cap: %s", raw)
 	}
 	start := time.Now()
-	env, raw = e.qqap("GET", e.auth().Encode()+"&keyword="+url.QueryEscape("慢"), "", "")
+	env, raw = e.QQAP("GET", e.Auth().Encode()+"&keyword="+url.QueryEscape("慢"), "", "")
 	if env.Errcode != model.CodeQueryTimeout {
 		t.Fatalf("timeout: %s", raw)
 	}
@@ -274,13 +274,13 @@ func TestQQAP_FailedLoginsAreThrottled(t *testing.T) {
 	e := start(t)
 	var last envelope
 	for i := 0; i < 12; i++ {
-		last, _ = e.qqap("GET", "Access_token=wrong&user=demo&keyword=x", "", "")
+		last, _ = e.QQAP("GET", "Access_token=wrong&user=demo&keyword=x", "", "")
 	}
 	if last.Errcode != model.CodeThrottled {
 		t.Fatalf("after 12 failures errcode %d (%s), want %d", last.Errcode, last.Errmsg, model.CodeThrottled)
 	}
 	// The right password is refused too while the user is locked out.
-	env, _ := e.qqap("GET", e.auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7", "", "")
+	env, _ := e.QQAP("GET", e.Auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7", "", "")
 	if env.Errcode != model.CodeThrottled {
 		t.Fatalf("locked-out user got errcode %d", env.Errcode)
 	}
@@ -288,13 +288,13 @@ func TestQQAP_FailedLoginsAreThrottled(t *testing.T) {
 
 func TestQQAP_RequestLogRedactsSecrets(t *testing.T) {
 	e := start(t)
-	e.qqap("GET", e.auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7&QQ=289192968", "", "")
+	e.QQAP("GET", e.Auth().Encode()+"&keyword=%E8%B4%A6%E5%8F%B7&QQ=289192968", "", "")
 	var logs []model.RequestLog
 	deadline := time.Now().Add(3 * time.Second)
 	for len(logs) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 		var err error
-		if logs, err = e.app.RequestLogs(context.Background(), "", 10); err != nil {
+		if logs, err = e.App.RequestLogs(context.Background(), "", 10); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -302,7 +302,7 @@ func TestQQAP_RequestLogRedactsSecrets(t *testing.T) {
 		t.Fatal("request not logged")
 	}
 	l := logs[0]
-	if strings.Contains(l.Path, e.password) || !strings.Contains(l.Path, "Access_token=***") {
+	if strings.Contains(l.Path, e.Password) || !strings.Contains(l.Path, "Access_token=***") {
 		t.Fatalf("path not redacted: %q", l.Path)
 	}
 	if l.APIUser != "demo" || l.Keyword != "账号" || l.Errcode != 0 {
@@ -314,41 +314,41 @@ func TestAuthModes(t *testing.T) {
 	e := start(t)
 	kw := "&keyword=%E8%B4%A6%E5%8F%B7&QQ=289192968"
 	t.Run("token mode accepts the token, refuses the user password", func(t *testing.T) {
-		e.importJSON(`{"settings":{"auth_mode":"token","auth_token":"0123456789abcdef0123"}}`)
-		env, raw := e.qqap("GET", "Access_token=0123456789abcdef0123&user=anyone"+kw, "", "")
+		e.ImportJSON(`{"settings":{"auth_mode":"token","auth_token":"0123456789abcdef0123"}}`)
+		env, raw := e.QQAP("GET", "Access_token=0123456789abcdef0123&user=anyone"+kw, "", "")
 		if env.Errcode != 0 || len(env.Data) != 2 {
 			t.Fatalf("token: %s", raw)
 		}
-		env, _ = e.qqap("GET", e.auth().Encode()+kw, "", "")
+		env, _ = e.QQAP("GET", e.Auth().Encode()+kw, "", "")
 		if env.Errcode != model.CodeUnauthorized {
 			t.Fatalf("password in token mode: errcode %d", env.Errcode)
 		}
-		status, _ := e.request("POST", "/api/v1/templates/%E8%B4%A6%E5%8F%B7/run", "application/json", `{"qq":"289192968"}`, "Authorization", "Bearer 0123456789abcdef0123")
+		status, _ := e.Request("POST", "/api/v1/templates/%E8%B4%A6%E5%8F%B7/run", "application/json", `{"qq":"289192968"}`, "Authorization", "Bearer 0123456789abcdef0123")
 		if status != http.StatusOK {
 			t.Fatalf("bearer: %d", status)
 		}
 	})
 	t.Run("sql mode checks the ERP's own table", func(t *testing.T) {
-		e.importJSON(`{"settings":{"auth_mode":"sql","auth_datasource":"default","auth_sql":"SELECT 1 FROM staff WHERE xtuser = {{user}} AND qq = '{{Access_token}}'"}}`)
-		env, raw := e.qqap("GET", "Access_token=2303831209&user=cs02"+kw, "", "")
+		e.ImportJSON(`{"settings":{"auth_mode":"sql","auth_datasource":"default","auth_sql":"SELECT 1 FROM staff WHERE xtuser = {{user}} AND qq = '{{Access_token}}'"}}`)
+		env, raw := e.QQAP("GET", "Access_token=2303831209&user=cs02"+kw, "", "")
 		if env.Errcode != 0 {
 			t.Fatalf("sql auth good pair: %s", raw)
 		}
-		env, _ = e.qqap("GET", "Access_token=289192968&user=cs02"+kw, "", "")
+		env, _ = e.QQAP("GET", "Access_token=289192968&user=cs02"+kw, "", "")
 		if env.Errcode != model.CodeUnauthorized {
 			t.Fatalf("sql auth bad pair: errcode %d", env.Errcode)
 		}
 	})
 	t.Run("none mode needs no credentials on loopback", func(t *testing.T) {
-		e.importJSON(`{"settings":{"auth_mode":"none"}}`)
-		env, raw := e.qqap("GET", kw[1:], "", "")
+		e.ImportJSON(`{"settings":{"auth_mode":"none"}}`)
+		env, raw := e.QQAP("GET", kw[1:], "", "")
 		if env.Errcode != 0 {
 			t.Fatalf("none: %s", raw)
 		}
 	})
 	t.Run("none mode is refused with a LAN listen address", func(t *testing.T) {
 		cf, _ := config.Parse(strings.NewReader(`{"settings":{"listen":"0.0.0.0:7789","auth_mode":"none"}}`))
-		_, err := e.app.Import(context.Background(), cf)
+		_, err := e.App.Import(context.Background(), cf)
 		if err == nil || !strings.Contains(err.Error(), "只能") {
 			t.Fatalf("want refusal, got %v", err)
 		}
@@ -359,16 +359,16 @@ func TestQQAP_ManySendsAllDelivered(t *testing.T) {
 	e := start(t)
 	var ids []int64
 	for i := 0; i < 50; i++ {
-		q := e.auth()
+		q := e.Auth()
 		q.Set("QQ", "42")
 		q.Set("content", fmt.Sprintf("m%d", i))
-		env, raw := e.qqap("GET", q.Encode(), "", "")
+		env, raw := e.QQAP("GET", q.Encode(), "", "")
 		if env.Errcode != 0 {
 			t.Fatal(raw)
 		}
 		ids = append(ids, env.MsgID)
 	}
 	for _, id := range ids {
-		e.waitStatus(id, model.StatusDelivered)
+		e.WaitStatus(id, model.StatusDelivered)
 	}
 }

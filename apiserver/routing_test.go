@@ -122,7 +122,7 @@ func TestWebhookRoute_EncodesWhatTheConnectorAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			reqs := make(fakeRequests, 4)
 			chat := fakeChat{"账号": {Reply: "x", Keyword: "账号"}, "重复": {Keyword: "账号", Duplicate: true}}
-			srv := httptest.NewServer(apiserver.New(routeDeps(fakeHooks{"bot": tt.hook}, chat, reqs), hookLog(), "test"))
+			srv := httptest.NewServer(apiserver.New(routeDeps(fakeHooks{"bot": tt.hook}, chat, reqs), discardLog(), "test"))
 			defer srv.Close()
 			resp, err := http.Post(srv.URL+"/webhook/bot?secret=s&x=1", "application/json", strings.NewReader(`{"any":"thing"}`))
 			if err != nil {
@@ -172,7 +172,7 @@ func TestWebhookRoute_RefusesBeforeTheConnector(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(apiserver.New(tt.deps, hookLog(), "test"))
+			srv := httptest.NewServer(apiserver.New(tt.deps, discardLog(), "test"))
 			defer srv.Close()
 			resp, err := http.Post(srv.URL+tt.path, "application/json", strings.NewReader(tt.body))
 			if err != nil {
@@ -198,5 +198,5 @@ func TestNew_RefusesMissingDeps(t *testing.T) {
 			t.Fatalf("panic %v, want one naming Deps.Messages", p)
 		}
 	}()
-	apiserver.New(d, hookLog(), "test")
+	apiserver.New(d, discardLog(), "test")
 }

@@ -1,4 +1,4 @@
-package apiserver_test
+package e2e_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package apiserver_test
+package e2e_test
 
 import (
 	"context"
@@ -17,19 +17,19 @@ import (
 // an ERP that retries on errcode ≠ 0 can tell not to send it again.
 func TestQQAP_SendAndUnknownKeyword_ReportsTheQueuedMessage(t *testing.T) {
 	e := start(t)
-	q := e.auth()
+	q := e.Auth()
 	q.Set("QQ", seedQQ)
 	q.Set("content", "订单已发货")
 	q.Set("keyword", "nosuch")
-	env, raw := e.qqap("GET", q.Encode(), "", "")
+	env, raw := e.QQAP("GET", q.Encode(), "", "")
 	if env.Errcode != model.CodeNoKeyword || env.MsgID == 0 || !env.Sent {
 		t.Fatalf("want errcode %d with msg_id and sent:true, got %s", model.CodeNoKeyword, raw)
 	}
-	e.waitStatus(env.MsgID, model.StatusDelivered)
+	e.WaitStatus(env.MsgID, model.StatusDelivered)
 
 	// A failed send is not "sent": no msg_id, no sent flag.
 	q.Set("QQ", "abc")
-	env, raw = e.qqap("GET", q.Encode(), "", "")
+	env, raw = e.QQAP("GET", q.Encode(), "", "")
 	if env.Errcode != model.CodeBadTarget || env.MsgID != 0 || env.Sent || strings.Contains(raw, `"sent"`) {
 		t.Fatalf("failed send: %s", raw)
 	}
@@ -62,7 +62,7 @@ func TestQQAP_ChannelChecksComeBeforeTheReply(t *testing.T) {
 		{"name": "飞书群", "type": "feishu", "config": map[string]string{"url": robot.URL + "/open-apis/bot/v2/hook/h"}},
 		{"name": "qq", "type": "onebot", "config": map[string]string{"url": "http://127.0.0.1:1"}},
 	}})
-	e.importJSON(string(cfg))
+	e.ImportJSON(string(cfg))
 	tests := []struct {
 		name, channel, qq, group, content string
 		wantCode                          int
@@ -86,7 +86,7 @@ func TestQQAP_ChannelChecksComeBeforeTheReply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]string{"channel": tt.channel, "qq": tt.qq, "group": tt.group, "content": tt.content})
-			env, raw := e.qqap("POST", e.auth().Encode(), "application/json", string(body))
+			env, raw := e.QQAP("POST", e.Auth().Encode(), "application/json", string(body))
 			if env.Errcode != tt.wantCode {
 				t.Fatalf("errcode %d, want %d: %s", env.Errcode, tt.wantCode, raw)
 			}
@@ -104,19 +104,19 @@ func TestQQAP_ChannelChecksComeBeforeTheReply(t *testing.T) {
 			accepted = append(accepted, env.MsgID)
 		})
 	}
-	msgs, err := e.app.DB().Messages(context.Background(), model.MessageFilter{})
+	msgs, err := e.App.DB().Messages(context.Background(), model.MessageFilter{})
 	if err != nil || len(msgs) != len(accepted) {
 		t.Fatalf("queued %d messages, want only the %d accepted (%v)", len(msgs), len(accepted), err)
 	}
 	for _, id := range accepted {
-		e.waitStatus(id, model.StatusDelivered)
+		e.WaitStatus(id, model.StatusDelivered)
 	}
 	if got := posts.Load(); got != 4 {
 		t.Fatalf("robot posts = %d, want the 4 accepted robot messages", got)
 	}
 	// The target-less robot message is stored as the robot's group, with no
 	// label that could be mistaken for an id.
-	m, err := e.app.DB().Message(context.Background(), accepted[2])
+	m, err := e.App.DB().Message(context.Background(), accepted[2])
 	if err != nil || m.Channel != "钉钉群" || m.TargetKind != "group" || m.Target != "" {
 		t.Fatalf("robot message stored as %+v (%v), want kind group and an empty target", m, err)
 	}
@@ -126,9 +126,9 @@ func TestQQAP_ChannelChecksComeBeforeTheReply(t *testing.T) {
 func TestNativeAPI_RobotNeedsNoTarget(t *testing.T) {
 	e := start(t)
 	robot, _ := robotServer(t)
-	e.importJSON(`{"channels":[{"name":"群机器人","type":"wecom","config":{"url":"` + robot.URL + `/send?key=k"}}]}`)
-	req, _ := http.NewRequest("POST", e.base+"/api/v1/messages", strings.NewReader(`{"channel":"群机器人","content":"日报"}`))
-	req.SetBasicAuth("demo", e.password)
+	e.ImportJSON(`{"channels":[{"name":"群机器人","type":"wecom","config":{"url":"` + robot.URL + `/send?key=k"}}]}`)
+	req, _ := http.NewRequest("POST", e.Base+"/api/v1/messages", strings.NewReader(`{"channel":"群机器人","content":"日报"}`))
+	req.SetBasicAuth("demo", e.Password)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -142,5 +142,5 @@ func TestNativeAPI_RobotNeedsNoTarget(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != http.StatusAccepted || v.ID == 0 || v.To != "" || v.ToType != "group" {
 		t.Fatalf("HTTP %d %+v (%v)", resp.StatusCode, v, err)
 	}
-	e.waitStatus(v.ID, model.StatusDelivered)
+	e.WaitStatus(v.ID, model.StatusDelivered)
 }
