@@ -10,25 +10,6 @@ import (
 	"botgate/model"
 )
 
-// TemplateNames resolves the placeholders a template may use to the names of
-// model.Vars: {{来源QQ}} is "qq", {{群号}} "group", {{1}}..{{9}} themselves.
-func TemplateNames(name string) (string, bool) {
-	switch strings.ToLower(name) {
-	case "来源qq", "qq":
-		return "qq", true
-	case "群号", "group":
-		return "group", true
-	case "user":
-		return "user", true
-	case "content":
-		return "content", true
-	}
-	if len(name) == 1 && name[0] >= '1' && name[0] <= '9' {
-		return name, true
-	}
-	return "", false
-}
-
 // CheckTemplate checks a template being saved or tried against the data
 // sources it may name, and returns it as stored and its compiled statement.
 func CheckTemplate(t Template, sources map[string]model.DataSource) (model.Template, *sqltmpl.Template, error) {
@@ -78,7 +59,7 @@ func CheckTemplate(t Template, sources map[string]model.DataSource) (model.Templ
 // template is saved, tried and loaded: it compiles, fits the kind, and is
 // allowed on the data source's driver (what sqlite may not read).
 func CompileTemplate(kind, driver, sql string) (*sqltmpl.Template, *model.Error) {
-	stmt, err := sqltmpl.Compile(sql, TemplateNames)
+	stmt, err := sqltmpl.Compile(sql, model.VarName)
 	if err != nil {
 		return nil, model.Invalid("sql", "%v", err)
 	}
