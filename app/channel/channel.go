@@ -109,6 +109,9 @@ type Type struct {
 	// in one message; 0 = DefaultReplyRunes.
 	ReplyRunes int
 	Caps       Caps
+	// Fields describe the config keys for the window's form (fields.go);
+	// a type without them gets plain text boxes named by Keys.
+	Fields []Field
 	// Extras is what the type carries beyond text (mentions, images, files).
 	Extras Extras
 	New    Factory
@@ -125,7 +128,6 @@ type Caps struct {
 	Webhook     bool // Webhook: the platform pushes chat messages to /webhook/{channel}
 	Listener    bool // Listener: BotGate keeps a connection open to the platform
 	FixedTarget bool // FixedTarget: posts to its own group, a send names no target
-	Attachments bool // sends files and images besides text; none does yet
 }
 
 // DefaultReplyRunes bounds a chat answer on a platform that states no limit.
