@@ -100,7 +100,7 @@ func TestCaps_MatchWhatTheConnectorImplements(t *testing.T) {
 			_, listener := ch.(channel.Listener)
 			_, fixed := ch.(channel.FixedTarget)
 			implemented := channel.Caps{Test: test, Directory: dir, Validates: validates, Webhook: webhook,
-				Listener: listener, FixedTarget: fixed, Attachments: false} // no attachment interface yet
+				Listener: listener, FixedTarget: fixed}
 			if ty.Caps != implemented {
 				t.Errorf("declared %+v, the connector implements %+v", ty.Caps, implemented)
 			}
