@@ -250,13 +250,14 @@ func cmdServe(g *globals, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	g.register(fs)
 	demo := fs.Bool("demo", false, "create a working example on an empty database")
+	asService := fs.Bool(service.AsServiceFlag, false, "started by the service manager (registered by service install; not in the help)")
 	if code, ok := parseArgs(fs, args, serveHelp(), stdout, stderr); !ok {
 		return code
 	}
 	if code, ok := noArgs(fs, serveHelp(), stderr); !ok {
 		return code
 	}
-	if !service.Interactive() { // started by the service manager (service install)
+	if *asService || !service.Interactive() { // started by the service manager (service install)
 		return serveAsService(g, stderr)
 	}
 	log := newLogger(stderr)
