@@ -191,6 +191,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "config":
 		return cmdConfig(g, rest[1:], stdout, stderr)
 	case "service":
+		if !dbGiven(fs) {
+			g.db = service.DefaultDB(g.db) // Windows: %ProgramData%, shared with the LocalSystem service
+		}
 		return cmdService(g, rest[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "BotGate %s\n", version)
@@ -386,6 +389,12 @@ func configExport(ctx context.Context, g *globals, log *slog.Logger, stdout, std
 		return fail(stderr, err)
 	}
 	return 0
+}
+
+// dbGiven tells whether --db was on the command line parsed by fs.
+func dbGiven(fs *flag.FlagSet) (given bool) {
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "db" })
+	return given
 }
 
 // cmdService installs and controls BotGate as an OS service (main_service.go).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -64,5 +65,29 @@ func TestServe_AsServiceFlag_RunsTheServicePath(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "已启动：") {
 		t.Errorf("took the foreground path:\n%s", out.String())
+	}
+}
+
+// Only a --db before the subcommand is seen by the global flags; one after
+// `service` is parsed by the service command itself and overrides the default.
+func TestDBGiven(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--db", `C:\x.db`, "service", "status"}, true},
+		{[]string{"-db=/x.db", "service", "status"}, true},
+		{[]string{"--listen", "127.0.0.1:1", "service", "status"}, false},
+		{[]string{"service", "status", "--db", "/x.db"}, false},
+	} {
+		g := &globals{db: "default.db"}
+		fs := flag.NewFlagSet("botgate", flag.ContinueOnError)
+		g.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := dbGiven(fs); got != tc.want {
+			t.Errorf("dbGiven(%q) = %v, want %v", tc.args, got, tc.want)
+		}
 	}
 }

@@ -18,3 +18,13 @@ func TestServeArgs_MarkerOnlyOnWindows(t *testing.T) {
 		}
 	}
 }
+
+// Outside Windows a service follows the database's owner, so commands
+// without --db keep the user's default database.
+func TestDefaultDB_OtherSystemsKeepTheUserDefault(t *testing.T) {
+	for _, db := range []string{"/home/office/.config/botgate/botgate.db", "/srv/x.db"} {
+		if got := DefaultDB(db); got != db {
+			t.Errorf("DefaultDB(%q) = %q", db, got)
+		}
+	}
+}

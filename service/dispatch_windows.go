@@ -4,6 +4,8 @@ package service
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 
 	kservice "github.com/kardianos/service"
 	"golang.org/x/sys/windows"
@@ -34,3 +36,22 @@ func dispatch(s kservice.Service, name string) error {
 // name). kardianos' Logger would give the console when its guess says
 // "interactive".
 func systemLogger(s kservice.Service) (kservice.Logger, error) { return s.SystemLogger(nil) }
+
+// DefaultDB is the database `botgate service ...` uses without --db (and
+// BOTGATE_DB): %ProgramData%\BotGate\botgate.db. The service runs as
+// LocalSystem, whose %APPDATA% is not the admin's, and the installer's
+// 开机自动启动 gives no --db: one machine-wide place that every admin's
+// window and the service agree on. userDB is the default of other commands
+// (%APPDATA%\botgate\botgate.db), kept when BOTGATE_DB chose it.
+func DefaultDB(userDB string) string {
+	if os.Getenv("BOTGATE_DB") != "" {
+		return userDB
+	}
+	dir, err := windows.KnownFolderPath(windows.FOLDERID_ProgramData, 0)
+	if err != nil || dir == "" {
+		if dir = os.Getenv("ProgramData"); dir == "" {
+			dir = `C:\ProgramData`
+		}
+	}
+	return filepath.Join(dir, "BotGate", "botgate.db")
+}

@@ -116,7 +116,9 @@ func Run(db string, open func(ctx context.Context, log *slog.Logger) (Server, er
 	if err != nil {
 		return err
 	}
-	// The log opens before the database, which would create the folder.
+	// The log opens before the database, which would create the folder:
+	// a service installed without --db on Windows starts on a fresh
+	// %ProgramData%\BotGate (DefaultDB).
 	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
 		return fmt.Errorf("无法创建数据库文件夹 %s：%w", filepath.Dir(db), err)
 	}
