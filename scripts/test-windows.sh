@@ -128,6 +128,17 @@ waitfor() {
 	cat "$1"
 	return 1
 }
+# eventually SECONDS CMD...: CMD succeeds within SECONDS (the uninstaller
+# runs from a copy of itself, so its caller returns at once).
+eventually() {
+	local i n=$(($1 * 5))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	"$@"
+}
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }'; }
 
 # --- A display first: Wine's desktop binds to the display of the first process.
@@ -244,7 +255,7 @@ for i in 1 2 3; do
 	curl -s -m 10 -u erp:Erp-pass-1234 "$base/api/v1/messages" -d "{\"to\":\"1000$i\",\"content\":\"第 $i 条\"}" >"$tmp/q$i.json"
 	ids+=("$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$tmp/q$i.json")")
 done
-check "3 messages queued (ids ${ids[*]})" test "${#ids[@]}" -eq 3 -a -n "${ids[2]}"
+check "3 messages queued (ids ${ids[*]})" test "${#ids[@]}" -eq 3 -a -n "${ids[2]:-}"
 kill -9 "$srv"
 wait "$srv" 2>/dev/null
 check "killed (-9): the port is closed" down "$base/healthz" 10
@@ -321,8 +332,12 @@ check "upgrade in place: the service answers again" up "$base/healthz" 15
 w "$bg" --db "$shared" config export >"$tmp/upgrade.json" 2>&1
 check "upgrade in place: the configuration is kept" contains "$tmp/upgrade.json" '"name": "erp"' "127.0.0.1:$sport"
 w 'C:\Program Files\BotGate\uninstall.exe' /S >"$tmp/uninst1.out" 2>&1
-for _ in $(seq 100); do [ -e "$pf/uninstall.exe" ] || break; sleep 0.2; done # it runs from a copy
-check "uninstaller /S: program and shortcuts removed" test ! -e "$pf/botgate.exe" -a ! -e "$menu/BotGate.lnk" -a ! -e "$C/users/Public/Desktop/BotGate.lnk"
+# removed: the uninstaller's last steps are done (files, shortcuts, then the registry).
+removed() {
+	test ! -e "$pf/botgate.exe" -a ! -e "$pf/uninstall.exe" -a ! -e "$menu/BotGate.lnk" -a ! -e "$C/users/Public/Desktop/BotGate.lnk" &&
+		! "$WINE" reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\BotGate' >/dev/null 2>&1
+}
+check "uninstaller /S: program, shortcuts and the Programs and Features entry removed" eventually 30 removed
 check "uninstaller /S: the service is gone" down "$base/healthz" 10
 w "$bg" service status >"$tmp/uninst-status.out" 2>&1
 check "uninstaller /S: service status says not installed" contains "$tmp/uninst-status.out" "未安装"
@@ -330,8 +345,8 @@ check "uninstaller /S: the data is kept (database, log)" test -s "$C/ProgramData
 w "$setup" /S /NODESKTOP >"$tmp/setup3.out" 2>&1
 check "installer /S /NODESKTOP: no desktop shortcut" test -s "$pf/botgate.exe" -a ! -e "$C/users/Public/Desktop/BotGate.lnk"
 w 'C:\Program Files\BotGate\uninstall.exe' /S /DELETEDATA >"$tmp/uninst2.out" 2>&1
-for _ in $(seq 100); do [ -e "$C/ProgramData/BotGate" ] || break; sleep 0.2; done
-check "uninstaller /S /DELETEDATA (同时删除数据): the data folders are removed" test ! -e "$C/ProgramData/BotGate" -a ! -e "$appdata_u/botgate"
+check "uninstaller /S /DELETEDATA (同时删除数据): the data folders are removed" \
+	eventually 30 test ! -e "$C/ProgramData/BotGate" -a ! -e "$appdata_u/botgate"
 
 # --- The installer's window: Chinese, shown on its first page, then closed.
 "$WINE" "$setup" >"$tmp/setup-ui.out" 2>&1 &
