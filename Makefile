@@ -1,6 +1,6 @@
 # BotGate developer tasks.
 
-.PHONY: screenshots test bench dist
+.PHONY: screenshots test bench dist test-windows
 
 # screenshots runs the real window under Xvfb at 1024x768 over demo data and
 # writes one PNG per tab to docs/screenshots/ (needs xvfb and the GLFW dev packages).
@@ -18,3 +18,8 @@ bench:
 # dist builds the Linux GUI, headless and Windows binaries into dist/.
 dist:
 	bash scripts/dist.sh
+
+# test-windows runs the Windows builds and the installer under Wine with real
+# calls on 127.0.0.1 (installs wine64, nsis, ... if missing); see README.
+test-windows:
+	bash scripts/test-windows.sh

@@ -87,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "config":
 		return cmdConfig(g, rest[1:], stdout, stderr)
 	case "service":
+		if !dbGiven(fs) {
+			g.DB = service.DefaultDB(g.DB) // Windows: %ProgramData%, shared with the LocalSystem service
+		}
 		return service.Command(*g, rest[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "BotGate %s\n", version)
@@ -132,13 +135,14 @@ func cmdServe(g *cli.Globals, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	g.Register(fs)
 	demo := fs.Bool("demo", false, "create a working example on an empty database")
+	asService := fs.Bool(service.AsServiceFlag, false, "started by the service manager (registered by service install; not in the help)")
 	if code, ok := cli.Parse(fs, args, serveHelp(), stdout, stderr); !ok {
 		return code
 	}
 	if code, ok := cli.NoArgs(fs, serveHelp(), stderr); !ok {
 		return code
 	}
-	if !service.Interactive() { // started by the service manager (service install)
+	if *asService || !service.Interactive() { // started by the service manager (service install)
 		return serveAsService(g, stderr)
 	}
 	log := newLogger(stderr)
@@ -279,6 +283,12 @@ func serveAsService(g *cli.Globals, stderr io.Writer) int {
 		return cli.Fail(stderr, err)
 	}
 	return 0
+}
+
+// dbGiven tells whether --db was on the command line parsed by fs.
+func dbGiven(fs *flag.FlagSet) (given bool) {
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "db" })
+	return given
 }
 
 var _ service.Server = (*app.App)(nil)

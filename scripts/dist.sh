@@ -4,9 +4,12 @@
 #   botgate-linux-amd64-nogui    headless server, CGO_ENABLED=0 -tags nogui, static
 #   botgate-windows-amd64.exe    GUI subsystem, cross-compiled with mingw-w64, with
 #                                the app icon, version info and a manifest
+#   BotGate-Setup-<version>.exe  Windows installer (NSIS, packaging/windows/botgate.nsi)
 # The version comes from FyneApp.toml ([Details] Version) unless $VERSION is set.
+# DIST_TARGETS picks builds (default "linux nogui windows installer"; the
+# installer needs windows): scripts/test-windows.sh builds "windows installer".
 # Debian packages needed: gcc pkg-config libgl1-mesa-dev xorg-dev (Linux GUI),
-# gcc-mingw-w64-x86-64 (gcc + windres for Windows).
+# gcc-mingw-w64-x86-64 (gcc + windres for Windows), nsis (makensis, installer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,14 +17,26 @@ VERSION=${VERSION:-$(sed -n 's/^[[:space:]]*Version[[:space:]]*=[[:space:]]*"\(.
 VERSION=${VERSION:-0.0.0}
 out=${DIST:-dist}
 mkdir -p "$out"
+out=$(cd "$out" && pwd) # makensis runs from packaging/windows
+targets=" ${DIST_TARGETS:-linux nogui windows installer} "
+want() { [[ $targets == *" $1 "* ]]; }
+if want installer && ! want windows; then
+	echo "dist: the installer packs the Windows build: DIST_TARGETS needs windows too" >&2
+	exit 1
+fi
 ldflags="-s -w -X main.version=$VERSION"
 
 need() {
 	command -v "$1" >/dev/null 2>&1 || { echo "dist: $1 not found: apt-get install $2" >&2; exit 1; }
 }
 need go golang
-need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
-need x86_64-w64-mingw32-windres binutils-mingw-w64-x86-64
+if want windows; then
+	need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+	need x86_64-w64-mingw32-windres binutils-mingw-w64-x86-64
+fi
+if want installer; then
+	need makensis nsis
+fi
 
 # timed NAME CMD...: runs CMD and prints how long it took.
 timed() {
@@ -38,6 +53,7 @@ cleanup() { rm -rf "$tmp"; rm -f "$syso"; }
 trap cleanup EXIT
 
 # --- Windows resources: icon (.ico from assets/icons/app.png), version info, manifest.
+windows_resources() {
 mkdir -p "$tmp/mkico"
 cat >"$tmp/mkico/main.go" <<'GO'
 // mkico writes a Windows .ico holding the PNG at 256, 48, 32 and 16 pixels
@@ -168,20 +184,45 @@ BEGIN
 END
 RC
 (cd "$tmp" && x86_64-w64-mingw32-windres -c 65001 -i botgate.rc -O coff -o "$OLDPWD/$syso")
+}
+if want windows; then
+	windows_resources
+fi
 
-# --- The three builds.
-timed "linux-amd64 (GUI)" env CGO_ENABLED=1 GOOS=linux GOARCH=amd64 \
-	go build -trimpath -ldflags "$ldflags" -o "$out/botgate-linux-amd64" .
-timed "linux-amd64-nogui" env CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
-	go build -trimpath -tags nogui -ldflags "$ldflags" -o "$out/botgate-linux-amd64-nogui" .
-timed "windows-amd64.exe (GUI)" env CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-	go build -trimpath -ldflags "$ldflags -H=windowsgui" -o "$out/botgate-windows-amd64.exe" .
+# --- The builds.
+if want linux; then
+	timed "linux-amd64 (GUI)" env CGO_ENABLED=1 GOOS=linux GOARCH=amd64 \
+		go build -trimpath -ldflags "$ldflags" -o "$out/botgate-linux-amd64" .
+fi
+if want nogui; then
+	timed "linux-amd64-nogui" env CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
+		go build -trimpath -tags nogui -ldflags "$ldflags" -o "$out/botgate-linux-amd64-nogui" .
+fi
+if want windows; then
+	timed "windows-amd64.exe (GUI)" env CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+		go build -trimpath -ldflags "$ldflags -H=windowsgui" -o "$out/botgate-windows-amd64.exe" .
+fi
+if want installer; then
+	# -INPUTCHARSET: the script's Chinese is UTF-8 without a BOM.
+	timed "BotGate-Setup-$VERSION.exe" makensis -V2 -INPUTCHARSET UTF8 \
+		"-DVERSION=$VERSION" "-DFILEVERSION=${filever//,/.}" "-DEXE=$out/botgate-windows-amd64.exe" \
+		"-DICON=$tmp/botgate.ico" "-DOUTFILE=$out/BotGate-Setup-$VERSION.exe" packaging/windows/botgate.nsi
+fi
 
 # --- Checks: the headless binary runs; the Windows one is a GUI-subsystem PE
-# carrying the icon and version resources.
-"$out/botgate-linux-amd64-nogui" version | grep -qF "BotGate $VERSION" ||
-	{ echo "dist: nogui binary does not report version $VERSION" >&2; exit 1; }
-pe=$(x86_64-w64-mingw32-objdump -p "$out/botgate-windows-amd64.exe")
-grep -q 'Subsystem.*(Windows GUI)' <<<"$pe" || { echo "dist: windows exe is not a GUI-subsystem program" >&2; exit 1; }
-grep -q 'Resource Directory' <<<"$pe" || { echo "dist: windows exe has no resources (icon, version)" >&2; exit 1; }
-ls -l "$out"/botgate-*
+# carrying the icon and version resources; so is the installer.
+if want nogui; then
+	"$out/botgate-linux-amd64-nogui" version | grep -qF "BotGate $VERSION" ||
+		{ echo "dist: nogui binary does not report version $VERSION" >&2; exit 1; }
+fi
+if want windows; then
+	pe=$(x86_64-w64-mingw32-objdump -p "$out/botgate-windows-amd64.exe")
+	grep -q 'Subsystem.*(Windows GUI)' <<<"$pe" || { echo "dist: windows exe is not a GUI-subsystem program" >&2; exit 1; }
+	grep -q 'Resource Directory' <<<"$pe" || { echo "dist: windows exe has no resources (icon, version)" >&2; exit 1; }
+fi
+if want installer; then
+	pe=$(x86_64-w64-mingw32-objdump -p "$out/BotGate-Setup-$VERSION.exe")
+	grep -q 'Magic.*020b' <<<"$pe" || { echo "dist: the installer is not a 64-bit program" >&2; exit 1; }
+	grep -q 'Subsystem.*(Windows GUI)' <<<"$pe" || { echo "dist: the installer is not a GUI-subsystem program" >&2; exit 1; }
+fi
+ls -l "$out"

@@ -116,6 +116,12 @@ func Run(db string, open func(ctx context.Context, log *slog.Logger) (Server, er
 	if err != nil {
 		return err
 	}
+	// The log opens before the database, which would create the folder:
+	// a service installed without --db on Windows starts on a fresh
+	// %ProgramData%\BotGate (DefaultDB).
+	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+		return fmt.Errorf("无法创建数据库文件夹 %s：%w", filepath.Dir(db), err)
+	}
 	file, err := OpenRotating(LogPath(db), 10<<20, 5)
 	if err != nil {
 		return err
@@ -131,7 +137,7 @@ func Run(db string, open func(ctx context.Context, log *slog.Logger) (Server, er
 		return err
 	}
 	handlers := []slog.Handler{slog.NewTextHandler(file, &slog.HandlerOptions{Level: slog.LevelInfo})}
-	if sys, err := s.Logger(nil); err == nil {
+	if sys, err := systemLogger(s); err == nil {
 		handlers = append(handlers, NewSystemHandler(sys, slog.LevelInfo))
 	} else {
 		// No syslog socket: under systemd stderr reaches the journal anyway.
@@ -146,5 +152,5 @@ func Run(db string, open func(ctx context.Context, log *slog.Logger) (Server, er
 		os.Exit(1)
 	}
 	log.Info("BotGate service starting", "db", db, "log", LogPath(db), "platform", Platform())
-	return s.Run()
+	return dispatch(s, Name(db))
 }

@@ -45,6 +45,25 @@ func LogPath(dbPath string) string {
 
 func dirOf(p string) string { return filepath.Dir(p) }
 
+// AsServiceFlag is the flag of `botgate serve` that says "the service
+// manager started me". The Windows service is registered with it: kardianos
+// guesses from the parent process and the session (svc.IsWindowsService),
+// and a wrong guess means serving without ever answering the service
+// control manager, which then gives up ("Service request timeout."). Wine
+// puts every process in session 1, where the guess is always wrong.
+const AsServiceFlag = "as-service"
+
+// serveArgs is the command line the service manager runs. Only Windows
+// carries AsServiceFlag: systemd and SysV init keep the arguments they had,
+// so units installed earlier and new ones are alike.
+func serveArgs(goos, dbPath string) []string {
+	args := []string{"serve", "--db", dbPath}
+	if goos == "windows" {
+		args = append(args, "--"+AsServiceFlag)
+	}
+	return args
+}
+
 // DisplayName is what services.msc and systemctl show.
 const DisplayName = "BotGate 机器人 API 服务"
 
@@ -58,7 +77,7 @@ func Config(dbPath, exe, user string) *kservice.Config {
 		Executable:  exe,
 		// serve reads the listen address and everything else from the
 		// database, so the GUI and `config import` change a running service.
-		Arguments:        []string{"serve", "--db", dbPath},
+		Arguments:        serveArgs(runtime.GOOS, dbPath),
 		WorkingDirectory: filepath.Dir(dbPath),
 		UserName:         user,
 		Option: kservice.KeyValue{
