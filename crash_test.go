@@ -164,6 +164,18 @@ func (l *sendLoad) waitDelivered(fake *fakeOneBot) []string {
 	}
 }
 
+// waitAcked waits (at most 30 s) until the load has n acknowledged sends.
+func waitAcked(t *testing.T, load *sendLoad, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for load.nAcked.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s only %d of %d sends acknowledged; the test did not load the server", load.nAcked.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage: sends pour in
 // while the platform goes down, the server is killed with SIGKILL, restarted
 // with the platform back, and every acknowledged message must arrive.
@@ -175,9 +187,11 @@ func TestCrash_KillDashNineUnderLoad_LosesNoAcknowledgedMessage(t *testing.T) {
 
 	cmd, addr := startServe(t, db)
 	load := startLoad(addr, 8)
-	time.Sleep(700 * time.Millisecond)
+	// Counts, not fixed times: a busy machine acknowledges fewer sends per
+	// second, and the kill must still find a backlog queued during an outage.
+	waitAcked(t, load, 100)
 	fake.down.Store(true) // the platform goes down while sends keep coming
-	time.Sleep(700 * time.Millisecond)
+	waitAcked(t, load, load.nAcked.Load()+50)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
