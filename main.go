@@ -79,6 +79,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
+		if !dbGiven(fs) {
+			g.DB = service.WindowDB(g.DB) // Windows: the service's shared database once it exists
+		}
 		return runGUI(g, stdout, stderr)
 	}
 	switch rest[0] {

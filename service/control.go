@@ -154,6 +154,7 @@ func (c *Control) Install(ctx context.Context) error {
 	if _, err := c.m.Status(); err == nil {
 		return &model.Error{Code: model.CodeInvalid, Msg: fmt.Sprintf("数据库 %s 的系统服务已经安装过了（服务名 %s）。要重新安装，请先运行 botgate service uninstall", c.db, Name(c.db))}
 	}
+	shareDatabaseDir(c.db)
 	return c.explain("安装", c.m.Install())
 }
 

@@ -4,8 +4,11 @@ package service
 
 import (
 	"errors"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	kservice "github.com/kardianos/service"
 	"golang.org/x/sys/windows"
@@ -54,4 +57,40 @@ func DefaultDB(userDB string) string {
 		}
 	}
 	return filepath.Join(dir, "BotGate", "botgate.db")
+}
+
+// WindowDB is the database the window opens when it is given none: the
+// machine-wide one (DefaultDB) once it exists, because a service installed by
+// the installer or by `botgate service install` runs there and the window is
+// its control panel; the user's own (userDB) until then.
+func WindowDB(userDB string) string {
+	shared := DefaultDB(userDB)
+	if shared == userDB {
+		return userDB
+	}
+	if _, err := os.Stat(shared); err == nil {
+		return shared
+	}
+	return userDB
+}
+
+// shareDatabaseDir lets the window, which runs without elevation, edit the
+// machine-wide database that a service (LocalSystem) runs on: %ProgramData%
+// gives ordinary users no write access to a folder an administrator
+// created. Install calls it; a failure is logged, not fatal (the window then
+// says the database cannot be written, and how to fix it).
+func shareDatabaseDir(db string) {
+	dir := filepath.Dir(db)
+	if !strings.EqualFold(dir, filepath.Dir(DefaultDB(""))) {
+		return // the admin's own folder: already writable by the admin
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		slog.Warn("creating the shared database folder failed", "dir", dir, "err", err)
+		return
+	}
+	// *S-1-5-32-545 is BUILTIN\Users in every Windows language.
+	out, err := exec.Command("icacls", dir, "/grant", "*S-1-5-32-545:(OI)(CI)M", "/T", "/Q").CombinedOutput()
+	if err != nil {
+		slog.Warn("granting users write access to the shared database folder failed", "dir", dir, "err", err, "output", string(out))
+	}
 }
