@@ -328,7 +328,7 @@ func TestChannelFeatures_FollowDeclaredCaps(t *testing.T) {
 		{"onebot", true, true},
 		{"wxmp", true, false},
 		{"dingtalk", true, false},
-		{"gewe", false, false},
+		{"gewe", true, true},
 		{"log", false, false},
 		{"nope", false, false},
 	} {

@@ -78,7 +78,6 @@ func TestSend_Extras_RefusedBeforeQueueing(t *testing.T) {
 		{"onebot: image", SendRequest{Channel: "qq", QQ: "1", Attachments: img(testPNG)}, model.CodeUnsupported, []string{"不支持发送图片"}},
 		{"onebot: file", SendRequest{Channel: "qq", QQ: "1", Attachments: fileURL}, model.CodeUnsupported, []string{"不支持发送文件"}},
 		{"openqq: image", SendRequest{Channel: "webqq", QQ: "1", Content: "x", Attachments: imgURL}, model.CodeUnsupported, []string{"通道“webqq”", "不支持发送图片"}},
-		{"gewe: mention", SendRequest{Channel: "wx", Group: "1@chatroom", Content: "x", At: at}, model.CodeUnsupported, []string{"不支持发送@成员"}},
 		{"wxmp: image", SendRequest{Channel: "公众号", QQ: "openid", Content: "x", Attachments: imgURL}, model.CodeUnsupported, []string{"通道“公众号”", "不支持发送图片"}},
 		{"dingtalk: uploaded image", SendRequest{Channel: "钉钉群", Attachments: img(testPNG)}, model.CodeUnsupported, []string{"通道“钉钉群”（钉钉群机器人）", "上传的图片数据", "图片（仅 http(s) 网址）"}},
 		{"dingtalk: file", SendRequest{Channel: "钉钉群", Content: "x", Attachments: fileURL}, model.CodeUnsupported, []string{"不支持发送文件"}},
@@ -91,6 +90,8 @@ func TestSend_Extras_RefusedBeforeQueueing(t *testing.T) {
 		{"wecom: image over 2 MB", SendRequest{Channel: "企微群", Attachments: img(append(append([]byte(nil), testPNG...), make([]byte, 2<<20)...))}, model.CodeUnsupported, []string{"超过 2 MB"}},
 		{"wecom markdown: mention by mobile", SendRequest{Channel: "企微md", Content: "x", At: []model.Mention{{ID: "13800001111"}}}, model.CodeUnsupported, []string{"只能按 userid"}},
 		{"wecom: mention without text", SendRequest{Channel: "企微群", At: at, Attachments: img(testPNG)}, model.CodeUnsupported, []string{"请同时填写 content"}},
+		{"gewe: uploaded file", SendRequest{Channel: "wx", Group: "1@chatroom", Content: "x", Attachments: []model.Attachment{{Kind: "file", Name: "a.pdf", Data: testPDF}}}, model.CodeUnsupported, []string{"通道“wx”", "GeWe 只能按网址发送图片/文件"}},
+		{"gewe: uploaded image", SendRequest{Channel: "wx", Group: "1@chatroom", Attachments: img(testPNG)}, model.CodeUnsupported, []string{"通道“wx”（个人微信 (GeWe)）", "上传的图片数据"}},
 		{"xuanxuan: uploaded file", SendRequest{Channel: "喧喧", QQ: "1", Attachments: []model.Attachment{{Kind: "file", Name: "a.pdf", Data: testPDF}}}, model.CodeUnsupported, []string{"通道“喧喧”", "只能发送链接"}},
 		// Malformed, whatever the channel.
 		{"over 10 MiB in all", SendRequest{Channel: "记录", QQ: "1", Attachments: []model.Attachment{{Kind: "file", Data: big}, {Kind: "file", Data: big}}}, model.CodeTooLarge, []string{"超过每条消息 10 MiB"}},

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"botgate/model"
@@ -35,6 +37,37 @@ func LocalOnly(name, remote string) error {
 	}
 	return &WebhookError{Status: http.StatusForbidden, Code: model.CodeUnauthorized,
 		Msg: "通道“" + name + "”没有设置 secret，只接受本机(127.0.0.1)的上报；机器人在其他电脑或 Docker 中时，请给通道设置 secret，并在机器人的 HTTP 上报中填写相同的密钥"}
+}
+
+// CheckQuerySecret verifies a push from a platform that cannot sign (Openqq,
+// GeWe): its callback URL carries ?secret=, compared with the channel's in
+// constant time. where names the URL the admin edits ("Mojo-Webqq 的
+// post_api 地址").
+func CheckQuerySecret(q url.Values, secret, where string) error {
+	got := q.Get("secret")
+	switch {
+	case got == "":
+		return &WebhookError{Status: http.StatusUnauthorized, Code: model.CodeUnauthorized,
+			Msg: "缺少 secret：通道设置了 secret，请在 " + where + "后加上 ?secret=通道密钥（密钥中有 + & % # 等符号时要做 URL 编码）"}
+	case !SecretEqual(got, secret):
+		return &WebhookError{Status: http.StatusForbidden, Code: model.CodeUnauthorized, Msg: "上报地址中的 secret 与通道设置不一致，请核对"}
+	}
+	return nil
+}
+
+// StripMentions drops the "@昵称" words an incoming message starts with, so
+// that "@机器人 账号" reads as "账号". A mention ends at any space: WeChat
+// ends one with U+2005, WebQQ with a space or a full-width space.
+func StripMentions(s string) string {
+	s = strings.TrimSpace(s)
+	for strings.HasPrefix(s, "@") {
+		i := strings.IndexFunc(s, unicode.IsSpace) // U+2005 and U+3000 are spaces too
+		if i < 0 {
+			return ""
+		}
+		s = strings.TrimSpace(s[i:])
+	}
+	return s
 }
 
 // SecretEqual compares a secret a platform sent with the configured one in

@@ -126,3 +126,18 @@ func TestDecodeEvent_SaysWhatIsWrong(t *testing.T) {
 		})
 	}
 }
+
+func TestStripMentions_LeadingMentionsOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"@小助手\u2005账号 cs02": "账号 cs02", // WeChat ends a mention with U+2005
+		"@小灰　@小白 零件":        "零件",      // WebQQ: full-width and plain spaces
+		" 账号 @小灰":           "账号 @小灰",
+		"@小助手":              "",
+		"邮件 a@b.com":        "邮件 a@b.com",
+		"@小助手\u2005\n账号":    "账号",
+	} {
+		if got := channel.StripMentions(in); got != want {
+			t.Errorf("StripMentions(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

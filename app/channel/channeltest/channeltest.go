@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -171,5 +172,40 @@ func WantError(t testing.TB, err error, permanent bool, wantMsg string) {
 	}
 	if !strings.Contains(err.Error(), wantMsg) {
 		t.Errorf("error %q does not contain %q", err, wantMsg)
+	}
+}
+
+// CheckFields fails the test unless ty's Fields describe its Keys, in order:
+// a Chinese label and help for each, the secret kind exactly for SecretKeys,
+// Required exactly for Required, and for a choice a default among its values.
+func CheckFields(t testing.TB, ty channel.Type) {
+	t.Helper()
+	var keys []string
+	for _, f := range ty.Fields {
+		keys = append(keys, f.Key)
+		if f.Label == "" || f.Help == "" {
+			t.Errorf("%s.%s: label %q, help %q: both are needed", ty.Name, f.Key, f.Label, f.Help)
+		}
+		if secret := slices.Contains(ty.SecretKeys, f.Key); secret != (f.Kind == channel.FieldSecret) {
+			t.Errorf("%s.%s: kind %s, but secret key = %v", ty.Name, f.Key, f.Kind, secret)
+		}
+		if req := slices.Contains(ty.Required, f.Key); req != f.Required {
+			t.Errorf("%s.%s: Required %v, but in Type.Required = %v", ty.Name, f.Key, f.Required, req)
+		}
+		if f.Kind == channel.FieldChoice {
+			var values []string
+			for _, c := range f.Choices {
+				values = append(values, c.Value)
+				if c.Label == "" {
+					t.Errorf("%s.%s: choice %q has no label", ty.Name, f.Key, c.Value)
+				}
+			}
+			if !slices.Contains(values, f.Default) {
+				t.Errorf("%s.%s: default %q is not one of %v", ty.Name, f.Key, f.Default, values)
+			}
+		}
+	}
+	if !reflect.DeepEqual(keys, ty.Keys) {
+		t.Errorf("%s: fields %v, keys %v: want one field per key, in order", ty.Name, keys, ty.Keys)
 	}
 }

@@ -14,10 +14,13 @@ const sent = `{"ret":0,"msg":"success","data":{"BaseResponse":{"ret":0,"errMsg":
  "List":[{"Ret":0,"ToUsetName":{"string":"wxid_8pvkddddddt22"},"MsgId":0,"NewClientMsgid":3218469563,
  "Createtime":1689922358,"servertime":1689922360,"Type":1,"NewMsgId":8015075888668773694}],"NoKnow":0}}`
 
-func newConn(t *testing.T, srv *ct.Server) *Connector {
+// newConn is a connector for the seed's API (api v1).
+func newConn(t *testing.T, srv *ct.Server) *Connector { return newConnAPI(t, srv, "v1") }
+
+func newConnAPI(t *testing.T, srv *ct.Server, api string) *Connector {
 	t.Helper()
 	c, err := New(channel.Config{Name: "wx", Type: "gewe", Values: map[string]string{
-		"url": srv.URL, "token": "tok-123", "appid": "wx_ECMY4oEDuQAP6WimpWwWv"}}, srv.Deps())
+		"url": srv.URL, "token": "tok-123", "appid": "wx_ECMY4oEDuQAP6WimpWwWv", "api": api}}, srv.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}

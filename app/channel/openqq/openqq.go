@@ -1,7 +1,9 @@
-// Package openqq sends QQ messages through the Openqq plugin of Mojo-Webqq:
-// /openqq/send_message (friend by qq or id), /openqq/send_group_message (group by
-// gnumber or gid) and /openqq/send_discuss_message (discussion by did), all
-// form-encoded; a reply with "code": 0 means sent.
+// Package openqq sends QQ messages through the Openqq plugin of Mojo-Webqq,
+// form-encoded; a reply with "code": 0 means sent. Two versions of the
+// plugin are in use: the seed's (/openqq/send_message by qq or id,
+// send_group_message by gnumber or gid, send_discuss_message by did) and
+// Mojo-Webqq 2.x (send_friend_message and send_group_message by uid, the QQ
+// or group number, or id; send_discuss_message by id). api.go picks one.
 package openqq
 
 import (
@@ -11,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"botgate/app/channel"
 )
@@ -25,12 +28,13 @@ import (
 var Type = channel.Type{
 	Name:          "openqq",
 	Title:         "QQ (Mojo-Webqq Openqq)",
-	Keys:          []string{"url", "secret"},
+	Keys:          []string{"url", "secret", "api"},
 	SecretKeys:    []string{"secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 20,
 	ReplyRunes:    1000, // WebQQ cuts long texts
 	Caps:          channel.Caps{Test: true, Directory: true, Validates: true, Webhook: true},
+	Fields:        fields,
 	// Text only: Mojo-Webqq's send API takes no mentions or media.
 	Extras: channel.Extras{},
 	New:    New,
@@ -42,7 +46,11 @@ const platform = "Openqq"
 type Connector struct {
 	base   string
 	secret string
+	api    string // apiAuto, apiV2 or apiV1, as configured
 	client *http.Client
+
+	mu     sync.Mutex
+	friend string // auto: the API the friend send path answered on (apiV1, apiV2), "" before the first send
 }
 
 var (
@@ -58,17 +66,31 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{base: strings.TrimSuffix(base, "/openqq"), secret: cfg.Values["secret"], client: deps.HTTP}, nil
+	api, err := parseAPI(cfg.Values["api"])
+	if err != nil {
+		return nil, err
+	}
+	return &Connector{base: strings.TrimSuffix(base, "/openqq"), secret: cfg.Values["secret"], api: api, client: deps.HTTP}, nil
 }
 
-// target is where a message goes: the API path and its id parameter.
+// Target kinds in Openqq's terms.
+const (
+	friend  = "friend"
+	group   = "group"
+	discuss = "discuss"
+)
+
+// target is where a message goes: a friend, group or discussion, by its
+// number (QQ or group number, stable) or by its session id (which changes
+// at each login).
 type target struct {
-	path, param, value string
+	kind    string
+	session bool
+	value   string
 }
 
-// parseTarget maps a target to Openqq's parameters. A plain number is a QQ or
-// group number (stable); "id:", "gid:" and "did:" select the session ids that
-// Openqq's directory shows (they change at each login).
+// parseTarget reads a target. A plain number is a QQ or group number;
+// "id:", "gid:" and "did:" select the session ids Openqq's directory shows.
 func parseTarget(kind, to string) (target, error) {
 	to = strings.TrimSpace(to)
 	prefix, rest, hasPrefix := strings.Cut(to, ":")
@@ -78,20 +100,20 @@ func parseTarget(kind, to string) (target, error) {
 	var t target
 	switch {
 	case kind == channel.Group && prefix == "":
-		t = target{"/openqq/send_group_message", "gnumber", rest}
+		t = target{group, false, rest}
 	case kind == channel.Group && prefix == "gid":
-		t = target{"/openqq/send_group_message", "gid", rest}
+		t = target{group, true, rest}
 	case kind == channel.Group && (prefix == "did" || prefix == "discuss"):
-		t = target{"/openqq/send_discuss_message", "did", rest}
+		t = target{discuss, true, rest}
 	case kind != channel.Group && prefix == "":
-		t = target{"/openqq/send_message", "qq", rest}
+		t = target{friend, false, rest}
 	case kind != channel.Group && prefix == "id":
-		t = target{"/openqq/send_message", "id", rest}
+		t = target{friend, true, rest}
 	default:
 		return t, fmt.Errorf("接收者 %q 格式不对：好友填 QQ 号（或 id:好友id），群填群号（或 gid:群id、did:讨论组id）", to)
 	}
 	if _, err := strconv.ParseUint(t.value, 10, 64); err != nil {
-		if t.param == "qq" || t.param == "gnumber" {
+		if !t.session {
 			return t, fmt.Errorf("接收者 %q 必须是数字（QQ 号或群号）", to)
 		}
 		return t, fmt.Errorf("接收者 %q 中的 id 必须是数字", to)
@@ -105,10 +127,13 @@ func (c *Connector) ValidateTarget(kind, to string) error {
 	return err
 }
 
-// reply is the send result: {"status":"发送成功","msg_id":23910327,"code":0}.
+// reply is the send result: the seed's {"status":"发送成功","msg_id":23910327,"code":0},
+// 2.x's {"id":23910327,"code":0,"status":"发送成功","info":"发送正常"}.
 type reply struct {
 	Status string       `json:"status"`
+	Info   string       `json:"info"`
 	MsgID  channel.Flex `json:"msg_id"`
+	ID     channel.Flex `json:"id"`
 	Code   *int         `json:"code"`
 }
 
@@ -122,9 +147,8 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 		return err
 	}
 	var r reply
-	form := url.Values{t.param: {t.value}, "content": {m.Content}}
-	if err := channel.Do(ctx, c.client, channel.Request{URL: c.base + t.path, Form: form, Platform: platform}, &r); err != nil {
-		return c.httpError(err)
+	if err := c.post(ctx, t, m.Content, &r); err != nil {
+		return err
 	}
 	switch {
 	case r.Code == nil:
@@ -132,50 +156,60 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	case *r.Code == 0:
 		return nil
 	default:
-		return classify(*r.Code, r.Status)
+		return classify(*r.Code, r.Status, r.Info)
 	}
 }
 
-func (c *Connector) httpError(err error) error {
-	if channel.HTTPStatus(err) == http.StatusNotFound {
-		return channel.Permanentf(err, "Openqq 没有该接口（HTTP 404），请确认 url 是 Openqq 插件的监听地址（例如 http://127.0.0.1:5000）")
-	}
-	return err
+// form posts one send request and decodes its reply.
+func (c *Connector) form(ctx context.Context, path string, form url.Values, r *reply) error {
+	return channel.Do(ctx, c.client, channel.Request{URL: c.base + path, Form: form, Platform: platform}, r)
 }
 
-// Test calls get_user_info: harmless, and it proves the url and that Webqq is logged in.
+// Test calls get_user_info: harmless, and it proves the url and that Webqq
+// is logged in. The seed names the QQ number "qq", 2.x "uid".
 func (c *Connector) Test(ctx context.Context) error {
 	var me struct {
 		QQ    channel.Flex `json:"qq"`
+		UID   channel.Flex `json:"uid"`
 		ID    channel.Flex `json:"id"`
 		State string       `json:"state"`
 	}
 	if err := c.get(ctx, "/openqq/get_user_info", &me); err != nil {
 		return err
 	}
-	if me.QQ == "" && me.ID == "" {
+	if me.QQ == "" && me.UID == "" && me.ID == "" {
 		return channel.Permanentf(nil, "Openqq 已响应，但没有返回登录的 QQ，请确认 Mojo-Webqq 已扫码登录")
 	}
 	return nil
 }
 
-// Contacts lists friends (by QQ), groups (by group number) and discussions ("did:").
+// Contacts lists friends (by QQ), groups (by group number) and discussions
+// ("did:"), read from either version's field names: the seed's qq, nick,
+// gnumber, gname, did, dname; 2.x's uid, name and id (API.md of Mojo-Webqq 2.x).
 func (c *Connector) Contacts(ctx context.Context) ([]channel.Contact, error) {
 	var friends []struct {
 		QQ       channel.Flex `json:"qq"`
+		UID      channel.Flex `json:"uid"`
 		ID       channel.Flex `json:"id"`
 		Nick     string       `json:"nick"`
+		Name     string       `json:"name"`
 		Markname string       `json:"markname"`
 	}
 	var groups []struct {
 		GID       channel.Flex `json:"gid"`
+		ID        channel.Flex `json:"id"`
 		GNumber   channel.Flex `json:"gnumber"`
+		UID       channel.Flex `json:"uid"`
 		GName     string       `json:"gname"`
+		Name      string       `json:"name"`
 		GMarkname string       `json:"gmarkname"`
+		Markname  string       `json:"markname"`
 	}
 	var discussions []struct {
 		DID   channel.Flex `json:"did"`
+		ID    channel.Flex `json:"id"`
 		DName string       `json:"dname"`
+		Name  string       `json:"name"`
 	}
 	if err := c.get(ctx, "/openqq/get_friend_info", &friends); err != nil {
 		return nil, err
@@ -188,21 +222,21 @@ func (c *Connector) Contacts(ctx context.Context) ([]channel.Contact, error) {
 	}
 	var out []channel.Contact
 	for _, f := range friends {
-		id := string(f.QQ)
+		id := first(string(f.QQ), string(f.UID))
 		if id == "" {
 			id = "id:" + string(f.ID)
 		}
-		out = append(out, channel.Contact{Kind: channel.Private, ID: id, Name: first(f.Markname, f.Nick)})
+		out = append(out, channel.Contact{Kind: channel.Private, ID: id, Name: first(f.Markname, f.Nick, f.Name)})
 	}
 	for _, g := range groups {
-		id := string(g.GNumber)
+		id := first(string(g.GNumber), string(g.UID))
 		if id == "" {
-			id = "gid:" + string(g.GID)
+			id = "gid:" + first(string(g.GID), string(g.ID))
 		}
-		out = append(out, channel.Contact{Kind: channel.Group, ID: id, Name: first(g.GMarkname, g.GName)})
+		out = append(out, channel.Contact{Kind: channel.Group, ID: id, Name: first(g.GMarkname, g.Markname, g.GName, g.Name)})
 	}
 	for _, d := range discussions {
-		out = append(out, channel.Contact{Kind: channel.Group, ID: "did:" + string(d.DID), Name: d.DName})
+		out = append(out, channel.Contact{Kind: channel.Group, ID: "did:" + first(string(d.DID), string(d.ID)), Name: first(d.DName, d.Name)})
 	}
 	return out, nil
 }

@@ -13,9 +13,12 @@ import (
 
 const sent = `{"status":"发送成功","msg_id":23910327,"code":0}`
 
-func newConn(t *testing.T, srv *ct.Server) *Connector {
+// newConn is a connector with the default api (auto).
+func newConn(t *testing.T, srv *ct.Server) *Connector { return newConnAPI(t, srv, "") }
+
+func newConnAPI(t *testing.T, srv *ct.Server, api string) *Connector {
 	t.Helper()
-	c, err := New(channel.Config{Name: "webqq", Type: "openqq", Values: map[string]string{"url": srv.URL}}, srv.Deps())
+	c, err := New(channel.Config{Name: "webqq", Type: "openqq", Values: map[string]string{"url": srv.URL, "api": api}}, srv.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +41,7 @@ func TestSend_BuildsSeedRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := ct.New(t, ct.Always(ct.JSON(sent)))
-			err := newConn(t, srv).Send(context.Background(), channel.Message{Kind: tt.kind, To: tt.to, Content: "你好"})
+			err := newConnAPI(t, srv, "v1").Send(context.Background(), channel.Message{Kind: tt.kind, To: tt.to, Content: "你好"})
 			ct.WantError(t, err, false, "")
 			c := srv.Only(t)
 			c.Expect(t, http.MethodPost, tt.wantPath, "application/x-www-form-urlencoded")

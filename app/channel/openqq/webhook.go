@@ -2,11 +2,9 @@ package openqq
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"botgate/app/channel"
-	"botgate/model"
 )
 
 // Mojo-Webqq's Openqq post_api: the plugin posts each report to
@@ -48,15 +46,7 @@ func (c *Connector) verify(req channel.WebhookRequest) error {
 	if sig := strings.TrimSpace(req.Header.Get("X-Signature")); sig != "" {
 		return channel.CheckSHA1Signature(sig, c.secret, req.Body)
 	}
-	q := req.Query.Get("secret")
-	switch {
-	case q == "":
-		return &channel.WebhookError{Status: http.StatusUnauthorized, Code: model.CodeUnauthorized,
-			Msg: "缺少 secret：通道设置了 secret，请在 Mojo-Webqq 的 post_api 地址后加上 ?secret=通道密钥（密钥中有 + & % # 等符号时要做 URL 编码）"}
-	case !channel.SecretEqual(q, c.secret):
-		return &channel.WebhookError{Status: http.StatusForbidden, Code: model.CodeUnauthorized, Msg: "上报地址中的 secret 与通道设置不一致，请核对"}
-	}
-	return nil
+	return channel.CheckQuerySecret(req.Query, c.secret, "Mojo-Webqq 的 post_api 地址")
 }
 
 // report covers both report layouts Openqq has used: the older one
@@ -106,7 +96,7 @@ func parseReport(body []byte) (*channel.Incoming, error) {
 		return nil, nil
 	}
 	uid, id := strings.TrimSpace(string(rp.SenderUID)), strings.TrimSpace(string(rp.SenderID))
-	in := &channel.Incoming{Sender: uid, SenderName: string(rp.Sender), Text: stripMentions(string(rp.Content))}
+	in := &channel.Incoming{Sender: uid, SenderName: string(rp.Sender), Text: channel.StripMentions(string(rp.Content))}
 	if in.ID = strings.TrimSpace(string(rp.MsgID)); in.ID == "" {
 		in.ID = strings.TrimSpace(string(rp.ID))
 	}
@@ -143,18 +133,4 @@ func parseReport(body []byte) (*channel.Incoming, error) {
 		}
 	}
 	return in, nil
-}
-
-// stripMentions drops leading "@昵称" words: WebQQ puts mentions into the
-// text, and "@机器人 账号" should read as "账号".
-func stripMentions(s string) string {
-	s = strings.TrimSpace(s)
-	for strings.HasPrefix(s, "@") {
-		i := strings.IndexFunc(s, func(r rune) bool { return r == ' ' || r == '\u3000' || r == '\n' || r == '\t' })
-		if i < 0 {
-			return ""
-		}
-		s = strings.TrimSpace(s[i:])
-	}
-	return s
 }

@@ -40,7 +40,7 @@ func TestChannelCapabilities_PerType(t *testing.T) {
 	}{
 		{"onebot", true, true, true},
 		{"openqq", true, true, true},
-		{"gewe", false, false, true},
+		{"gewe", true, true, true},
 		{"xuanxuan", true, true, true},
 		{"wxmp", true, false, true},
 		{"wecom", true, false, false},
