@@ -39,7 +39,7 @@ func qqapImage(n int, v string, formEncoded bool) (model.Attachment, error) {
 		item = fmt.Sprintf("image 第 %d 项", n)
 	}
 	v = strings.TrimSpace(v)
-	lower := strings.ToLower(v)
+	lower := strings.ToLower(v[:min(len(v), 16)]) // the scheme only: data runs to megabytes
 	switch {
 	case strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://"):
 		return model.Attachment{Kind: model.AttachImage, URL: v}, nil
