@@ -60,14 +60,19 @@ func qqapImage(n int, v string, formEncoded bool) (model.Attachment, error) {
 // not percent-encoded (base64 has no spaces), so it is read as one; in JSON
 // spaces are dropped like line breaks.
 func decodeBase64(s string, formEncoded bool) ([]byte, error) {
-	space := ""
-	if formEncoded {
-		space = "+"
+	// The decoder skips \r and \n itself. The checks below are IndexByte,
+	// not ContainsAny or a Replacer, because data runs to megabytes and a
+	// profile of 200 KB image sends showed those scans.
+	if strings.IndexByte(s, ' ') >= 0 || strings.IndexByte(s, '\t') >= 0 {
+		space := ""
+		if formEncoded {
+			space = "+"
+		}
+		s = strings.NewReplacer("\t", "", " ", space).Replace(s)
 	}
-	s = strings.NewReplacer("\r", "", "\n", "", "\t", "", " ", space).Replace(s)
 	s = strings.TrimRight(s, "=")
 	enc := base64.RawStdEncoding
-	if strings.ContainsAny(s, "-_") {
+	if strings.IndexByte(s, '-') >= 0 || strings.IndexByte(s, '_') >= 0 {
 		enc = base64.RawURLEncoding
 	}
 	data, err := enc.DecodeString(s)
