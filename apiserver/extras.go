@@ -70,7 +70,7 @@ func decodeBase64(s string, formEncoded bool) ([]byte, error) {
 		}
 		s = strings.NewReplacer("\t", "", " ", space).Replace(s)
 	}
-	s = strings.TrimRight(s, "=")
+	s = strings.TrimRight(s, "=\r\n") // the padding, and a line break after it (`base64 file`)
 	enc := base64.RawStdEncoding
 	if strings.IndexByte(s, '-') >= 0 || strings.IndexByte(s, '_') >= 0 {
 		enc = base64.RawURLEncoding

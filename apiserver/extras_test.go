@@ -168,6 +168,8 @@ func TestDecodeMessage_AtAndAttachments(t *testing.T) {
 		{"at null", `{"content":"x","at":null}`, nil, nil},
 		{"attachments: data and url", `{"attachments":[{"kind":"image","name":"a.png","data":"` + pngB64 + `"},{"kind":"file","url":"https://erp/invoice.pdf"}]}`, nil,
 			[]model.Attachment{{Kind: "image", Name: "a.png", Data: pngData}, {Kind: "file", URL: "https://erp/invoice.pdf"}}},
+		{"attachments: padded data ending in a line break, as `base64 file` prints it", `{"attachments":[{"kind":"image","data":"` + pngB64 + `\n"}]}`, nil,
+			[]model.Attachment{{Kind: "image", Data: pngData}}},
 		{"attachments: URL-safe data without padding, in lines", `{"attachments":[{"kind":"image","data":"` + pngB64URL[:10] + `\n` + pngB64URL[10:] + `"}]}`, nil,
 			[]model.Attachment{{Kind: "image", Data: pngData}}},
 		{"attachments: empty data stays present (app refuses it)", `{"attachments":[{"kind":"file","data":""}]}`, nil,
