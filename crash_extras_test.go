@@ -112,10 +112,23 @@ func pngFor(key string) []byte {
 	return buf.Bytes()
 }
 
+// waitAcked waits up to 30 s for the load to have n sends acknowledged.
+func waitAcked(t *testing.T, load *sendLoad, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for load.nAcked.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s, %d sends acknowledged, waiting for %d; the test did not load the server", load.nAcked.Load(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // TestCrash_KillDashNineUnderLoad_AttachmentsArriveIntact: sends carrying a
 // PNG as base64 (half through the native API, half as QQAP JSON bodies)
-// pour into a WeCom robot channel while the robot turns busy; the server is
-// killed with SIGKILL, restarted with the robot back, and every
+// pour into a WeCom robot channel; after 100 are acknowledged the robot
+// turns busy, after 100 more the server is killed with SIGKILL, restarted
+// with the robot back, and every
 // acknowledged message must arrive with its own image, byte for byte.
 func TestCrash_KillDashNineUnderLoad_AttachmentsArriveIntact(t *testing.T) {
 	fake := newFakeWeComRobot(time.Millisecond)
@@ -157,17 +170,16 @@ func TestCrash_KillDashNineUnderLoad_AttachmentsArriveIntact(t *testing.T) {
 		}
 		return key, qqapMsgID(resp), nil
 	})
-	time.Sleep(700 * time.Millisecond)
+	// Counts, not times: on a busy machine the first sends wait for their
+	// password checks, and a fixed sleep may see none acknowledged.
+	waitAcked(t, load, 100)
 	fake.busy.Store(true) // the robot turns busy while sends keep coming
-	time.Sleep(700 * time.Millisecond)
+	waitAcked(t, load, load.nAcked.Load()+100)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
 	load.halt()
-	if load.nAcked.Load() < 100 {
-		t.Fatalf("only %d sends acknowledged before the kill; the test did not load the server", load.nAcked.Load())
-	}
 
 	fake.busy.Store(false)
 	startServe(t, db)
