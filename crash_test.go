@@ -77,11 +77,16 @@ func (f *fakeOneBot) duplicates() (n int, examples []string) {
 // channel on platformURL, with an admin user erp.
 func platformDB(t *testing.T, platformURL string) string {
 	t.Helper()
+	return configuredDB(t, fmt.Sprintf(`{"settings":{"default_channel":"qq"},
+	  "users":[{"name":"erp","password":"erp-password","roles":["admin"]}],
+	  "channels":[{"name":"qq","type":"onebot","rate_per_minute":100000,"config":{"url":%q}}]}`, platformURL))
+}
+
+// configuredDB is a state database with the config file cfg imported.
+func configuredDB(t *testing.T, cfg string) string {
+	t.Helper()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "botgate.db")
-	cfg := fmt.Sprintf(`{"settings":{"default_channel":"qq"},
-	  "users":[{"name":"erp","password":"erp-password","roles":["admin"]}],
-	  "channels":[{"name":"qq","type":"onebot","rate_per_minute":100000,"config":{"url":%q}}]}`, platformURL)
 	cfgPath := filepath.Join(dir, "cfg.json")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -103,6 +108,35 @@ type sendLoad struct {
 }
 
 func startLoad(addr string, senders int) *sendLoad {
+	return startLoadOf(senders, func(client *http.Client, w, i int) (string, int64, error) {
+		text := fmt.Sprintf("w%d-%d", w, i)
+		q := url.Values{"Access_token": {"erp-password"}, "user": {"erp"}, "QQ": {fmt.Sprint(10000 + w)}, "content": {text}}
+		resp, err := client.Get("http://" + addr + "/?" + q.Encode())
+		if err != nil {
+			return text, 0, err
+		}
+		return text, qqapMsgID(resp), nil
+	})
+}
+
+// qqapMsgID reads a QQAP reply: the msg_id of an acknowledged send, else 0.
+func qqapMsgID(resp *http.Response) int64 {
+	defer resp.Body.Close()
+	var env struct {
+		Errcode int   `json:"errcode"`
+		MsgID   int64 `json:"msg_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Errcode != 0 {
+		return 0
+	}
+	return env.MsgID
+}
+
+// startLoadOf runs senders, each calling send (sender w, its i-th message)
+// until halted: send returns the message's key (what the platform will
+// show) and its id once acknowledged (0: refused), or the error of a send
+// that was not answered.
+func startLoadOf(senders int, send func(client *http.Client, w, i int) (key string, id int64, err error)) *sendLoad {
 	l := &sendLoad{stop: make(chan struct{})}
 	client := &http.Client{Timeout: 5 * time.Second}
 	for w := 0; w < senders; w++ {
@@ -115,21 +149,12 @@ func startLoad(addr string, senders int) *sendLoad {
 					return
 				default:
 				}
-				text := fmt.Sprintf("w%d-%d", w, i)
-				q := url.Values{"Access_token": {"erp-password"}, "user": {"erp"}, "QQ": {fmt.Sprint(10000 + w)}, "content": {text}}
-				resp, err := client.Get("http://" + addr + "/?" + q.Encode())
-				if err != nil {
+				key, id, err := send(client, w, i)
+				switch {
+				case err != nil:
 					l.nErr.Add(1)
-					continue
-				}
-				var env struct {
-					Errcode int   `json:"errcode"`
-					MsgID   int64 `json:"msg_id"`
-				}
-				err = json.NewDecoder(resp.Body).Decode(&env)
-				resp.Body.Close()
-				if err == nil && env.Errcode == 0 {
-					l.acked.Store(text, env.MsgID)
+				case id != 0:
+					l.acked.Store(key, id)
 					l.nAcked.Add(1)
 				}
 			}
@@ -146,7 +171,7 @@ func (l *sendLoad) halt() {
 
 // waitDelivered waits up to 60 s for every acknowledged message to reach
 // the platform and returns those that did not.
-func (l *sendLoad) waitDelivered(fake *fakeOneBot) []string {
+func (l *sendLoad) waitDelivered(fake interface{ count(key string) int }) []string {
 	var missing []string
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -19,6 +19,9 @@ func FuzzDecodeQQAP(f *testing.F) {
 		{"", "text/plain", `{"qq": 350310976}`},
 		{"%zz", "", ""},
 		{"", "application/json", "{\"content\":\"\xff\"}"},
+		{"at=a:%E5%BC%A0,all&image=base64://iVBORw0KGgo=&image=http://a/b.png", "", ""},
+		{"", "application/json", `{"at":["a",1],"image":["base64://iVBOR w0K\r\nGgo","https://x"]}`},
+		{"", "application/x-www-form-urlencoded", "image=base64://iVBOR+w0KGgo&image=data:x"},
 	}
 	for _, s := range seeds {
 		f.Add(s.query, s.ctype, s.body)

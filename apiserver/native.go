@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -47,10 +48,15 @@ func decodeJSON(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	return unmarshalBody(body, v)
+}
+
+// unmarshalBody decodes a JSON body (empty: v unchanged) with clear errors.
+func unmarshalBody(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -114,24 +120,38 @@ type messageRequest struct {
 	QQ      string `json:"qq"`
 	Group   string `json:"group"`
 	Content string `json:"content"`
+	// At is a comma list ("zhangsan,13800001111:李四,all") or an array of entries.
+	At          json.RawMessage     `json:"at"`
+	Attachments []attachmentRequest `json:"attachments"`
 }
 
-// messageView is the status of one message, as DESIGN.md names it.
+// messageView is the status of one message, as DESIGN.md names it, with
+// its mentions and what its attachments are (never their bytes).
 type messageView struct {
-	ID          int64   `json:"id"`
-	Channel     string  `json:"channel"`
-	To          string  `json:"to"`
-	ToType      string  `json:"to_type"`
-	Status      string  `json:"status"`
-	Attempts    int     `json:"attempts"`
-	LastError   string  `json:"last_error"`
-	CreatedAt   string  `json:"created_at"`
-	DeliveredAt *string `json:"delivered_at"`
+	ID          int64                  `json:"id"`
+	Channel     string                 `json:"channel"`
+	To          string                 `json:"to"`
+	ToType      string                 `json:"to_type"`
+	Status      string                 `json:"status"`
+	Attempts    int                    `json:"attempts"`
+	LastError   string                 `json:"last_error"`
+	CreatedAt   string                 `json:"created_at"`
+	DeliveredAt *string                `json:"delivered_at"`
+	At          []model.Mention        `json:"at"`
+	Attachments []model.AttachmentInfo `json:"attachments"`
 }
 
 func viewOf(m model.Message) messageView {
 	v := messageView{ID: m.ID, Channel: m.Channel, To: m.Target, ToType: m.TargetKind, Status: m.Status,
-		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt.Local().Format(time.RFC3339Nano)}
+		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt.Local().Format(time.RFC3339Nano),
+		At: m.At, Attachments: m.Attachments}
+	// Always arrays, so a client reads one shape whether or not a message has any.
+	if v.At == nil {
+		v.At = []model.Mention{}
+	}
+	if v.Attachments == nil {
+		v.Attachments = []model.AttachmentInfo{}
+	}
 	if !m.DeliveredAt.IsZero() {
 		d := m.DeliveredAt.Local().Format(time.RFC3339Nano)
 		v.DeliveredAt = &d
@@ -146,23 +166,9 @@ func (s *native) postMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	e := entryOf(r)
 	e.action = "send"
-	var req messageRequest
-	if err := decodeJSON(r, &req); err != nil {
+	sr, err := decodeMessage(r)
+	if err != nil {
 		return err
-	}
-	sr := app.SendRequest{Channel: req.Channel, QQ: req.QQ, Group: req.Group, Content: req.Content, IdemKey: r.Header.Get("Idempotency-Key")}
-	if len(sr.IdemKey) > 200 {
-		return model.Errorf(model.CodeBadRequest, "Idempotency-Key 太长（最多 200 个字符）")
-	}
-	if req.To != "" {
-		switch req.Type {
-		case "", "private":
-			sr.QQ, sr.Group = req.To, ""
-		case "group":
-			sr.QQ, sr.Group = "", req.To
-		default:
-			return model.Errorf(model.CodeBadRequest, "type 应为 private（好友）或 group（群）")
-		}
 	}
 	en, err := s.send.Send(r.Context(), c, sr)
 	if err != nil {
@@ -178,6 +184,50 @@ func (s *native) postMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, status, viewOf(m))
 	return nil
+}
+
+// decodeMessage reads the body of POST /api/v1/messages (up to MaxSendBody:
+// attachments ride in it as base64) and the Idempotency-Key header.
+func decodeMessage(r *http.Request) (app.SendRequest, error) {
+	body, err := readSendRequest(r)
+	if err != nil {
+		return app.SendRequest{}, err
+	}
+	var req messageRequest
+	if err := unmarshalBody(body, &req); err != nil {
+		return app.SendRequest{}, err
+	}
+	sr := app.SendRequest{Channel: req.Channel, QQ: req.QQ, Group: req.Group, Content: req.Content, IdemKey: r.Header.Get("Idempotency-Key")}
+	if len(sr.IdemKey) > 200 {
+		return sr, model.Errorf(model.CodeBadRequest, "Idempotency-Key 太长（最多 200 个字符）")
+	}
+	if req.To != "" {
+		switch req.Type {
+		case "", "private":
+			sr.QQ, sr.Group = req.To, ""
+		case "group":
+			sr.QQ, sr.Group = "", req.To
+		default:
+			return sr, model.Errorf(model.CodeBadRequest, "type 应为 private（好友）或 group（群）")
+		}
+	}
+	if len(req.At) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(req.At))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return sr, model.Errorf(model.CodeBadRequest, "at 不是有效的 JSON")
+		}
+		entries, err := jsonList("at", v)
+		if err != nil {
+			return sr, err
+		}
+		if sr.At, err = mentionsOf(entries); err != nil {
+			return sr, err
+		}
+	}
+	sr.Attachments, err = nativeAttachments(req.Attachments)
+	return sr, err
 }
 
 func (s *native) getMessage(w http.ResponseWriter, r *http.Request) error {

@@ -22,10 +22,19 @@ type QQAPRequest struct {
 	QQ, Group, Content string
 	Keyword, Channel   string
 	Args               []string
+	At                 []model.Mention    // from at: "id" or "id:显示名", comma-separated
+	Images             []model.Attachment // from each image: a URL or base64:// data
+}
+
+// Sends tells whether the request asks for a message: text, an image or a
+// mention (a mention alone is refused by app.Send, with its reason).
+func (q QQAPRequest) Sends() bool {
+	return q.Content != "" || len(q.Images) > 0 || len(q.At) > 0
 }
 
 // DecodeQQAP reads a QQAP request from the query string and, for POST, the
-// body (JSON as in the seed, or form-encoded). Body values win over the query.
+// body (JSON as in the seed, or form-encoded). Body values win over the
+// query; so do the body's images, when it has any.
 func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 	params, err := parseParams(r.URL.RawQuery, "请求参数格式错误：地址中")
 	if err != nil {
@@ -33,20 +42,24 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 	}
 	vals := lowerKeys(params)
 	var args []string
+	images, imagesFromForm := valuesOf(params, "image"), true
 	if r.Method == http.MethodPost {
-		body, err := readRequest(r)
+		body, err := readSendRequest(r)
 		if err != nil {
 			return QQAPRequest{}, err
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
-			bv, bargs, err := decodeBody(r.Header.Get("Content-Type"), body)
+			b, err := decodeBody(r.Header.Get("Content-Type"), body)
 			if err != nil {
 				return QQAPRequest{}, err
 			}
-			for k, v := range bv {
+			for k, v := range b.vals {
 				vals[k] = v
 			}
-			args = bargs
+			args = b.args
+			if b.images != nil {
+				images, imagesFromForm = b.images, b.form
+			}
 		}
 	}
 	if raw := valuesOf(params, "data"); args == nil && raw != nil {
@@ -58,12 +71,42 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 		Token: vals["access_token"], User: vals["user"], QQ: vals["qq"], Group: vals["group"],
 		Content: vals["content"], Keyword: strings.TrimSpace(vals["keyword"]), Channel: vals["channel"], Args: args,
 	}
-	for _, s := range append([]string{q.Token, q.User, q.QQ, q.Group, q.Content, q.Keyword, q.Channel}, q.Args...) {
+	for _, s := range append(append([]string{q.Token, q.User, q.QQ, q.Group, q.Content, q.Keyword, q.Channel, vals["at"]}, q.Args...), images...) {
 		if !utf8.ValidString(s) {
 			return QQAPRequest{}, model.Errorf(model.CodeBadEncoding, "请求中有无效的字符编码，请使用 UTF-8")
 		}
 	}
+	if q.At, err = model.ParseMentions(vals["at"]); err != nil {
+		return QQAPRequest{}, err
+	}
+	if q.Images, err = qqapImages(images, imagesFromForm); err != nil {
+		return QQAPRequest{}, err
+	}
 	return q, nil
+}
+
+// qqapImages reads the image values; empty ones are skipped, as an ERP
+// template leaves a parameter it has nothing for.
+func qqapImages(vs []string, formEncoded bool) ([]model.Attachment, error) {
+	var nonEmpty []string
+	for _, v := range vs {
+		if strings.TrimSpace(v) != "" {
+			nonEmpty = append(nonEmpty, v)
+		}
+	}
+	var out []model.Attachment
+	for i, v := range nonEmpty {
+		n := i + 1
+		if len(nonEmpty) == 1 {
+			n = 0
+		}
+		a, err := qqapImage(n, v, formEncoded)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // MaxParams is how many parameters a query string or form may have. It is
@@ -112,56 +155,75 @@ func valuesOf(v url.Values, name string) []string {
 	return out
 }
 
+// body is a decoded QQAP body: the single values by lower-case name, the
+// template arguments, and every image value (nil: the body has none).
+type body struct {
+	vals   map[string]string
+	args   []string
+	images []string
+	form   bool // a form body: its values were percent-decoded
+}
+
 // decodeBody handles JSON and form bodies; an unknown or missing content type
 // is sniffed, because ERP scripts often send JSON as text/plain.
-func decodeBody(ctype string, body []byte) (map[string]string, []string, error) {
+func decodeBody(ctype string, raw []byte) (body, error) {
 	mt, _, _ := mime.ParseMediaType(ctype)
 	// A form body never starts with "{", so a JSON-looking body is JSON whatever
 	// the header says (curl -d sends the seed's JSON as form-urlencoded).
-	isJSON := strings.Contains(mt, "json") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))
+	isJSON := strings.Contains(mt, "json") || bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{"))
 	if !isJSON {
-		form, err := parseParams(string(body), "表单内容格式错误：")
+		form, err := parseParams(string(raw), "表单内容格式错误：")
 		if err != nil {
-			return nil, nil, err
+			return body{}, err
 		}
 		args, err := formArgs(valuesOf(form, "data"))
 		if err != nil {
-			return nil, nil, err
+			return body{}, err
 		}
-		m := lowerKeys(form)
-		return m, args, nil
+		return body{vals: lowerKeys(form), args: args, images: valuesOf(form, "image"), form: true}, nil
 	}
-	if !utf8.Valid(body) {
-		return nil, nil, model.Errorf(model.CodeBadEncoding, "请求内容不是有效的 UTF-8 编码")
+	if !utf8.Valid(raw) {
+		return body{}, model.Errorf(model.CodeBadEncoding, "请求内容不是有效的 UTF-8 编码")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, nil, model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON 对象：%s", channel.JSONProblem(err))
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return body{}, model.Errorf(model.CodeBadRequest, "请求内容不是有效的 JSON 对象：%s", channel.JSONProblem(err))
 	}
 	if dec.More() {
-		return nil, nil, model.Errorf(model.CodeBadRequest, "请求内容只能是一个 JSON 对象")
+		return body{}, model.Errorf(model.CodeBadRequest, "请求内容只能是一个 JSON 对象")
 	}
-	m := map[string]string{}
-	var args []string
-	for k, v := range raw {
-		lk := strings.ToLower(k)
-		if lk == "data" {
-			a, err := jsonArgs(v)
-			if err != nil {
-				return nil, nil, err
+	b := body{vals: map[string]string{}}
+	for k, v := range obj {
+		var err error
+		switch lk := strings.ToLower(k); lk {
+		case "data":
+			b.args, err = jsonArgs(v)
+		case "image":
+			// A string or an array of strings (null: none, the query's stand).
+			var list []string
+			if list, err = jsonList(k, v); err == nil && list != nil {
+				b.images = append(append([]string{}, b.images...), list...)
 			}
-			args = a
-			continue
+		case "at":
+			// A comma list or an array of entries.
+			var list []string
+			if list, err = jsonList(k, v); err == nil {
+				b.vals[lk] = strings.Join(list, ",")
+			}
+		default:
+			s, ok := scalar(v)
+			if !ok {
+				return body{}, model.Errorf(model.CodeBadRequest, "参数 %s 必须是文本或数字", k)
+			}
+			b.vals[lk] = s
 		}
-		s, ok := scalar(v)
-		if !ok {
-			return nil, nil, model.Errorf(model.CodeBadRequest, "参数 %s 必须是文本或数字", k)
+		if err != nil {
+			return body{}, err
 		}
-		m[lk] = s
 	}
-	return m, args, nil
+	return b, nil
 }
 
 // scalar converts a JSON value to the text a template binds.
@@ -250,20 +312,21 @@ func (s *qqap) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e.user, e.keyword = q.User, q.Keyword
-	if q.Content == "" && q.Keyword == "" {
+	if !q.Sends() && q.Keyword == "" {
 		if q.Token == "" && q.User == "" && len(r.URL.RawQuery) == 0 {
 			return model.Errorf(model.CodeNothingToDo, "BotGate 正在运行。请求需要 user、Access_token，以及 content（发送消息）或 keyword（查询关键字）")
 		}
-		return model.Errorf(model.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）或 keyword（查询关键字）")
+		return model.Errorf(model.CodeNothingToDo, "没有要做的事：请提供 content（要发送的消息）、image（图片）或 keyword（查询关键字）")
 	}
 	caller, err := s.auth.Authenticate(r.Context(), auth.Credentials{User: q.User, Password: q.Token, Remote: remoteHost(r)})
 	if err != nil {
 		return err
 	}
 	var extra []any
-	if q.Content != "" {
+	if q.Sends() {
 		e.action = "send"
-		en, err := s.send.Send(r.Context(), caller, app.SendRequest{Channel: q.Channel, QQ: q.QQ, Group: q.Group, Content: q.Content})
+		en, err := s.send.Send(r.Context(), caller, app.SendRequest{Channel: q.Channel, QQ: q.QQ, Group: q.Group, Content: q.Content,
+			At: q.At, Attachments: q.Images})
 		if err != nil {
 			return err
 		}
@@ -276,7 +339,7 @@ func (s *qqap) serve(w http.ResponseWriter, r *http.Request) error {
 		vars.SetArgs(q.Args)
 		res, err := s.run.RunKeyword(r.Context(), caller, q.Keyword, vars)
 		if err != nil {
-			if q.Content != "" {
+			if q.Sends() {
 				// The message is queued and will be delivered: the reply keeps
 				// the keyword's errcode but says so, or an ERP that retries on
 				// errcode ≠ 0 would send it twice.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"botgate/apiserver"
 	"botgate/app/config"
 	"botgate/model"
 )
@@ -136,7 +137,8 @@ func TestQQAP_BadInput_GetsErrorEnvelopeNever5xx(t *testing.T) {
 		{"invalid UTF-8 in query", "GET", auth + kw + "&data=%FF%FE", "", "", model.CodeBadEncoding},
 		{"invalid UTF-8 in JSON", "POST", auth, "application/json", "{\"keyword\":\"\xff\"}", model.CodeBadEncoding},
 		{"bad percent escape", "GET", auth + "&keyword=%zz", "", "", model.CodeBadRequest},
-		{"huge body", "POST", auth, "application/json", `{"content":"` + strings.Repeat("x", 2<<20) + `"}`, model.CodeTooLarge},
+		// The send endpoint's cap is MaxSendBody (attachments ride as base64).
+		{"huge body", "POST", auth, "application/json", `{"content":"` + strings.Repeat("x", apiserver.MaxSendBody) + `"}`, model.CodeTooLarge},
 		{"unknown keyword", "GET", auth + "&keyword=nope", "", "", model.CodeNoKeyword},
 		{"nothing to do", "GET", auth + "&QQ=1", "", "", model.CodeNothingToDo},
 		{"content without target", "GET", auth + "&content=hi", "", "", model.CodeNoTarget},

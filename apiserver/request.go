@@ -34,6 +34,12 @@ func readRequest(r *http.Request) ([]byte, error) {
 	return readBody(r, MaxBody, "请求内容", strconv.Itoa(MaxBody)+" 字节")
 }
 
+// readSendRequest reads the body of a send endpoint, which may carry
+// attachments (MaxSendBody).
+func readSendRequest(r *http.Request) ([]byte, error) {
+	return readBody(r, MaxSendBody, "请求内容", sendBodyLimit)
+}
+
 // remoteHost is the caller's IP address, for authentication lockouts, the
 // webhook's loopback rule and the request log.
 func remoteHost(r *http.Request) string {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,16 +142,21 @@ func (s *Server) logged(next http.Handler) http.Handler {
 // secretParams never reach a log.
 var secretParams = map[string]bool{"access_token": true, "token": true, "password": true, "pwd": true, "secret": true, "key": true, "sign": true}
 
-// RedactURL is the path and query with secret values replaced by ***.
+// RedactURL is the path and query with secret values replaced by *** and
+// image data (base64://…, up to megabytes) by its length.
 func RedactURL(u *url.URL) string {
 	if u.RawQuery == "" {
 		return u.Path
 	}
 	parts := strings.Split(u.RawQuery, "&")
 	for i, p := range parts {
-		k, _, _ := strings.Cut(p, "=")
-		if name, err := url.QueryUnescape(k); err == nil && secretParams[strings.ToLower(name)] {
+		k, v, _ := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err == nil && secretParams[strings.ToLower(name)] {
 			parts[i] = k + "=***"
+		} else if err == nil && strings.EqualFold(name, "image") && len(v) > 6 && strings.EqualFold(v[:6], "base64") {
+			// "base64://" or its percent-encoded "base64%3A%2F%2F".
+			parts[i] = k + "=base64://…(" + strconv.Itoa(len(v)) + " 字节已省略)"
 		} else if err != nil {
 			parts[i] = "***"
 		}

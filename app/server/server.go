@@ -32,9 +32,13 @@ const ListenPoll = 500 * time.Millisecond
 // answers a plain-text 431 before any handler runs, so it leaves room for
 // what BotGate should answer itself: a QQAP GET carries the message in its
 // URL, and the longest allowed content (MaxContentBytes of Chinese) is 60 KB
-// percent-encoded. The old 64 KB left almost nothing for data arguments and
-// gave a slightly over-long message a plain 431 instead of errcode 4005.
-const MaxHeaderBytes = 256 << 10
+// percent-encoded; it may carry images too (image=base64://…), and the
+// 10 MiB of decoded bytes a message may have are ~14.2 MiB of percent-encoded
+// base64. So the limit for a GET is the message's own (errcode 4001 from
+// app.Send), as for a POST (apiserver.MaxSendBody), not this one. The old
+// 64 KB gave a slightly over-long message a plain 431 instead of errcode
+// 4005; 256 KB, an image over ~190 KB.
+const MaxHeaderBytes = 16 << 20
 
 // Config is what Start needs.
 type Config struct {

@@ -2,7 +2,9 @@
 // measures the headless botgate binary side by side with bench/refserver:
 // QQAP sends per second and p50/p99 latency at 1 and 32 connections, keyword
 // query p99 on a 100k-row indexed table, idle RSS, and time from start to
-// listening. It prints a Markdown table (README's benchmark section).
+// listening; then (-image-kb, default 200) sends carrying an image, in
+// rounds alternated with plain-text sends, reported as a ratio to the plain
+// text of the same run. It prints a Markdown table (README's benchmark section).
 //
 //	go build -tags nogui -o bench/out/botgate . && go build -o bench/out/refserver ./bench/refserver
 //	go run ./bench/load -botgate bench/out/botgate -ref bench/out/refserver
@@ -10,8 +12,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -38,6 +42,8 @@ var (
 	refBin     = flag.String("ref", "bench/out/refserver", "reference server binary")
 	duration   = flag.Duration("d", 5*time.Second, "duration of each load phase")
 	rows       = flag.Int("rows", 100000, "rows in the keyword query table")
+	imageKB    = flag.Int("image-kb", 200, "KB of the image in the attachment rounds (0: no attachment rounds)")
+	rounds     = flag.Int("rounds", 5, "attachment rounds, each a plain-text and an image phase of d/2 in alternating order")
 )
 
 func main() {
@@ -178,8 +184,16 @@ func (p *proc) rssKB() int {
 	return -1
 }
 
-// load runs conns workers for the duration, each calling next() for a URL.
+// load runs conns workers for the duration, each calling next() for a URL to GET.
 func load(conns int, d time.Duration, next func(worker, i int) string, check func([]byte) bool) result {
+	return loadReq(conns, d, func(w, i int) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, next(w, i), nil)
+		return req
+	}, check)
+}
+
+// loadReq runs conns workers for the duration, each sending next()'s request.
+func loadReq(conns int, d time.Duration, next func(worker, i int) *http.Request, check func([]byte) bool) result {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	defer tr.CloseIdleConnections()
@@ -198,7 +212,7 @@ func load(conns int, d time.Duration, next func(worker, i int) string, check fun
 			bad := 0
 			for i := 0; ctx.Err() == nil; i++ {
 				s := time.Now()
-				resp, err := client.Get(next(w, i))
+				resp, err := client.Do(next(w, i))
 				if err != nil {
 					bad++
 					continue
@@ -347,9 +361,119 @@ func run() error {
 	fmt.Printf("| idle RSS (headless) | %.1f MB | — | target < 20 MB |\n", float64(idleRSS)/1024)
 	fmt.Printf("| RSS after the load | %.1f MB | — | |\n", float64(loadedRSS)/1024)
 	fmt.Printf("| start to listening (median of 5) | %s | — | target < 200 ms |\n", ms(starts[2]))
-	fmt.Printf("\nerrors: botgate send %d/%d, query %d/%d, reference %d/%d; phase length %s; %d CPUs\n",
-		bg1.errors, bg32.errors, q1.errors, q32.errors, r1.errors, r32.errors, *duration, numCPU())
+	var img1, img32 imageRun
+	if *imageKB > 0 {
+		// After every row above, so that their figures (RSS after the load
+		// included) are what they were without these rounds.
+		data := imagePayload(*imageKB << 10)
+		img := func(w, i int) *http.Request { return imageSend(base, password, w, i, data) }
+		img1 = imageRounds(p, *rounds, *duration, phase(1, send), func(d time.Duration) result { return loadReq(1, d, img, okEnvelope) })
+		img32 = imageRounds(p, *rounds, *duration, phase(32, send), func(d time.Duration) result { return loadReq(32, d, img, okEnvelope) })
+		for _, r := range []struct {
+			conns string
+			run   imageRun
+		}{{"1 connection", img1}, {"32 connections", img32}} {
+			fmt.Printf("| QQAP send with a %d KB image (POST JSON, base64), %s | %s | — | %.2fx plain text (median of %d alternated rounds; plain %.0f/s) |\n",
+				*imageKB, r.conns, r.run.image, r.run.ratio, *rounds, r.run.textPerSec)
+		}
+		peak := max(img1.peakRSS, img32.peakRSS)
+		fmt.Printf("| RSS during the image sends (peak) | %.1f MB | — | %.2fx the RSS after the plain-text load |\n", float64(peak)/1024, float64(peak)/float64(loadedRSS))
+	}
+	fmt.Printf("\nerrors: botgate send %d/%d, query %d/%d, reference %d/%d", bg1.errors, bg32.errors, q1.errors, q32.errors, r1.errors, r32.errors)
+	if *imageKB > 0 {
+		fmt.Printf(", image send %d/%d", img1.image.errors, img32.image.errors)
+	}
+	fmt.Printf("; phase length %s; %d CPUs\n", *duration, numCPU())
 	return nil
+}
+
+// imagePayload is n bytes that a server takes for a PNG: the signature, then
+// random bytes, which like a photo's do not compress.
+func imagePayload(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rand.IntN(256))
+	}
+	copy(b, "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+	return []byte(base64.StdEncoding.EncodeToString(b))
+}
+
+// imageSend is a QQAP POST with a JSON body carrying b64 as base64://, the
+// way an ERP sends a picture; the body is streamed from its parts.
+func imageSend(base, password string, w, i int, b64 []byte) *http.Request {
+	head := fmt.Sprintf(`{"qq":"%d","content":"bench image %d","image":"base64://`, 10000+w, i)
+	tail := `"}`
+	body := io.MultiReader(strings.NewReader(head), bytes.NewReader(b64), strings.NewReader(tail))
+	req, _ := http.NewRequest(http.MethodPost, base+url.Values{"Access_token": {password}, "user": {"demo"}}.Encode(), body)
+	req.ContentLength = int64(len(head) + len(b64) + len(tail))
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+// imageRun is the outcome of the attachment rounds at one concurrency.
+type imageRun struct {
+	image      result  // the image phases merged (sends/s, p50, p99)
+	textPerSec float64 // median sends/s of the plain-text phases
+	ratio      float64 // median of each round's image/plain-text sends/s
+	peakRSS    int     // KB, the highest RSS sampled during an image phase
+}
+
+// imageRounds runs n rounds of a plain-text and an image phase of d/2 each,
+// in alternating order (T I, I T, …), so that the machine's drift weighs on
+// both alike; the ratio is the median of the rounds' own ratios, which on a
+// busy machine is steadier than either figure alone.
+func imageRounds(p *proc, n int, d time.Duration, text, img func(time.Duration) result) imageRun {
+	var images []result
+	var ratios, textRates []float64
+	peak := 0
+	for i := 0; i < n; i++ {
+		var t, im result
+		sampled := func() result {
+			stop := make(chan struct{})
+			done := make(chan int)
+			go func() {
+				m := p.rssKB()
+				tick := time.NewTicker(50 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-tick.C:
+						m = max(m, p.rssKB())
+					case <-stop:
+						done <- max(m, p.rssKB())
+						return
+					}
+				}
+			}()
+			r := img(d / 2)
+			close(stop)
+			peak = max(peak, <-done)
+			return r
+		}
+		if i%2 == 0 {
+			t, im = text(d/2), sampled()
+		} else {
+			im, t = sampled(), text(d/2)
+		}
+		images = append(images, im)
+		textRates = append(textRates, t.perSec)
+		if t.perSec > 0 {
+			ratios = append(ratios, im.perSec/t.perSec)
+		}
+	}
+	return imageRun{image: merge(images...), textPerSec: median(textRates), ratio: median(ratios), peakRSS: peak}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func numCPU() int {
