@@ -112,18 +112,6 @@ func pngFor(key string) []byte {
 	return buf.Bytes()
 }
 
-// waitAcked waits up to 30 s for the load to have n sends acknowledged.
-func waitAcked(t *testing.T, load *sendLoad, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for load.nAcked.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s, %d sends acknowledged, waiting for %d; the test did not load the server", load.nAcked.Load(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestCrash_KillDashNineUnderLoad_AttachmentsArriveIntact: sends carrying a
 // PNG as base64 (half through the native API, half as QQAP JSON bodies)
 // pour into a WeCom robot channel; after 100 are acknowledged the robot
