@@ -79,6 +79,13 @@ type Directory interface {
 	Contacts(ctx context.Context) ([]Contact, error)
 }
 
+// ChatCreator is implemented by channels whose platform sends to the group
+// chats the app itself created (WeCom's appchat): the window creates one
+// from chosen members and shows the id to give the ERP as group.
+type ChatCreator interface {
+	CreateChat(ctx context.Context, name, owner string, users []string) (chatID string, err error)
+}
+
 // Config is what a connector is built from: the channel's name and its config keys.
 type Config struct {
 	Name   string

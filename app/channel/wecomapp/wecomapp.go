@@ -91,6 +91,7 @@ var (
 	_ channel.Tester          = (*Connector)(nil)
 	_ channel.Directory       = (*Connector)(nil)
 	_ channel.URLVerifier     = (*Connector)(nil)
+	_ channel.ChatCreator     = (*Connector)(nil)
 )
 
 // New builds the connector from the channel's config.
