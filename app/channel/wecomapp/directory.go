@@ -50,9 +50,7 @@ func (c *Connector) agent(ctx context.Context) (agentReply, error) {
 
 // Test fetches a fresh token and reads the app's details.
 func (c *Connector) Test(ctx context.Context) error {
-	c.tokens.mu.Lock()
-	c.tokens.token = ""
-	c.tokens.mu.Unlock()
+	c.resetToken()
 	_, err := c.agent(ctx)
 	return err
 }

@@ -23,6 +23,11 @@ const (
 	tokenPath   = "/cgi-bin/gettoken"
 	defaultLife = 2 * time.Hour   // when a reply omits expires_in
 	renewMargin = 5 * time.Minute // renew this long before the token expires
+	// refusedFor is how long a gettoken refused for good (wrong secret,
+	// corp id, untrusted IP) is not asked again: a backlog of sends would
+	// otherwise try the wrong secret once each, and WeCom blocks an IP that
+	// does so for an hour. A changed config builds a new connector anyway.
+	refusedFor = time.Minute
 )
 
 // tokenRefused are the codes that blame the access token itself.
@@ -36,6 +41,8 @@ type tokenCache struct {
 	token   string
 	renewAt time.Time
 	fetch   *tokenFetch
+	refused error     // gettoken's last permanent refusal
+	until   time.Time // when refused may be asked again
 }
 
 type tokenFetch struct {
@@ -78,6 +85,11 @@ func (c *Connector) accessToken(ctx context.Context) (string, error) {
 		t.mu.Unlock()
 		return tok, nil
 	}
+	if t.refused != nil && c.now().Before(t.until) {
+		err := t.refused
+		t.mu.Unlock()
+		return "", err
+	}
 	if f := t.fetch; f != nil {
 		t.mu.Unlock()
 		select {
@@ -92,14 +104,24 @@ func (c *Connector) accessToken(ctx context.Context) (string, error) {
 	t.mu.Unlock()
 	tok, life, err := c.fetchToken(ctx)
 	t.mu.Lock()
-	if err == nil {
-		t.token, t.renewAt = tok, c.now().Add(life-min(renewMargin, life/10))
+	switch {
+	case err == nil:
+		t.token, t.renewAt, t.refused = tok, c.now().Add(life-min(renewMargin, life/10)), nil
+	case channel.IsPermanent(err):
+		t.refused, t.until = err, c.now().Add(refusedFor)
 	}
 	t.fetch = nil
 	t.mu.Unlock()
 	f.token, f.err = tok, err
 	close(f.done)
 	return tok, err
+}
+
+// resetToken forgets the token and any refusal: 测试连接 always asks WeCom.
+func (c *Connector) resetToken() {
+	c.tokens.mu.Lock()
+	c.tokens.token, c.tokens.refused = "", nil
+	c.tokens.mu.Unlock()
 }
 
 // dropToken forgets tok after WeCom refused it, unless a newer one replaced it.

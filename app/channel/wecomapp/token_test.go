@@ -198,3 +198,33 @@ func TestSend_Outage_Transient(t *testing.T) {
 	fake.Up()
 	ct.WantError(t, c.Send(context.Background(), textTo("zhangsan")), false, "")
 }
+
+// A secret WeCom refuses is not tried again for every queued message (WeCom
+// blocks an IP that keeps trying one for an hour): the refusal stands for a
+// minute; 测试连接 always asks.
+func TestToken_RefusedSecret_NotAskedAgainAtOnce(t *testing.T) {
+	fake := wecomfake.New(t)
+	clk := newClock()
+	c := connect(t, fake, clk.Now, map[string]string{"corp_secret": "old-secret"})
+	for range 5 {
+		ct.WantError(t, c.Send(context.Background(), textTo("zhangsan")), true, "Secret 不正确（40001）")
+	}
+	count := func() int {
+		n := 0
+		for _, r := range fake.Requests() {
+			if r == "GET /cgi-bin/gettoken" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("5 sends asked gettoken %d times, want 1", n)
+	}
+	ct.WantError(t, c.Test(context.Background()), true, "Secret 不正确")
+	clk.Advance(61 * time.Second)
+	ct.WantError(t, c.Send(context.Background(), textTo("zhangsan")), true, "Secret 不正确")
+	if n := count(); n != 3 {
+		t.Fatalf("gettoken asked %d times, want 3 (once more for the test, once after a minute)", n)
+	}
+}
