@@ -139,12 +139,14 @@ type messageView struct {
 	DeliveredAt *string                `json:"delivered_at"`
 	At          []model.Mention        `json:"at"`
 	Attachments []model.AttachmentInfo `json:"attachments"`
+	// Invalid: the recipients of a delivered list the platform refused.
+	Invalid []string `json:"invalid,omitempty"`
 }
 
 func viewOf(m model.Message) messageView {
 	v := messageView{ID: m.ID, Channel: m.Channel, To: m.Target, ToType: m.TargetKind, Status: m.Status,
 		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt.Local().Format(time.RFC3339Nano),
-		At: m.At, Attachments: m.Attachments}
+		At: m.At, Attachments: m.Attachments, Invalid: m.Invalid}
 	// Always arrays, so a client reads one shape whether or not a message has any.
 	if v.At == nil {
 		v.At = []model.Mention{}

@@ -200,3 +200,49 @@ func TestNew_RefusesMissingDeps(t *testing.T) {
 	}()
 	apiserver.New(d, discardLog(), "test")
 }
+
+// verifyingHook is a fake connector whose platform checks its address with a
+// GET (channel.URLVerifier): it answers with the query's echostr.
+type verifyingHook struct{ fakeHook }
+
+func (*verifyingHook) VerifiesURL() {}
+
+// GET /webhook/{channel} reaches only a connector that verifies its address
+// that way; for any other channel the path takes POST only, as before.
+func TestWebhookRoute_GetReachesOnlyURLVerifiers(t *testing.T) {
+	verifier := &verifyingHook{fakeHook{resp: channel.WebhookResponse{Body: "1616140317555161061"}}}
+	plain := &fakeHook{resp: channel.WebhookResponse{Body: "never"}}
+	hooks := fakeHooks{"app": verifier, "bot": plain}
+	tests := []struct {
+		method, path string
+		status       int
+		allow, body  string
+	}{
+		{"GET", "/webhook/app?echostr=abc%2B%3D&nonce=1", 200, "", "1616140317555161061"},
+		{"GET", "/webhook/bot", 405, "POST", `{"errcode":4000,"errmsg":"地址 /webhook/bot 只接受 POST 请求（收到 GET）"}` + "\n"},
+		{"HEAD", "/webhook/bot", 405, "POST", ""},
+		{"GET", "/webhook/nosuch", 405, "POST", `{"errcode":4000,"errmsg":"通道“nosuch”不存在；地址 /webhook/nosuch 只接受 POST 请求（收到 GET）"}` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			srv := httptest.NewServer(apiserver.New(routeDeps(hooks, fakeChat{}, make(fakeRequests, 1)), discardLog(), "test"))
+			defer srv.Close()
+			req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || resp.Header.Get("Allow") != tt.allow || string(b) != tt.body {
+				t.Fatalf("got %d Allow %q %q, want %d Allow %q %q", resp.StatusCode, resp.Header.Get("Allow"), b, tt.status, tt.allow, tt.body)
+			}
+		})
+	}
+	if len(plain.got) != 0 {
+		t.Fatalf("a connector that verifies no URL was handed %d GETs", len(plain.got))
+	}
+	if len(verifier.got) != 1 || verifier.got[0].Method != "GET" || verifier.got[0].Query.Get("echostr") != "abc+=" {
+		t.Fatalf("the verifier got %+v", verifier.got)
+	}
+}

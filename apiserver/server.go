@@ -90,7 +90,9 @@ func New(d Deps, log *slog.Logger, version string) http.Handler {
 	mux.Handle("POST /api/v1/messages", apiReply(log, n.postMessage))
 	mux.Handle("GET /api/v1/messages/{id}", apiReply(log, n.getMessage))
 	mux.Handle("POST /api/v1/templates/{keyword}/run", apiReply(log, n.runTemplate))
-	mux.Handle("POST /webhook/{channel}", webhookReply(log, newWebhook(d.Webhooks, d.Chat, log)))
+	hook := webhookReply(log, newWebhook(d.Webhooks, d.Chat, log))
+	mux.Handle("POST /webhook/{channel}", hook)
+	mux.Handle("GET /webhook/{channel}", hook) // URL verification, for the connectors that do it
 	mux.Handle("GET /{$}", qqapReply(log, q.serve))
 	mux.Handle("POST /{$}", qqapReply(log, q.serve))
 	mux.Handle("/", s.unrouted())

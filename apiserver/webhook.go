@@ -13,7 +13,9 @@ import (
 
 // POST /webhook/{channel}: chat platforms push messages here and get the
 // answer back in the HTTP reply. The channel's connector verifies and parses
-// the push and shapes the reply; this file only routes and encodes.
+// the push and shapes the reply; this file only routes and encodes. GET
+// reaches a connector that verifies its callback address that way
+// (channel.URLVerifier); for any other channel the path takes POST only.
 
 // MaxWebhookBody bounds one push. A text message is a few KB; this leaves
 // room for long array-form messages without letting a stray upload fill memory.
@@ -48,6 +50,11 @@ func (h *webhook) serve(w http.ResponseWriter, r *http.Request) error {
 	e.action = "webhook"
 	name := r.PathValue("channel")
 	hook, err := h.hooks.Webhook(name)
+	if r.Method != http.MethodPost { // GET, or the HEAD a GET route takes too
+		if _, ok := hook.(channel.URLVerifier); err != nil || !ok {
+			return postOnly(w, r, err)
+		}
+	}
 	if err != nil {
 		// The path names the channel: one that cannot take pushes is an unknown address.
 		return &replyError{err: err, status: http.StatusNotFound}
@@ -67,6 +74,18 @@ func (h *webhook) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeWebhookResponse(w, resp)
 	return nil
+}
+
+// postOnly refuses a GET to a channel that does not verify its address
+// that way: as any route answers a wrong method, with why when the channel
+// itself is the reason (lookup says it does not exist, or is disabled).
+func postOnly(w http.ResponseWriter, r *http.Request, lookup error) error {
+	msg := "地址 " + r.URL.Path + " 只接受 POST 请求（收到 " + r.Method + "）"
+	if lookup != nil {
+		msg = model.ErrorOf(lookup).Msg + "；" + msg
+	}
+	w.Header().Set("Allow", http.MethodPost)
+	return &replyError{err: model.Errorf(model.CodeBadRequest, "%s", msg), status: http.StatusMethodNotAllowed, log: "请求方法不对"}
 }
 
 // loggedAnswerer notes each answer in the request log: the keyword, and that

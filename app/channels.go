@@ -131,3 +131,22 @@ func (a *App) SendTest(ctx context.Context, channelName, qq, group, content stri
 	e, err := a.Send(ctx, model.Caller{Name: "", Roles: []string{"admin"}}, SendRequest{Channel: channelName, QQ: qq, Group: group, Content: content})
 	return e.ID, err
 }
+
+// CreateChannelChat creates a group chat of users on the platform behind c
+// (the form as shown, like TestChannel) and returns its id, for the
+// platforms whose group sends reach only the chats the app created.
+func (a *App) CreateChannelChat(ctx context.Context, c config.Channel, name, owner string, users []string) (string, error) {
+	ch, t, err := a.formConnector(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	cc, ok := ch.(channel.ChatCreator)
+	if !ok {
+		return "", model.Invalid("type", "通道类型 %s 不需要也不能在这里创建群聊", t.Title)
+	}
+	id, err := cc.CreateChat(ctx, name, owner, users)
+	if err != nil {
+		return "", &model.Error{Code: model.CodeNoChannel, Field: "config", Msg: "创建群聊失败：" + channel.Explain(err), Err: err}
+	}
+	return id, nil
+}

@@ -41,8 +41,8 @@ func TestWebhook_FindsTheLiveConnector_OrSaysWhy(t *testing.T) {
 		{"webqq", ""},
 		{"nosuch", "通道“nosuch”不存在：上报地址应为 /webhook/<通道名称>，请核对通道名称"},
 		{"old", "通道“old”已停用，请在“通道”中启用后再上报"},
-		{"log", "通道“log”的类型 log 不接收聊天消息；聊天查询支持 onebot、openqq 和 gewe 通道"},
-		{"robot", "通道“robot”的类型 wecom 不接收聊天消息；聊天查询支持 onebot、openqq 和 gewe 通道"},
+		{"log", "通道“log”的类型 log 不接收聊天消息；聊天查询支持 onebot、openqq、gewe 和 wecom_app 通道"},
+		{"robot", "通道“robot”的类型 wecom 不接收聊天消息；聊天查询支持 onebot、openqq、gewe 和 wecom_app 通道"},
 		{"broken", "通道“broken”配置有误（OneBot 通道的 url 必须是以 http:// 或 https:// 开头的完整地址（例如 http://127.0.0.1:3000）），请在“通道”中修正后再上报"},
 	}
 	for _, tt := range tests {

@@ -47,6 +47,9 @@ type Message struct {
 	// Attachments describes the stored attachments; their bytes are loaded
 	// only at delivery (storage.DB.Attachments).
 	Attachments []AttachmentInfo
+	// Invalid lists the recipients of a delivered list message that the
+	// platform refused (unknown, or outside the app's visible range).
+	Invalid []string
 }
 
 // MessageFilter selects rows for the log view.

@@ -79,6 +79,13 @@ type Directory interface {
 	Contacts(ctx context.Context) ([]Contact, error)
 }
 
+// ChatCreator is implemented by channels whose platform sends to the group
+// chats the app itself created (WeCom's appchat): the window creates one
+// from chosen members and shows the id to give the ERP as group.
+type ChatCreator interface {
+	CreateChat(ctx context.Context, name, owner string, users []string) (chatID string, err error)
+}
+
 // Config is what a connector is built from: the channel's name and its config keys.
 type Config struct {
 	Name   string
@@ -156,6 +163,32 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// PartlyDelivered is what Send returns when the platform took a message
+// to a recipient list for some of them and refused the others (WeCom's
+// invaliduser): the message counts as delivered, and the refused ids are
+// kept with it (GET /api/v1/messages/{id} lists them under "invalid"). It
+// is an error only so that Send keeps one signature for every connector; a
+// list refused whole is an ordinary permanent failure.
+type PartlyDelivered struct {
+	Invalid []string // the ids the platform refused
+	Msg     string   // Chinese, for the log: who was refused and what to check
+}
+
+func (e *PartlyDelivered) Error() string { return e.Msg }
+
+// Delivered tells whether err, Send's result, means the message was
+// delivered, and lists the recipients the platform refused (PartlyDelivered).
+func Delivered(err error) (invalid []string, ok bool) {
+	if err == nil {
+		return nil, true
+	}
+	var p *PartlyDelivered
+	if errors.As(err, &p) {
+		return p.Invalid, true
+	}
+	return nil, false
+}
 
 // Permanentf returns a failure that must not be retried (bad token, unknown recipient...).
 func Permanentf(err error, format string, args ...any) error {

@@ -25,6 +25,11 @@ type Incoming struct {
 	// empty means Sender and Group (Openqq needs its "id:"/"gid:" forms when a
 	// report carries session ids only).
 	ReplyQQ, ReplyGroup string
+	// ReplyLater is set by a platform whose push takes no answer in its
+	// HTTP reply (WeCom's callback wants its empty acknowledgement at once;
+	// it would retry a slow one): the answerer does not wait for the
+	// template, and every answer goes through the outbox, as a late one does.
+	ReplyLater bool
 }
 
 // Answer is what the answerer says to one Incoming.
@@ -76,6 +81,14 @@ func (e *WebhookError) Error() string { return e.Msg }
 // POST (or GET, for URL verification) /webhook/{channel}.
 type Webhook interface {
 	HandleWebhook(ctx context.Context, req WebhookRequest, a Answerer) (WebhookResponse, error)
+}
+
+// URLVerifier marks a Webhook whose platform checks the callback address
+// with a GET before it pushes anything (WeCom's echostr): only such a
+// webhook is handed GET /webhook/{channel}; the others take POST only.
+type URLVerifier interface {
+	Webhook
+	VerifiesURL()
 }
 
 // ListenerState is what the window shows for a listener.

@@ -116,6 +116,15 @@ func (c *Answerer) Handle(ctx context.Context, m channel.Incoming) Result {
 			r.Reply = fmt.Sprintf("查询太频繁了，请稍等一会儿再发（每人每分钟最多 %d 次）", c.cfg.PerMinute)
 			in.Via = ViaQuick
 		}
+		if m.ReplyLater && r.Reply != "" {
+			c.gate.RLock()
+			defer c.gate.RUnlock()
+			if !c.closed {
+				c.queue(ctx, m, &in, r.Reply, c.d.Settings.ReplyLimit(m.Channel))
+				c.write(in, start)
+			}
+			return Result{Keyword: kw, Outcome: Limited}
+		}
 		c.record(in, start)
 		return r
 	}
@@ -137,18 +146,20 @@ func (c *Answerer) Handle(ctx context.Context, m channel.Incoming) Result {
 		res, err := c.d.Runner.RunKeyword(qctx, model.Caller{Chat: true, Sender: m.Sender}, kw, vars)
 		done <- result{res: res, err: err}
 	}()
-	timer := time.NewTimer(c.cfg.QuickTimeout)
-	defer timer.Stop()
-	select {
-	case r := <-done:
-		reply := c.answer(&in, t, r, vars, maxRunes)
-		if reply != "" {
-			in.Via = ViaQuick
+	if !m.ReplyLater {
+		timer := time.NewTimer(c.cfg.QuickTimeout)
+		defer timer.Stop()
+		select {
+		case r := <-done:
+			reply := c.answer(&in, t, r, vars, maxRunes)
+			if reply != "" {
+				in.Via = ViaQuick
+			}
+			c.record(in, start)
+			return Result{Reply: reply, Keyword: kw, Outcome: in.Outcome}
+		case <-timer.C:
+		case <-ctx.Done():
 		}
-		c.record(in, start)
-		return Result{Reply: reply, Keyword: kw, Outcome: in.Outcome}
-	case <-timer.C:
-	case <-ctx.Done():
 	}
 	c.wg.Add(1)
 	c.pending.Add(1)
@@ -175,10 +186,15 @@ func (c *Answerer) late(ctx context.Context, m channel.Incoming, in model.Inboun
 		c.log.Warn("late chat answer not sent: the server stopped before it was ready", "channel", m.Channel, "keyword", in.Keyword, "sender", m.Sender)
 		return
 	}
-	if reply == "" {
-		c.write(in, start)
-		return
+	if reply != "" {
+		c.queue(ctx, m, &in, reply, maxRunes)
 	}
+	c.write(in, start)
+}
+
+// queue sends reply through the outbox to the chat m came from and notes
+// how in the log row; the caller holds gate for reading and checked closed.
+func (c *Answerer) queue(ctx context.Context, m channel.Incoming, in *model.Inbound, reply string, maxRunes int) {
 	qq, group := m.ReplyQQ, m.ReplyGroup
 	if qq == "" {
 		qq = m.Sender
@@ -197,12 +213,15 @@ func (c *Answerer) late(ctx context.Context, m channel.Incoming, in model.Inboun
 	}
 	e, err := c.d.Outbox.QueueReply(ctx, model.Caller{Chat: true, Sender: m.Sender}, LateReply{Channel: m.Channel, QQ: qq, Group: group, Content: reply})
 	if err != nil {
-		in.Outcome, in.Detail = Failed, "回复超时后改用通道发送，但未能保存："+model.ErrorOf(err).Msg
-		c.log.Warn("late chat answer not queued", "channel", m.Channel, "keyword", in.Keyword, "err", err)
+		what := "回复超时后改用通道发送"
+		if m.ReplyLater {
+			what = "该平台的回复要通过通道发送"
+		}
+		in.Outcome, in.Detail = Failed, what+"，但未能保存："+model.ErrorOf(err).Msg
+		c.log.Warn("chat answer not queued", "channel", m.Channel, "keyword", in.Keyword, "err", err)
 	} else {
 		in.Via, in.MsgID = ViaOutbox, e.ID
 	}
-	c.write(in, start)
 }
 
 // answer turns a template's outcome into chat text and fills the log row.

@@ -399,9 +399,13 @@ func (d *Dispatcher) attempt(ctx, sends context.Context, m model.Message) (o sto
 	actx, cancel := context.WithTimeout(sends, d.cfg.SendTimeout)
 	defer cancel()
 	err = route.Channel.Send(actx, msg)
+	if invalid, ok := channel.Delivered(err); ok {
+		if len(invalid) > 0 {
+			d.cfg.Log.Warn("outbox: delivered, but the platform refused some recipients", "id", m.ID, "channel", m.Channel, "invalid", invalid, "err", err)
+		}
+		return storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt, Invalid: invalid}, true
+	}
 	switch {
-	case err == nil:
-		return storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt}, true
 	case sends.Err() != nil:
 		// The stop grace ran out mid-send: the platform may have taken it.
 		// Keep it queued (at least once) and say so.

@@ -14,6 +14,7 @@ import (
 	"botgate/app/channel/onebot"
 	"botgate/app/channel/openqq"
 	"botgate/app/channel/wecom"
+	"botgate/app/channel/wecomapp"
 	"botgate/app/channel/wxmp"
 	"botgate/app/channel/xuanxuan"
 	"botgate/model"
@@ -26,6 +27,7 @@ func Types() []channel.Type {
 		openqq.Type,
 		gewe.Type,
 		wecom.Type,
+		wecomapp.Type,
 		dingtalk.Type,
 		feishu.Type,
 		xuanxuan.Type,

@@ -46,6 +46,7 @@ func TestChannelCapabilities_PerType(t *testing.T) {
 		{"wecom", true, false, false},
 		{"dingtalk", true, false, false},
 		{"feishu", true, false, false},
+		{"wecom_app", true, true, true},
 		{"log", false, false, true}, // checks QQ and group numbers, as the QQ bot it stands in for
 	}
 	for _, tt := range tests {
@@ -75,6 +76,8 @@ var validConfig = map[string]map[string]string{
 	"dingtalk": {"url": "http://127.0.0.1:1/robot/send?access_token=t", "secret": "SEC1"},
 	"feishu":   {"url": "http://127.0.0.1:1/open-apis/bot/v2/hook/h", "secret": "s"},
 	"log":      {},
+	"wecom_app": {"url": "http://127.0.0.1:1", "corp_id": "ww1", "corp_secret": "s", "agent_id": "1000002",
+		"callback_token": "t", "callback_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
 }
 
 // Declared capabilities are what the connector implements: the window shows
