@@ -30,14 +30,6 @@ type Schedule struct {
 	Since time.Time
 }
 
-// Zone is the schedule's time zone name.
-func (s Schedule) Zone() string {
-	if s.TZ == "" {
-		return DefaultTZ
-	}
-	return s.TZ
-}
-
 // Outcomes of a schedule's slot.
 const (
 	RunSent    = "sent"    // the message(s) were queued
