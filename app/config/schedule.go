@@ -104,6 +104,9 @@ func checkTargets(s model.Schedule, c model.Channel) error {
 	case s.At != "" && len(s.Groups) == 0 && !t.Caps.FixedTarget:
 		return model.Invalid("at", "@成员只能用于群消息：请填写群号(group)，或清空 at")
 	}
+	if s.At != "" && !t.Extras.Mention {
+		return model.Invalid("at", "通道“%s”（%s）不支持 @成员：%s；请清空 at", c.Name, t.Title, t.Extras.Describe())
+	}
 	ch, err := registry.Build(t, c, channel.Deps{})
 	if err != nil {
 		return nil // the channel's own problem, reported on the channel

@@ -20,6 +20,7 @@ func withSchedules() *config.Stored {
 		"请假": {Keyword: "请假", Kind: model.KindInsert, SQL: "INSERT INTO t VALUES (1)", Enabled: true},
 	}
 	cur.Channels["robot"] = model.Channel{Name: "robot", Type: "wecom", Enabled: true, Config: map[string]string{"url": "http://127.0.0.1:1/hook"}}
+	cur.Channels["xx"] = model.Channel{Name: "xx", Type: "xuanxuan", Enabled: true, Config: map[string]string{"url": "http://127.0.0.1:1", "code": "bot", "key": "k"}}
 	cur.Schedules = map[string]model.Schedule{}
 	return cur
 }
@@ -29,8 +30,8 @@ func TestCheckSchedules_GoodOnes_RowsToWrite(t *testing.T) {
 	  "templates": [{"keyword": "库存", "sql": "SELECT 2"}],
 	  "schedules": [
 	    {"name": "日报", "cron": " 0  9 * * * ", "template": "销售", "args": [" 昨天 "], "channel": "qq",
-	     "to": "10001, 10002", "group": "123456，654321", "at": "all", "header": "{{日期}} 昨日销售", "skip_empty": true, "catch_up": "2h"},
-	    {"name": "库存提醒", "cron": "30 8 * * 1-5", "tz": "Asia/Tokyo", "template": "库存", "channel": "robot", "enabled": false}
+	     "to": "10001, 10002", "group": "123456，654321", "header": "{{日期}} 昨日销售", "skip_empty": true, "catch_up": "2h"},
+	    {"name": "库存提醒", "cron": "30 8 * * 1-5", "tz": "Asia/Tokyo", "template": "库存", "channel": "robot", "at": "all", "enabled": false}
 	  ]}`)
 	ch, err := config.Check(f, withSchedules(), "/state/botgate.db")
 	if err != nil {
@@ -38,9 +39,9 @@ func TestCheckSchedules_GoodOnes_RowsToWrite(t *testing.T) {
 	}
 	want := []model.Schedule{
 		{Name: "日报", Cron: "0 9 * * *", Template: "销售", Args: []string{"昨天"}, Channel: "qq", To: []string{"10001", "10002"},
-			Groups: []string{"123456", "654321"}, At: "all", Header: "{{日期}} 昨日销售", SkipEmpty: true, CatchUp: 2 * time.Hour, Enabled: true},
+			Groups: []string{"123456", "654321"}, Header: "{{日期}} 昨日销售", SkipEmpty: true, CatchUp: 2 * time.Hour, Enabled: true},
 		// a template of the same file; a group robot needs no recipient; catch-up defaults to 1 h
-		{Name: "库存提醒", Cron: "30 8 * * 1-5", TZ: "Asia/Tokyo", Template: "库存", Args: []string{}, Channel: "robot", To: []string{}, Groups: []string{},
+		{Name: "库存提醒", Cron: "30 8 * * 1-5", TZ: "Asia/Tokyo", Template: "库存", Args: []string{}, Channel: "robot", To: []string{}, Groups: []string{}, At: "all",
 			CatchUp: time.Hour, Enabled: false},
 	}
 	if !reflect.DeepEqual(ch.Schedules, want) {
@@ -66,6 +67,7 @@ func TestCheckSchedules_BadItemRefusedByName(t *testing.T) {
 		{"no recipient", `"name": "日报", "cron": "0 9 * * *", "template": "销售", "channel": "qq"`, "to", "缺少接收者"},
 		{"group id not a number", `"name": "日报", "cron": "0 9 * * *", "template": "销售", "channel": "qq", "group": "123,销售群"`, "group", "接收者 销售群 无效：群号 \"销售群\" 必须是数字"},
 		{"mention without a group", `"name": "日报", "cron": "0 9 * * *", "template": "销售", "channel": "qq", "to": "10001", "at": "all"`, "at", "@成员只能用于群消息"},
+		{"mention on a channel without mentions", `"name": "日报", "cron": "0 9 * * *", "template": "销售", "channel": "xx", "group": "1", "at": "all"`, "at", "通道“xx”（喧喧"},
 		{"bad catch-up", good + `, "catch_up": "90"`, "catch_up", "补发时限 catch_up \"90\" 无效"},
 		{"too many args", good + `, "args": ["1","2","3","4","5","6","7","8","9","10"]`, "args", "最多 9 个"},
 		{"bad name", `"name": "日 报", "cron": "0 9 * * *", "template": "销售", "channel": "qq", "group": "1"`, "name", "定时推送名称"},
@@ -98,7 +100,7 @@ func TestCheckSchedules_DefaultChannelOfTheSameFile(t *testing.T) {
 func TestExportSchedules_ReadBackTheSame(t *testing.T) {
 	cur := withSchedules()
 	s := model.Schedule{Name: "日报", Cron: "0 9 * * *", Template: "销售", Args: []string{"昨天"}, Channel: "qq", To: []string{"10001"},
-		Groups: []string{"1", "2"}, At: "all", Header: "昨日销售", SkipEmpty: true, CatchUp: 90 * time.Minute, Enabled: true}
+		Groups: []string{"1", "2"}, Header: "昨日销售", SkipEmpty: true, CatchUp: 90 * time.Minute, Enabled: true}
 	cur.Schedules["日报"] = s
 	f := config.Export(cur)
 	if len(f.Schedules) != 1 {
@@ -108,7 +110,7 @@ func TestExportSchedules_ReadBackTheSame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"name":"日报","cron":"0 9 * * *","template":"销售","args":["昨天"],"channel":"qq","to":"10001","group":"1,2","at":"all","header":"昨日销售","skip_empty":true,"catch_up":"1h30m","enabled":true}`
+	const want = `{"name":"日报","cron":"0 9 * * *","template":"销售","args":["昨天"],"channel":"qq","to":"10001","group":"1,2","at":"","header":"昨日销售","skip_empty":true,"catch_up":"1h30m","enabled":true}`
 	if string(b) != want {
 		t.Fatalf("exported\n%s\nwant\n%s", b, want)
 	}
