@@ -47,7 +47,8 @@ type RequestLogger interface {
 
 // Deps are what the handlers use, each handler only its own: "/" takes Auth,
 // Sender and Templates; /api/v1 those and Messages; /webhook takes Webhooks
-// and Chat; the request log takes Requests. AppDeps wires them from *app.App.
+// and Chat; /api/v1/schedules takes Schedules; the request log takes
+// Requests. AppDeps wires them from *app.App.
 type Deps struct {
 	Auth      Authenticator
 	Sender    Sender
@@ -56,13 +57,14 @@ type Deps struct {
 	Webhooks  Webhooks         // nil (or Chat nil): the server takes no chat pushes
 	Chat      channel.Answerer // answers what webhooks receive
 	Requests  RequestLogger
+	Schedules ScheduleLister // nil: no /api/v1/schedules
 }
 
 // AppDeps wires a into Deps. The webhooks' answerer is a chat of its own:
 // its rate limits and late answers live as long as the handler.
 func AppDeps(a *app.App) Deps {
 	return Deps{Auth: a, Sender: a, Templates: a, Messages: a, Webhooks: a,
-		Chat: a.Answerer(), Requests: a}
+		Chat: a.Answerer(), Requests: a, Schedules: a}
 }
 
 // Server routes requests to the handlers and logs each one.
@@ -90,6 +92,9 @@ func New(d Deps, log *slog.Logger, version string) http.Handler {
 	mux.Handle("POST /api/v1/messages", apiReply(log, n.postMessage))
 	mux.Handle("GET /api/v1/messages/{id}", apiReply(log, n.getMessage))
 	mux.Handle("POST /api/v1/templates/{keyword}/run", apiReply(log, n.runTemplate))
+	if d.Schedules != nil {
+		mux.Handle("GET /api/v1/schedules", apiReply(log, (&schedules{n: n, list: d.Schedules}).get))
+	}
 	hook := webhookReply(log, newWebhook(d.Webhooks, d.Chat, log))
 	mux.Handle("POST /webhook/{channel}", hook)
 	mux.Handle("GET /webhook/{channel}", hook) // URL verification, for the connectors that do it

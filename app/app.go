@@ -24,6 +24,7 @@ import (
 	"botgate/app/config"
 	"botgate/app/datasource"
 	"botgate/app/outbox"
+	"botgate/app/schedule"
 	"botgate/app/server"
 	"botgate/app/sqltmpl"
 	"botgate/model"
@@ -40,10 +41,11 @@ type Options struct {
 	Listen     string // overrides the saved listen address (command line --listen)
 	Now        func() time.Time
 	Log        *slog.Logger
-	HTTPClient *http.Client   // for connectors
-	Dispatch   outbox.Config  // retry tuning (tests shorten it)
-	Handler    HandlerFactory // builds the HTTP API; wired by main
-	Service    ServiceControl // the system service of this database (the window); nil: none
+	HTTPClient *http.Client    // for connectors
+	Dispatch   outbox.Config   // retry tuning (tests shorten it)
+	Schedule   schedule.Config // the scheduler's clock (tests pass a fake one); Now defaults to Options.Now
+	Handler    HandlerFactory  // builds the HTTP API; wired by main
+	Service    ServiceControl  // the system service of this database (the window); nil: none
 	// ExtraChannelTypes are connector types besides the built-in ones, found
 	// first (tests register a fake platform here).
 	ExtraChannelTypes []channel.Type
@@ -60,6 +62,7 @@ type App struct {
 	auth  *auth.Authenticator
 	queue *outbox.Queue
 	disp  *outbox.Dispatcher
+	sched *schedule.Scheduler // run by the server, so only by the process holding the database lock
 	reqs  *requestLog
 
 	reloadMu sync.Mutex
@@ -136,6 +139,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.disp = outbox.NewDispatcher(db, a.route, opts.Dispatch)
 	a.queue = outbox.NewQueue(db, a.disp.Wake)
+	a.sched = a.newScheduler()
 	return a, nil
 }
 
@@ -186,6 +190,9 @@ func (a *App) Reload(ctx context.Context) error {
 	a.state.Store(st)
 	a.auth.Invalidate()
 	a.syncListeners(st)
+	if a.sched != nil {
+		a.sched.Kick() // a schedule may have been added or changed
+	}
 	if old != nil {
 		for name, s := range old.sources {
 			if ns := st.sources[name]; (ns == nil || ns.src != s.src) && s.src != nil {

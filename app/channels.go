@@ -61,6 +61,9 @@ func (a *App) DeleteChannel(ctx context.Context, name string) error {
 	if a.Settings().DefaultChannel == name {
 		return model.Invalid("name", "通道“%s”是默认通道，不能删除：请先把别的通道设为默认", name)
 	}
+	if err := a.refuseIfScheduled(ctx, "通道", name, func(s model.Schedule) bool { return s.Channel == name }); err != nil {
+		return err
+	}
 	return a.deleteOne(ctx, "通道", name, func(tx *storage.Tx) error { return tx.DeleteChannel(name) })
 }
 

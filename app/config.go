@@ -35,6 +35,11 @@ func (a *App) current(ctx context.Context) (*config.Stored, error) {
 		return nil, err
 	}
 	c.Templates = byKey(ts, func(t model.Template) string { return t.Keyword })
+	ss, err := a.db.Schedules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Schedules = byKey(ss, func(s model.Schedule) string { return s.Name })
 	return c, nil
 }
 
@@ -81,6 +86,11 @@ func (a *App) Import(ctx context.Context, f config.File) (config.Summary, error)
 		}
 		for _, t := range ch.Templates {
 			if err := tx.UpsertTemplate(t); err != nil {
+				return err
+			}
+		}
+		for _, s := range ch.Schedules {
+			if err := tx.UpsertSchedule(s); err != nil {
 				return err
 			}
 		}

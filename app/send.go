@@ -39,22 +39,41 @@ func (r SendRequest) Target() (kind, to string) {
 
 // Send validates r and commits it to the outbox; when it returns, the message is durable.
 func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.Enqueued, error) {
+	m, err := a.prepareSend(c, r)
+	if err != nil {
+		return model.Enqueued{}, err
+	}
+	e, err := a.queue.Add(ctx, m)
+	if err != nil {
+		if errors.Is(err, outbox.ErrClosed) {
+			return e, &model.Error{Code: model.CodeQueueFailed, Msg: "服务正在停止，消息未保存，请稍后重试", Err: err}
+		}
+		return e, &model.Error{Code: model.CodeQueueFailed, Msg: "消息保存失败，未发送，请稍后重试或检查磁盘空间", Err: err}
+	}
+	return e, nil
+}
+
+// prepareSend makes every check of a send that can be made before it is
+// queued (content, channel, recipient, length, mentions and attachments)
+// and returns its outbox row. A scheduled push's slot is checked here too,
+// and then committed with its slot record instead of through the queue.
+func (a *App) prepareSend(c model.Caller, r SendRequest) (model.NewMessage, error) {
 	if !utf8.ValidString(r.Content) {
-		return model.Enqueued{}, model.Errorf(model.CodeBadEncoding, "消息内容不是有效的 UTF-8 文本")
+		return model.NewMessage{}, model.Errorf(model.CodeBadEncoding, "消息内容不是有效的 UTF-8 文本")
 	}
 	atts, err := checkAttachments(r.Attachments)
 	if err != nil {
-		return model.Enqueued{}, err
+		return model.NewMessage{}, err
 	}
 	at, err := model.NormalizeMentions(r.At)
 	if err != nil {
-		return model.Enqueued{}, err
+		return model.NewMessage{}, err
 	}
 	if strings.TrimSpace(r.Content) == "" && len(atts) == 0 {
-		return model.Enqueued{}, model.Errorf(model.CodeNothingToDo, "消息内容为空，没有可发送的内容")
+		return model.NewMessage{}, model.Errorf(model.CodeNothingToDo, "消息内容为空，没有可发送的内容")
 	}
 	if len(r.Content) > MaxContentBytes {
-		return model.Enqueued{}, model.Errorf(model.CodeTooLong, "消息内容太长（%d 字节），最多 %d 字节，请拆分后发送", len(r.Content), MaxContentBytes)
+		return model.NewMessage{}, model.Errorf(model.CodeTooLong, "消息内容太长（%d 字节），最多 %d 字节，请拆分后发送", len(r.Content), MaxContentBytes)
 	}
 	kind, to := r.Target()
 	st := a.state.Load()
@@ -63,16 +82,16 @@ func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.En
 		name = st.settings.DefaultChannel
 	}
 	if name == "" {
-		return model.Enqueued{}, model.Errorf(model.CodeNoChannel, "没有设置默认通道，请在“通道”中设为默认，或在请求中指定 channel")
+		return model.NewMessage{}, model.Errorf(model.CodeNoChannel, "没有设置默认通道，请在“通道”中设为默认，或在请求中指定 channel")
 	}
 	lc := st.channels[name]
 	switch {
 	case lc == nil:
-		return model.Enqueued{}, model.Errorf(model.CodeNoChannel, "通道“%s”不存在，请检查通道名称", name)
+		return model.NewMessage{}, model.Errorf(model.CodeNoChannel, "通道“%s”不存在，请检查通道名称", name)
 	case !lc.cfg.Enabled:
-		return model.Enqueued{}, model.Errorf(model.CodeNoChannel, "通道“%s”已停用，请在“通道”中启用", name)
+		return model.NewMessage{}, model.Errorf(model.CodeNoChannel, "通道“%s”已停用，请在“通道”中启用", name)
 	case lc.err != nil:
-		return model.Enqueued{}, &model.Error{Code: model.CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + channel.Explain(lc.err), Err: lc.err}
+		return model.NewMessage{}, &model.Error{Code: model.CodeNoChannel, Msg: "通道“" + name + "”配置有误：" + channel.Explain(lc.err), Err: lc.err}
 	}
 	_, fixed := lc.ch.(channel.FixedTarget)
 	switch {
@@ -81,33 +100,26 @@ func (a *App) Send(ctx context.Context, c model.Caller, r SendRequest) (model.En
 		// the one recipient the dispatcher keeps this channel's order for.
 		kind = channel.Group
 	case to == "":
-		return model.Enqueued{}, model.Errorf(model.CodeNoTarget, "缺少接收者：请填写 QQ（好友）或 group（群号）")
+		return model.NewMessage{}, model.Errorf(model.CodeNoTarget, "缺少接收者：请填写 QQ（好友）或 group（群号）")
 	}
 	if v, ok := lc.ch.(channel.TargetValidator); ok {
 		if err := v.ValidateTarget(kind, to); err != nil {
-			return model.Enqueued{}, &model.Error{Code: model.CodeBadTarget, Msg: "接收者无效：" + channel.Explain(err)}
+			return model.NewMessage{}, &model.Error{Code: model.CodeBadTarget, Msg: "接收者无效：" + channel.Explain(err)}
 		}
 	}
 	if cc, ok := lc.ch.(channel.ContentChecker); ok && r.Content != "" {
 		if err := cc.CheckContent(r.Content); err != nil {
-			return model.Enqueued{}, &model.Error{Code: model.CodeTooLong, Msg: "通道“" + name + "”：" + channel.Explain(err)}
+			return model.NewMessage{}, &model.Error{Code: model.CodeTooLong, Msg: "通道“" + name + "”：" + channel.Explain(err)}
 		}
 	}
 	if len(at) > 0 || len(atts) > 0 {
 		m := channel.Message{Kind: kind, To: to, Content: r.Content, At: at, Attachments: atts}
 		if err := checkSupport(name, lc, m); err != nil {
-			return model.Enqueued{}, err
+			return model.NewMessage{}, err
 		}
 	}
-	e, err := a.queue.Add(ctx, model.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey,
-		At: at, Attachments: atts})
-	if err != nil {
-		if errors.Is(err, outbox.ErrClosed) {
-			return e, &model.Error{Code: model.CodeQueueFailed, Msg: "服务正在停止，消息未保存，请稍后重试", Err: err}
-		}
-		return e, &model.Error{Code: model.CodeQueueFailed, Msg: "消息保存失败，未发送，请稍后重试或检查磁盘空间", Err: err}
-	}
-	return e, nil
+	return model.NewMessage{Channel: name, TargetKind: kind, Target: to, Content: r.Content, APIUser: c.Name, IdemKey: r.IdemKey,
+		At: at, Attachments: atts}, nil
 }
 
 // Message returns the outbox row id if c may see it (its own messages; admins see all).

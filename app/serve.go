@@ -83,6 +83,9 @@ func (a *App) StartServer() (string, error) {
 			a.disp.Run,
 			func(ctx context.Context) { a.watch(ctx, time.Second) },
 			a.retention().Run,
+			// Only here: the server holds the database lock, so two
+			// BotGates on one database never both run the schedules.
+			a.sched.Run,
 		},
 	})
 	if err != nil {

@@ -16,8 +16,11 @@ func (a *App) ListTemplates(ctx context.Context) ([]config.Template, error) {
 	return cf.Templates, err
 }
 
-// DeleteTemplate removes a keyword template.
+// DeleteTemplate removes a keyword template that no scheduled push runs.
 func (a *App) DeleteTemplate(ctx context.Context, keyword string) error {
+	if err := a.refuseIfScheduled(ctx, "模板", keyword, func(s model.Schedule) bool { return s.Template == keyword }); err != nil {
+		return err
+	}
 	return a.deleteOne(ctx, "模板", keyword, func(tx *storage.Tx) error { return tx.DeleteTemplate(keyword) })
 }
 

@@ -53,6 +53,16 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := db.insertMessages(ctx, tx, msgs, extras, now, out); err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
+}
+
+// insertMessages writes msgs, with their attachments, in tx and fills out
+// with their ids; extras are extrasOf each message, made before the
+// transaction began. A scheduled push's slot (CommitScheduleRun) shares it.
+func (db *DB) insertMessages(ctx context.Context, tx *sql.Tx, msgs []model.NewMessage, extras []rowExtras, now int64, out []model.Enqueued) error {
 	ins := tx.StmtContext(ctx, db.enqueue)
 	defer ins.Close()
 	var insAtt *sql.Stmt
@@ -62,25 +72,25 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 			idem = m.IdemKey
 		}
 		x := extras[i]
-		err = ins.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, idem, x.mentions, x.summary).Scan(&out[i].ID)
+		err := ins.QueryRowContext(ctx, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, idem, x.mentions, x.summary).Scan(&out[i].ID)
 		if errors.Is(err, sql.ErrNoRows) && m.IdemKey != "" {
 			// A repeat of an earlier send: that message has its attachments already.
 			out[i].Existing = true
 			err = tx.QueryRowContext(ctx, `SELECT id FROM outbox WHERE api_user = ? AND idem_key = ?`, m.APIUser, m.IdemKey).Scan(&out[i].ID)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(m.Attachments) == 0 {
 			continue
 		}
 		if insAtt == nil {
 			if insAtt, err = tx.PrepareContext(ctx, insertAttachmentSQL); err != nil {
-				return nil, err
+				return err
 			}
 			defer insAtt.Close()
 		}
@@ -90,11 +100,11 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 				data = a.Data
 			}
 			if _, err := insAtt.ExecContext(ctx, out[i].ID, seq, a.Kind, a.Name, a.URL, data, x.infos[seq].Size, x.infos[seq].SHA256); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return out, tx.Commit()
+	return nil
 }
 
 const enqueueSQL = `INSERT INTO outbox (channel, target_kind, target, content, status, next_attempt_at, created_at, api_user, idem_key, mentions, attachments)

@@ -19,6 +19,7 @@ type Controller interface {
 	TemplatesController
 	SourcesController
 	LogsController
+	SchedulesController
 	AboutController
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // TabFiles names the screenshot of each tab, in tab order.
-var TabFiles = []string{"service", "auth", "channels", "templates", "datasources", "logs", "about"}
+var TabFiles = []string{"service", "auth", "channels", "templates", "datasources", "logs", "schedules", "about"}
 
 // CaptureTabs shows each tab with its first list entry selected and calls
 // grab(dir/<name>.png) to save the screen, then quits the app. Call it in a

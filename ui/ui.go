@@ -70,6 +70,7 @@ type UI struct {
 	templates *templatesTab
 	sources   *sourcesTab
 	logs      *logsTab
+	schedules *schedulesTab
 	about     *aboutTab
 }
 
@@ -92,6 +93,7 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 	u.templates = newTemplatesTab(u)
 	u.sources = newSourcesTab(u)
 	u.logs = newLogsTab(u)
+	u.schedules = newSchedulesTab(u)
 	u.about = newAboutTab(u)
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem(T("服务"), u.service.content),
@@ -100,6 +102,7 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 		container.NewTabItem(T("交互查询"), u.templates.content),
 		container.NewTabItem(T("数据源"), u.sources.content),
 		container.NewTabItem(T("日志"), u.logs.content),
+		container.NewTabItem(T("定时推送"), u.schedules.content),
 		container.NewTabItem(T("关于"), u.about.content),
 	)
 	u.tabs.OnSelected = func(*container.TabItem) { u.refreshSelected() }
@@ -122,7 +125,7 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 // Window is the main window.
 func (u *UI) Window() fyne.Window { return u.win }
 
-// SelectTab shows the tab at index i (0 = 服务 ... 6 = 关于).
+// SelectTab shows the tab at index i (0 = 服务 ... 6 = 定时推送, 7 = 关于).
 func (u *UI) SelectTab(i int) { u.tabs.SelectIndex(i) }
 
 // Close stops the background refresh; it does not stop the server.
@@ -168,6 +171,7 @@ func (u *UI) refreshAll() {
 	u.templates.refresh()
 	u.sources.refresh()
 	u.logs.load()
+	u.schedules.refresh()
 	u.loadSettingRows()
 }
 
@@ -177,6 +181,7 @@ func (u *UI) refreshAll() {
 func (u *UI) loadSettingRows() {
 	u.templates.prefix.refresh()
 	u.logs.retention.refresh()
+	u.schedules.admin.refresh()
 }
 
 func (u *UI) refreshSelected() {
@@ -196,6 +201,8 @@ func (u *UI) refreshSelected() {
 	case 5:
 		u.logs.load()
 		u.logs.retention.refresh()
+	case 6:
+		u.schedules.refresh()
 	}
 }
 

@@ -255,7 +255,7 @@ func (c *Answerer) answer(in *model.Inbound, t model.Template, r result, vars mo
 	if t.MaxRows > 0 && t.MaxRows < maxRows {
 		maxRows = t.MaxRows
 	}
-	return formatRows(t.Keyword, t.Reply, res, vars, maxRows, maxRunes)
+	return FormatRows(t.Keyword, t.Reply, res, vars, maxRows, maxRunes)
 }
 
 // allow applies the per-sender rate limit. notify is true the first time a

@@ -118,10 +118,12 @@ func chatValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-// formatRows renders query rows for chat: a header when there is more than
+// FormatRows renders query rows for chat: a header when there is more than
 // one row (or the template sets one), at most maxRows rows, a "…还有 N 条"
-// line for the rest, and never more than maxRunes characters.
-func formatRows(keyword, reply string, res *model.KeywordResult, vars model.Vars, maxRows, maxRunes int) string {
+// line for the rest, and never more than maxRunes characters. reply is the
+// template's reply format. Chat answers and scheduled pushes both use it, so
+// a template reads the same wherever its rows go.
+func FormatRows(keyword, reply string, res *model.KeywordResult, vars model.Vars, maxRows, maxRunes int) string {
 	p := parseReplyPattern(reply)
 	n := len(res.Rows)
 	count := strconv.Itoa(n)

@@ -86,7 +86,7 @@ func TestFormatRows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := formatRows("零件", tt.reply, &tt.res, vars, tt.maxRows, tt.maxRunes)
+			got := FormatRows("零件", tt.reply, &tt.res, vars, tt.maxRows, tt.maxRunes)
 			if got != tt.want {
 				t.Fatalf("got\n%s\nwant\n%s", got, tt.want)
 			}
@@ -99,7 +99,7 @@ func TestFormatRows(t *testing.T) {
 
 func TestFormatRows_HugeRowIsCutToTheLimit(t *testing.T) {
 	res := &model.KeywordResult{Columns: []string{"memo"}, Rows: [][]any{{strings.Repeat("长", 5000)}, {"短"}}}
-	got := formatRows("备注", "", res, model.Vars{}, 10, 100)
+	got := FormatRows("备注", "", res, model.Vars{}, 10, 100)
 	if n := utf8.RuneCountInString(got); n > 100 {
 		t.Fatalf("reply has %d characters, limit 100", n)
 	}

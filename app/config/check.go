@@ -23,6 +23,7 @@ type Stored struct {
 	DataSources map[string]model.DataSource
 	Channels    map[string]model.Channel
 	Templates   map[string]model.Template
+	Schedules   map[string]model.Schedule
 }
 
 // Changes are a checked file as the rows to write, in one transaction.
@@ -32,6 +33,7 @@ type Changes struct {
 	Channels    []model.Channel
 	Users       []model.User // passwords hashed
 	Templates   []model.Template
+	Schedules   []model.Schedule
 	Summary     Summary
 }
 
@@ -79,16 +81,31 @@ func Check(f File, cur *Stored, statePath string) (Changes, error) {
 		}
 		ch.Templates = append(ch.Templates, st)
 	}
+	settings := cur.Settings
 	if f.Settings != nil {
 		if err := validatePrefix(f.Settings.ChatPrefix); err != nil {
 			return Changes{}, prefix(err, "设置", "", -1)
 		}
-		settings := f.Settings.apply(cur.Settings)
+		settings = f.Settings.apply(cur.Settings)
 		if err := validateSettings(settings, &Stored{DataSources: sources, Channels: channels}); err != nil {
 			return Changes{}, prefix(err, "设置", "", -1)
 		}
 		ch.Settings = settings.Map()
 		ch.Summary.Settings = f.Settings.count()
+	}
+	// Schedules last: they name templates, channels and the default channel.
+	templates := map[string]model.Template{}
+	maps.Copy(templates, cur.Templates)
+	for _, t := range ch.Templates {
+		templates[t.Keyword] = t
+	}
+	for i, s := range f.Schedules {
+		old, had := cur.Schedules[strings.TrimSpace(s.Name)]
+		ss, err := CheckSchedule(s, old, had, templates, channels, settings.DefaultChannel)
+		if err != nil {
+			return Changes{}, prefix(err, "定时推送", s.Name, i)
+		}
+		ch.Schedules = append(ch.Schedules, ss)
 	}
 	// Hashed only once everything passed: bcrypt is slow on purpose.
 	for i := range ch.Users {
@@ -101,7 +118,7 @@ func Check(f File, cur *Stored, statePath string) (Changes, error) {
 		}
 	}
 	ch.Summary.Users, ch.Summary.DataSources = len(ch.Users), len(ch.DataSources)
-	ch.Summary.Channels, ch.Summary.Templates = len(ch.Channels), len(ch.Templates)
+	ch.Summary.Channels, ch.Summary.Templates, ch.Summary.Schedules = len(ch.Channels), len(ch.Templates), len(ch.Schedules)
 	return ch, nil
 }
 

@@ -19,7 +19,7 @@ func Export(cur *Stored) File {
 	retention, autoStart := s.LogRetentionDays, s.AutoStart
 	f := File{Settings: &SettingsPatch{Listen: &s.Listen, AuthMode: &s.AuthMode, AuthToken: &s.AuthToken,
 		AuthDataSource: &s.AuthDataSource, AuthSQL: &s.AuthSQL, DefaultChannel: &s.DefaultChannel, AutoStart: &autoStart,
-		ChatPrefix: &s.ChatPrefix, LogRetentionDays: &retention}}
+		ChatPrefix: &s.ChatPrefix, LogRetentionDays: &retention, AdminRecipient: &s.AdminRecipient}}
 	for _, name := range slices.Sorted(maps.Keys(cur.Users)) {
 		u := cur.Users[name]
 		f.Users = append(f.Users, User{Name: u.Name, PasswordHash: u.PasswordHash, Roles: u.Roles, Disabled: u.Disabled})
@@ -38,6 +38,9 @@ func Export(cur *Stored) File {
 		enabled := t.Enabled
 		f.Templates = append(f.Templates, Template{Keyword: t.Keyword, Kind: t.Kind, DataSource: t.DataSource, SQL: t.SQL,
 			Roles: t.Roles, Users: t.Users, Chat: t.Chat, Reply: t.Reply, MaxRows: t.MaxRows, TimeoutMS: t.TimeoutMS, Enabled: &enabled})
+	}
+	for _, name := range slices.Sorted(maps.Keys(cur.Schedules)) {
+		f.Schedules = append(f.Schedules, ExportSchedule(cur.Schedules[name]))
 	}
 	return f
 }

@@ -33,6 +33,7 @@ type File struct {
 	DataSources []DataSource   `json:"datasources,omitempty"`
 	Channels    []Channel      `json:"channels,omitempty"`
 	Templates   []Template     `json:"templates,omitempty"`
+	Schedules   []Schedule     `json:"schedules,omitempty"`
 }
 
 // SettingsPatch names only the settings to change.
@@ -46,6 +47,7 @@ type SettingsPatch struct {
 	AutoStart        *bool   `json:"auto_start,omitempty"`
 	ChatPrefix       *string `json:"chat_prefix,omitempty"`
 	LogRetentionDays *int    `json:"log_retention_days,omitempty"`
+	AdminRecipient   *string `json:"admin_recipient,omitempty"`
 }
 
 // User is an API user: a plain password on import (stored hashed), or
@@ -119,11 +121,15 @@ type Template struct {
 
 // Summary counts what an import changed.
 type Summary struct {
-	Settings, Users, DataSources, Channels, Templates int
+	Settings, Users, DataSources, Channels, Templates, Schedules int
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("设置 %d 项，用户 %d 个，数据源 %d 个，通道 %d 个，模板 %d 个", s.Settings, s.Users, s.DataSources, s.Channels, s.Templates)
+	out := fmt.Sprintf("设置 %d 项，用户 %d 个，数据源 %d 个，通道 %d 个，模板 %d 个", s.Settings, s.Users, s.DataSources, s.Channels, s.Templates)
+	if s.Schedules > 0 {
+		out += fmt.Sprintf("，定时推送 %d 个", s.Schedules)
+	}
+	return out
 }
 
 // Parse decodes a config file with a clear Chinese error for bad JSON.

@@ -23,6 +23,9 @@ type Settings struct {
 	AutoStart        bool   `json:"auto_start"`
 	ChatPrefix       string `json:"chat_prefix"`
 	LogRetentionDays int    `json:"log_retention_days"`
+	// AdminRecipient is where a failed scheduled push is reported (see
+	// ParseAdminRecipient); "" = only the log and the 定时推送 tab.
+	AdminRecipient string `json:"admin_recipient"`
 }
 
 // DefaultListen is loopback only: the LAN is opened by the admin, never by default.
@@ -48,6 +51,7 @@ func SettingsFromMap(m map[string]string) Settings {
 	str("auth_sql", &s.AuthSQL)
 	str("default_channel", &s.DefaultChannel)
 	str("chat_prefix", &s.ChatPrefix)
+	str("admin_recipient", &s.AdminRecipient)
 	if v, ok := m["auto_start"]; ok {
 		s.AutoStart = v == "true"
 	}
@@ -63,7 +67,7 @@ func (s Settings) Map() map[string]string {
 		"listen": s.Listen, "auth_mode": s.AuthMode, "auth_token": s.AuthToken,
 		"auth_datasource": s.AuthDataSource, "auth_sql": s.AuthSQL, "default_channel": s.DefaultChannel,
 		"auto_start": strconv.FormatBool(s.AutoStart), "chat_prefix": s.ChatPrefix,
-		"log_retention_days": strconv.Itoa(s.LogRetentionDays),
+		"log_retention_days": strconv.Itoa(s.LogRetentionDays), "admin_recipient": s.AdminRecipient,
 	}
 }
 
@@ -137,6 +141,7 @@ func (p SettingsPatch) apply(s Settings) Settings {
 	if p.LogRetentionDays != nil {
 		s.LogRetentionDays = *p.LogRetentionDays
 	}
+	set(&s.AdminRecipient, p.AdminRecipient)
 	return s
 }
 
@@ -144,7 +149,7 @@ func (p SettingsPatch) apply(s Settings) Settings {
 func (p SettingsPatch) count() int {
 	n := 0
 	for _, set := range []bool{p.Listen != nil, p.AuthMode != nil, p.AuthToken != nil, p.AuthDataSource != nil, p.AuthSQL != nil,
-		p.DefaultChannel != nil, p.AutoStart != nil, p.ChatPrefix != nil, p.LogRetentionDays != nil} {
+		p.DefaultChannel != nil, p.AutoStart != nil, p.ChatPrefix != nil, p.LogRetentionDays != nil, p.AdminRecipient != nil} {
 		if set {
 			n++
 		}
@@ -191,6 +196,20 @@ func validateSettings(s Settings, cur *Stored) error {
 	if s.LogRetentionDays < 1 || s.LogRetentionDays > 3650 {
 		return model.Invalid("log_retention_days", "日志保留天数必须在 1 到 3650 之间")
 	}
+	r, ok, err := ParseAdminRecipient(s.AdminRecipient)
+	if err != nil {
+		return err
+	}
+	if ok {
+		c, found := cur.Channels[r.Channel]
+		if !found {
+			return model.Invalid("admin_recipient", "接收定时推送失败通知的通道“%s”不存在，请检查 admin_recipient", r.Channel)
+		}
+		if err := checkTargets(model.Schedule{To: nonEmpty(r.Kind == "private", r.To), Groups: nonEmpty(r.Kind == "group", r.To)}, c); err != nil {
+			e := model.ErrorOf(err)
+			return model.Invalid("admin_recipient", "接收定时推送失败通知的地址 %q：%s", s.AdminRecipient, e.Msg)
+		}
+	}
 	return nil
 }
 
@@ -204,6 +223,14 @@ func validatePrefix(p *string) error {
 	}
 	if v := strings.TrimSpace(*p); utf8.RuneCountInString(v) > 8 || strings.ContainsFunc(v, unicode.IsSpace) {
 		return model.Invalid("chat_prefix", "聊天前缀最多 8 个字符，且不能有空格，例如 # 或 查；留空则不需要前缀")
+	}
+	return nil
+}
+
+// nonEmpty is [id] when cond holds and id is set, else nil.
+func nonEmpty(cond bool, id string) []string {
+	if cond && id != "" {
+		return []string{id}
 	}
 	return nil
 }

@@ -54,7 +54,8 @@ type Config struct {
 	Check func(addr string) error
 	Poll  time.Duration
 	// Tasks run until the server's context ends: the dispatcher, the
-	// configuration watch, the pruning. Stop cancels them after the drain.
+	// configuration watch, the pruning, the scheduled pushes (which must
+	// run only under the lock). Stop cancels them after the drain.
 	Tasks []func(ctx context.Context)
 }
 
