@@ -167,7 +167,7 @@ func Group(messageID int, group, user int64, text string) string {
 
 // Server is the fake as NapCat's “WebSocket服务器” (transport ws), on 127.0.0.1.
 func (f *Fake) Server(t testing.TB) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(f.serveWS))
+	srv := httptest.NewServer(f)
 	t.Cleanup(func() {
 		f.CloseAll()
 		srv.Close()
@@ -175,10 +175,10 @@ func (f *Fake) Server(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// serveWS is NapCat's OB11WebSocketServerAdapter: it upgrades first and
+// ServeHTTP is NapCat's OB11WebSocketServerAdapter: it upgrades first and
 // checks the token after (access_token in the query wins over the
 // Authorization header), answering a mismatch with a 1403 frame and a close.
-func (f *Fake) serveWS(w http.ResponseWriter, r *http.Request) {
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return
