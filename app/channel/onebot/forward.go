@@ -72,12 +72,12 @@ func (f *forward) Listen(ctx context.Context, in channel.Inbox) error {
 			return ctx.Err()
 		}
 		f.log.Warn("OneBot WebSocket connection failed or ended", "url", f.base, "err", err)
-		in.SetState(channel.ListenerState{Err: channel.Explain(err)})
 		if channel.IsPermanent(err) {
 			f.link.set(nil, err)
 		} else {
 			f.link.set(nil, channel.Transientf(err, "OneBot 实现尚未连接（%s）；消息已排队，连上后自动发送", channel.Explain(err)))
 		}
+		in.SetState(channel.ListenerState{Err: channel.Explain(err)})
 		if time.Since(began) > retryReset {
 			wait = f.retryMin
 		}

@@ -198,10 +198,17 @@ func (c *Connector) call(ctx context.Context, action string, params any) (json.R
 // ask is call for the window's buttons (测试连接, 通讯录): over ws, when the
 // running connection is not there (the form is not saved yet, or the server
 // is stopped), it makes one of its own for the call.
+// Over ws-reverse only the implementation can make the connection, so the
+// buttons say how to get one.
 func (c *Connector) ask(ctx context.Context, action string, params any) (json.RawMessage, error) {
-	if c.link != nil && c.oneOff != nil {
+	if c.link != nil {
 		if s, _ := c.link.get(); s == nil {
-			return c.oneOff(ctx, action, params)
+			if c.oneOff != nil {
+				return c.oneOff(ctx, action, params)
+			}
+			if c.transport == WSReverse {
+				return nil, channel.Permanentf(nil, "NapCat/LLBot 还没有通过反向 WebSocket 连上 BotGate：请保存通道，在 NapCat 的“WebSocket客户端”（LLBot：反向 WebSocket）中填写 ws://BotGate地址:端口%s%s 和 Token，等通道状态显示已连接后再试", AcceptPath, c.name)
+			}
 		}
 	}
 	return c.call(ctx, action, params)

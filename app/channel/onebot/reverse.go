@@ -182,27 +182,34 @@ func (r *reverse) authorize(req *http.Request, remote string) error {
 }
 
 // listening is the Listen call in progress, waiting a moment for one that
-// is starting (a reload rebuilt the channel).
+// is starting (a reload rebuilt the channel) or for one that is ending to
+// make way.
 func (r *reverse) listening(ctx context.Context) (*listening, error) {
-	r.mu.Lock()
-	l, ready := r.run, r.ready
-	r.mu.Unlock()
-	if l != nil {
-		return l, nil
-	}
 	t := time.NewTimer(r.wait)
 	defer t.Stop()
-	select {
-	case <-ready:
+	for {
 		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.run != nil {
-			return r.run, nil
+		l, ready := r.run, r.ready
+		r.mu.Unlock()
+		if l != nil && l.ctx.Err() == nil {
+			return l, nil
 		}
-	case <-t.C:
-	case <-ctx.Done():
+		if l != nil {
+			ready = nil // ending: look again in a moment
+		}
+		select {
+		case <-ready:
+		case <-time.After(10 * time.Millisecond):
+		case <-t.C:
+			return nil, r.unavailable()
+		case <-ctx.Done():
+			return nil, r.unavailable()
+		}
 	}
-	return nil, &channel.WebhookError{Status: http.StatusServiceUnavailable, Code: model.CodeNoChannel,
+}
+
+func (r *reverse) unavailable() error {
+	return &channel.WebhookError{Status: http.StatusServiceUnavailable, Code: model.CodeNoChannel,
 		Msg: "通道“" + r.name + "”暂时不接受连接（BotGate 正在启动、停止或重新加载通道），请稍后重连"}
 }
 
@@ -210,7 +217,7 @@ func (r *reverse) listening(ctx context.Context) (*listening, error) {
 func (r *reverse) attach(l *listening, s *sock) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.run != l {
+	if r.run != l || l.ctx.Err() != nil {
 		return false
 	}
 	before := r.socks()

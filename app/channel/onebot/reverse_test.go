@@ -136,10 +136,13 @@ func TestReverse_WrongOrMissingToken_RefusedAtHandshake(t *testing.T) {
 	in := newInbox("")
 	listen(t, r, in)
 	fake := onebottest.New()
-	for token, status := range map[string]int{"": 401, "nope": 403} {
-		got, err := fake.Connect(context.Background(), url, token, "Universal")
-		if err == nil || got != status {
-			t.Fatalf("token %q: status %d, %v; want %d", token, got, err, status)
+	for _, tt := range []struct {
+		token  string
+		status int
+	}{{"", 401}, {"nope", 403}} { // the wrong one last: the state shows it
+		got, err := fake.Connect(context.Background(), url, tt.token, "Universal")
+		if err == nil || got != tt.status {
+			t.Fatalf("token %q: status %d, %v; want %d", tt.token, got, err, tt.status)
 		}
 	}
 	st := in.waitState(t, "refusal shown", func(st channel.ListenerState) bool { return strings.Contains(st.Err, "最近一次连接被拒绝") })

@@ -242,6 +242,7 @@ func closeSocks(socks []*sock, reason string) {
 			case <-s.done:
 			case <-time.After(2 * time.Second):
 				s.ws.CloseNow()
+				<-s.done // a read loop that ends hands no more events over
 			}
 		}()
 	}
@@ -341,6 +342,9 @@ func (l *listening) heard(s *sock, data []byte) (online, reported bool) {
 		return false, false
 	}
 	msg.Channel = l.c.name
+	if l.ctx.Err() != nil {
+		return false, false // Listen is ending: nobody would send the answer
+	}
 	select {
 	case l.slots <- struct{}{}:
 	default:

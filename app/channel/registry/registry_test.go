@@ -3,6 +3,7 @@ package registry_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"botgate/app/channel"
@@ -126,6 +127,9 @@ func TestCaps_MatchWhatTheConnectorImplements(t *testing.T) {
 			}
 			if ty.Caps != together {
 				t.Errorf("declared %+v, its configurations implement %+v", ty.Caps, together)
+			}
+			if ty.AcceptPath != "" && (!strings.HasPrefix(ty.AcceptPath, "/") || !strings.HasSuffix(ty.AcceptPath, "/")) {
+				t.Errorf("AcceptPath %q must start and end with /", ty.AcceptPath)
 			}
 			if (ty.AcceptPath != "") != accepts {
 				t.Errorf("AcceptPath %q, but a connector that takes connections: %v", ty.AcceptPath, accepts)
