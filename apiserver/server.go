@@ -1,6 +1,6 @@
 // Package apiserver is BotGate's HTTP face: the QQAP-compatible endpoint at
-// "/", the native /api/v1, the chat platforms' /webhook/{channel}, and
-// /healthz. Handlers are thin: decode, call app (or the channel's connector),
+// "/", the native /api/v1, the chat platforms' /webhook/{channel} and the
+// connections they open (connect.go), and /healthz. Handlers are thin: decode, call app (or the channel's connector),
 // encode. Every failure is an envelope with a Chinese message, never a panic.
 package apiserver
 
@@ -58,13 +58,16 @@ type Deps struct {
 	Chat      channel.Answerer // answers what webhooks receive
 	Requests  RequestLogger
 	Schedules ScheduleLister // nil: no /api/v1/schedules
+	// Connections serves the connections platforms open to BotGate (connect.go);
+	// nil: none are routed.
+	Connections Connections
 }
 
 // AppDeps wires a into Deps. The webhooks' answerer is a chat of its own:
 // its rate limits and late answers live as long as the handler.
 func AppDeps(a *app.App) Deps {
 	return Deps{Auth: a, Sender: a, Templates: a, Messages: a, Webhooks: a,
-		Chat: a.Answerer(), Requests: a, Schedules: a}
+		Chat: a.Answerer(), Requests: a, Schedules: a, Connections: a}
 }
 
 // Server routes requests to the handlers and logs each one.
@@ -98,6 +101,7 @@ func New(d Deps, log *slog.Logger, version string) http.Handler {
 	hook := webhookReply(log, newWebhook(d.Webhooks, d.Chat, log))
 	mux.Handle("POST /webhook/{channel}", hook)
 	mux.Handle("GET /webhook/{channel}", hook) // URL verification, for the connectors that do it
+	mountConnections(mux, d.Connections, log)
 	mux.Handle("GET /{$}", qqapReply(log, q.serve))
 	mux.Handle("POST /{$}", qqapReply(log, q.serve))
 	mux.Handle("/", s.unrouted())

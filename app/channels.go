@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"golang.org/x/time/rate"
@@ -110,7 +111,10 @@ func (a *App) ChannelFeatures(typ string) (test, contacts bool) {
 }
 
 // formConnector builds the connector of an unsaved channel form, validated
-// like a save; masked secrets take the stored values.
+// like a save; masked secrets take the stored values. A form that is the
+// saved channel as it runs gets the running connector: one whose platform
+// connects to BotGate (OneBot ws-reverse) can only be tested through the
+// connection the running one holds.
 func (a *App) formConnector(ctx context.Context, c config.Channel) (channel.Channel, channel.Type, error) {
 	cur, err := a.current(ctx)
 	if err != nil {
@@ -120,6 +124,10 @@ func (a *App) formConnector(ctx context.Context, c config.Channel) (channel.Chan
 	sc, err := config.CheckChannel(c, old, had)
 	if err != nil {
 		return nil, channel.Type{}, err
+	}
+	if lc := a.state.Load().channels[sc.Name]; lc != nil && lc.err == nil && lc.cfg.Type == sc.Type && maps.Equal(lc.cfg.Config, sc.Config) {
+		t, _ := channelType(sc.Type)
+		return lc.ch, t, nil
 	}
 	ch, t, err := registry.New(sc, a.connectorDeps())
 	if err != nil {

@@ -67,6 +67,44 @@ func TestWebhook_FindsTheLiveConnector_OrSaysWhy(t *testing.T) {
 
 // A channel saved with a new secret gets a new connector: the webhook checks
 // pushes against what is saved now.
+// The connections platforms open to BotGate are routed under the prefixes
+// the types declare, to the live connector of the named channel.
+func TestAcceptor_FindsTheLiveConnector_OrSaysWhy(t *testing.T) {
+	a := openChatApp(t)
+	off := false
+	mustImport(t, a, config.File{Channels: []config.Channel{
+		{Name: "rev", Type: "onebot", Config: config.Values{"transport": "ws-reverse"}},
+		{Name: "oldrev", Type: "onebot", Enabled: &off, Config: config.Values{"transport": "ws-reverse"}},
+	}})
+	if got := a.AcceptPaths(); len(got) != 1 || got[0] != "/onebot/v11/ws/" {
+		t.Fatalf("AcceptPaths = %q", got)
+	}
+	tests := []struct {
+		prefix, name string
+		want         string // "" = the live connector
+	}{
+		{"/onebot/v11/ws/", "rev", ""},
+		{"/onebot/v11/ws/", "qq", ""}, // over http: its connector refuses, saying which setting to change
+		{"/onebot/v11/ws/", "nosuch", "通道“nosuch”不存在：连接地址应为 /onebot/v11/ws/<通道名称>，请核对通道名称"},
+		{"/onebot/v11/ws/", "oldrev", "通道“oldrev”已停用，请在“通道”中启用后再连接"},
+		{"/onebot/v11/ws/", "log", "通道“log”的类型 log 不在 /onebot/v11/ws/ 接受连接"},
+		{"/other/", "rev", "通道“rev”的类型 onebot 不在 /other/ 接受连接"},
+	}
+	for _, tt := range tests {
+		acc, err := a.Acceptor(tt.prefix, tt.name)
+		if tt.want == "" {
+			if err != nil || acc.(channel.Channel) != a.state.Load().channels[tt.name].ch {
+				t.Errorf("%s%s: %v %v, want the live connector", tt.prefix, tt.name, acc, err)
+			}
+			continue
+		}
+		var e *model.Error
+		if !errors.As(err, &e) || e.Code != model.CodeNoChannel || e.Msg != tt.want {
+			t.Errorf("%s%s: %v, want %q", tt.prefix, tt.name, err, tt.want)
+		}
+	}
+}
+
 func TestWebhook_FollowsTheSavedSecret(t *testing.T) {
 	a := openChatApp(t)
 	ctx := context.Background()

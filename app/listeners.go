@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"sort"
+	"time"
 
 	"botgate/app/channel"
 	"botgate/app/server"
@@ -44,11 +45,38 @@ func listenerSpecs(st *state) []server.ListenerSpec {
 // syncs after this and not with an older configuration.
 func (a *App) startListeners(ans *Chat) *server.Listeners {
 	ls := server.NewListeners(ans, a.log, a.opts.Now)
+	ls.OnConnected(a.channelConnected)
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
 	a.listeners.Store(ls)
 	ls.Sync(listenerSpecs(a.state.Load()))
 	return ls
+}
+
+// channelConnected runs when a channel's listener connects after it was not
+// (a WebSocket made again after NapCat restarted): the channel's queued
+// messages, which failed meanwhile and wait out their retry backoff (up to
+// minutes), are made due and the dispatcher is woken, so they go now. A
+// second pass a moment later catches the sends that failed just before the
+// connection and whose outcome was recorded after the first.
+func (a *App) channelConnected(name string) {
+	for i, wait := range []time.Duration{0, time.Second} {
+		time.Sleep(wait)
+		if i > 0 && a.listeners.Load() == nil {
+			return // the server stopped meanwhile
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		n, err := a.db.DueNow(ctx, name)
+		cancel()
+		if err != nil {
+			a.log.Warn("could not bring the queued messages of a reconnected channel forward; they go at their next retry", "channel", name, "err", err)
+			return
+		}
+		if n > 0 {
+			a.log.Info("channel connected; its queued messages are sent now", "channel", name, "messages", n)
+		}
+		a.disp.Wake()
+	}
 }
 
 // syncListeners follows a reload (called with reloadMu held).

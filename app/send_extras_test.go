@@ -74,8 +74,8 @@ func TestSend_Extras_RefusedBeforeQueueing(t *testing.T) {
 		wantMsg  []string
 	}{
 		// What the type does not carry (Extras).
-		{"onebot: mention", SendRequest{Channel: "qq", Group: "123", Content: "x", At: at}, model.CodeUnsupported, []string{"通道“qq”", "不支持发送@成员", "该通道只能发送文字"}},
-		{"onebot: image", SendRequest{Channel: "qq", QQ: "1", Attachments: img(testPNG)}, model.CodeUnsupported, []string{"不支持发送图片"}},
+		{"wxmp: mention", SendRequest{Channel: "公众号", QQ: "openid", Content: "x", At: at}, model.CodeUnsupported, []string{"通道“公众号”", "不支持发送@成员", "该通道只能发送文字"}},
+		{"onebot: mention of a name, not a QQ number", SendRequest{Channel: "qq", Group: "123", Content: "x", At: []model.Mention{{ID: "zhangsan"}}}, model.CodeUnsupported, []string{"通道“qq”", "只能 @ QQ 号或 all"}},
 		{"onebot: file", SendRequest{Channel: "qq", QQ: "1", Attachments: fileURL}, model.CodeUnsupported, []string{"不支持发送文件"}},
 		{"openqq: image", SendRequest{Channel: "webqq", QQ: "1", Content: "x", Attachments: imgURL}, model.CodeUnsupported, []string{"通道“webqq”", "不支持发送图片"}},
 		{"wxmp: image", SendRequest{Channel: "公众号", QQ: "openid", Content: "x", Attachments: imgURL}, model.CodeUnsupported, []string{"通道“公众号”", "不支持发送图片"}},
@@ -156,6 +156,8 @@ func TestSend_Extras_AcceptedAndStoredWithMessage(t *testing.T) {
 		{"dingtalk: image link with a mention", SendRequest{Channel: "钉钉群", At: []model.Mention{{ID: "13800001111"}}, Attachments: []model.Attachment{{Kind: "image", URL: "https://erp.example.com/"}}},
 			[]model.Mention{{ID: "13800001111"}}, []model.AttachmentInfo{{Kind: "image", Name: "image", URL: "https://erp.example.com/"}}},
 		{"feishu: mention", SendRequest{Channel: "飞书群", Content: "x", At: []model.Mention{{ID: "ou_1"}}}, []model.Mention{{ID: "ou_1"}}, nil},
+		{"onebot: group message with mentions and an image", SendRequest{Channel: "qq", Group: "123", Content: "到货", At: at, Attachments: img(testPNG)},
+			at, []model.AttachmentInfo{{Kind: "image", Name: "image.png", Size: len(testPNG)}}},
 		{"xuanxuan: file link", SendRequest{Channel: "喧喧", QQ: "1", Attachments: []model.Attachment{{Kind: "file", Name: "a.pdf", URL: "https://erp.example.com/a.pdf"}}},
 			nil, []model.AttachmentInfo{{Kind: "file", Name: "a.pdf", URL: "https://erp.example.com/a.pdf"}}},
 	}

@@ -207,7 +207,7 @@ func TestExtras_HTTP_WhatAChannelCannotCarry_RefusedBeforeQueueing(t *testing.T)
 	}{
 		{"uploaded image to DingTalk", "钉钉群", "", "", "base64://" + img64, []string{"钉钉群", "http(s) 网址"}},
 		{"image to Feishu", "飞书群", "", "", "https://erp/a.png", []string{"飞书群", "图片"}},
-		{"mention to QQ", "qq", "", "10001", "", []string{"qq", "@成员"}},
+		{"mention of a name to QQ", "qq", "", "zhangsan", "", []string{"qq", "不是 QQ 号"}},
 		{"GIF to WeCom", "企业微信群", "", "", "base64://" + base64.StdEncoding.EncodeToString([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;")), []string{"企业微信群", "PNG 或 JPG"}},
 	}
 	for _, tt := range tests {

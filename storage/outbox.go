@@ -288,6 +288,20 @@ func (db *DB) RetryMessage(ctx context.Context, id int64) error {
 	return db.execOne(ctx, `UPDATE outbox SET status = 'queued', next_attempt_at = ?, created_at = ? WHERE id = ? AND status = 'failed'`, now, now, id)
 }
 
+// DueNow makes channel's queued messages due at once: the platform it could
+// not reach is back (a WebSocket connected again), so they need not wait out
+// their retry backoff. It returns how many it moved; it only moves an attempt
+// forward, never the retry window's start (created_at).
+func (db *DB) DueNow(ctx context.Context, channel string) (int64, error) {
+	now := db.now().UnixMilli()
+	res, err := db.w.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ?1
+		WHERE status IN ('queued', 'sending') AND channel = ?2 AND next_attempt_at > ?1`, now, channel)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // CancelMessage marks a queued or failed message as failed with a note, so it is never sent.
 func (db *DB) CancelMessage(ctx context.Context, id int64, note string) error {
 	return db.execOne(ctx, `UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND status IN ('queued', 'failed')`, note, id)

@@ -183,3 +183,43 @@ func TestRequestLog_InsertListPrune(t *testing.T) {
 		t.Fatalf("pruned %d, %v", n, err)
 	}
 }
+
+// DueNow brings forward the queued messages of one channel only; delivered,
+// failed and other channels' messages keep their times.
+func TestOutbox_DueNow_OneChannelsQueuedMessages(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	res, err := db.Enqueue(ctx, []model.NewMessage{
+		{Channel: "qq", TargetKind: "private", Target: "1", Content: "waiting"},
+		{Channel: "qq", TargetKind: "private", Target: "1", Content: "delivered"},
+		{Channel: "qq", TargetKind: "private", Target: "1", Content: "failed"},
+		{Channel: "wx", TargetKind: "private", Target: "1", Content: "other channel"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := db.RecordOutcomes(ctx, []Outcome{
+		{ID: res[0].ID, Status: model.StatusQueued, LastError: "尚未连接", NextAttemptAt: later},
+		{ID: res[1].ID, Status: model.StatusDelivered, NextAttemptAt: later},
+		{ID: res[2].ID, Status: model.StatusFailed, NextAttemptAt: later},
+		{ID: res[3].ID, Status: model.StatusQueued, NextAttemptAt: later},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := db.Message(ctx, res[0].ID)
+	n, err := db.DueNow(ctx, "qq")
+	if err != nil || n != 1 {
+		t.Fatalf("moved %d, %v; want 1", n, err)
+	}
+	for i, wantLater := range []bool{false, true, true, true} {
+		m, _ := db.Message(ctx, res[i].ID)
+		if got := m.NextAttemptAt.After(time.Now().Add(30 * time.Minute)); got != wantLater {
+			t.Errorf("message %d (%s): next attempt %v", i, m.Content, m.NextAttemptAt)
+		}
+		if i == 0 && (!m.CreatedAt.Equal(before.CreatedAt) || m.Attempts != before.Attempts) {
+			t.Errorf("DueNow changed more than the next attempt: %+v, was %+v", m, before)
+		}
+	}
+}

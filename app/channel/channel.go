@@ -121,13 +121,19 @@ type Type struct {
 	Fields []Field
 	// Extras is what the type carries beyond text (mentions, images, files).
 	Extras Extras
-	New    Factory
+	// AcceptPath is the path prefix, from "/" to a final "/", under which the
+	// platform connects to BotGate (Acceptor, inbound.go); "" for none.
+	AcceptPath string
+	New        Factory
 }
 
 // Caps are what a type's connectors can do besides Send. They are declared on
 // the Type so that the window and the server ask the type rather than build a
 // connector to probe it; a registry test builds every type's connector and
-// checks each declaration against the interfaces it implements.
+// checks each declaration against the interfaces it implements. A type whose
+// configuration picks how it talks to the platform (OneBot's transport)
+// declares what its configurations can do together; each configuration's
+// connector implements a part of it.
 type Caps struct {
 	Test        bool // Tester: 测试连接
 	Directory   bool // Directory: 通讯录

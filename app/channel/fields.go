@@ -1,5 +1,10 @@
 package channel
 
+import (
+	"slices"
+	"strings"
+)
+
 // The window's channel form is generated from the fields a type declares:
 // an office admin sees a Chinese label, a help line saying where the value is
 // found in that platform's console, and the right kind of widget, instead of
@@ -32,4 +37,44 @@ type Field struct {
 	Example  string // shown as the placeholder
 	Default  string // used when the admin leaves it empty
 	Choices  []Choice
+	// OnlyWhen limits the field to the configurations it is used in
+	// (OneBot's url is not used with transport ws-reverse): the form may hide
+	// it in the others, and there it is not required. nil: always used.
+	OnlyWhen *FieldCondition
+}
+
+// FieldCondition holds when another field's value is one of Values; that
+// field left empty counts as its Default.
+type FieldCondition struct {
+	Key    string
+	Values []string
+}
+
+// Needed lists the keys of t.Required that the configuration values uses:
+// a required field whose OnlyWhen does not hold may be left empty.
+func (t Type) Needed(values map[string]string) []string {
+	var keys []string
+	for _, k := range t.Required {
+		if f, ok := t.field(k); !ok || f.OnlyWhen == nil || t.holds(*f.OnlyWhen, values) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func (t Type) field(key string) (Field, bool) {
+	for _, f := range t.Fields {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+func (t Type) holds(c FieldCondition, values map[string]string) bool {
+	v := strings.TrimSpace(values[c.Key])
+	if f, ok := t.field(c.Key); ok && v == "" {
+		v = f.Default
+	}
+	return slices.Contains(c.Values, v)
 }

@@ -111,3 +111,30 @@ type Inbox interface {
 type Listener interface {
 	Listen(ctx context.Context, in Inbox) error
 }
+
+// Connections a platform opens to BotGate (OneBot's reverse WebSocket: the
+// implementation dials BotGate, not the other way round) are served by the
+// connector itself, through one small seam:
+//   - the type declares the path prefix it answers under (Type.AcceptPath,
+//     e.g. "/onebot/v11/ws/");
+//   - the HTTP server routes GET <prefix>{channel} and GET <prefix>{channel}/{sub}
+//     to the live connector of that channel when it implements Acceptor
+//     (app.Acceptor finds it, as app.Webhook finds a webhook's), without
+//     knowing the platform;
+//   - the connector checks the caller, upgrades the request and keeps the
+//     connection while its Listen runs: Listen's Inbox answers what arrives
+//     and shows the state, and when Listen's ctx ends the connections close.
+// Sends go through the connection; while none is open they fail transiently,
+// so they wait in the outbox.
+
+// Acceptor is implemented by connectors whose platform connects to BotGate.
+type Acceptor interface {
+	// Accept answers one connection request for the channel; sub is the
+	// rest of the path after the channel's name ("" or, say, "api"). Before
+	// the upgrade it refuses with a *WebhookError (status, errcode, Chinese
+	// message), which the server encodes as it encodes a webhook's; once the
+	// connection is upgraded it returns when the connection ends, with nil.
+	// The request's deadlines are the server's: the connector clears them
+	// for a connection that lasts.
+	Accept(w http.ResponseWriter, r *http.Request, sub string) error
+}

@@ -205,7 +205,7 @@ func CheckChannel(c Channel, old model.Channel, had bool) (model.Channel, error)
 		}
 		sc.Config[k] = v
 	}
-	for _, k := range t.Required {
+	for _, k := range t.Needed(sc.Config) {
 		if sc.Config[k] == "" {
 			return sc, model.Invalid(k, "缺少必填配置项 %s", k)
 		}

@@ -29,10 +29,11 @@ type Listeners struct {
 	log *slog.Logger
 	now func() time.Time
 
-	mu      sync.Mutex
-	stopped bool
-	runs    map[string]*listenerRun
-	states  map[string]channel.ListenerState
+	mu        sync.Mutex
+	stopped   bool
+	runs      map[string]*listenerRun
+	states    map[string]channel.ListenerState
+	connected func(channel string)
 }
 
 // listenerRun is one Listen call of one channel.
@@ -51,6 +52,15 @@ func NewListeners(ans channel.Answerer, log *slog.Logger, now func() time.Time) 
 		now = time.Now
 	}
 	return &Listeners{ans: ans, log: log, now: now, runs: map[string]*listenerRun{}, states: map[string]channel.ListenerState{}}
+}
+
+// OnConnected makes fn run, on a goroutine of its own, each time a channel's
+// listener reports that it connected after it was not: app sends the
+// channel's queued messages then instead of at their next retry.
+func (ls *Listeners) OnConnected(fn func(channel string)) {
+	ls.mu.Lock()
+	ls.connected = fn
+	ls.mu.Unlock()
 }
 
 // connecting is the state of a listener that has not reported yet.
@@ -192,4 +202,7 @@ func (in *inbox) SetState(st channel.ListenerState) {
 		}
 	}
 	ls.states[in.name] = st
+	if st.Connected && !prev.Connected && ls.connected != nil {
+		go ls.connected(in.name)
+	}
 }

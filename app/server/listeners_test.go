@@ -215,3 +215,40 @@ func TestListeners_StopIsBounded(t *testing.T) {
 		t.Fatalf("Stop took %v with a 50ms budget", d)
 	}
 }
+
+// OnConnected hears each time a channel's listener connects after it was
+// not: the first connection and every one after a drop, not each report
+// while it stays connected.
+func TestListeners_OnConnected_AtEachNewConnection(t *testing.T) {
+	var running atomic.Int32
+	var overlap atomic.Bool
+	states := make(chan channel.ListenerState)
+	f := newFake(&running, &overlap)
+	f.behave = func(ctx context.Context, in channel.Inbox) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case st := <-states:
+				in.SetState(st)
+			}
+		}
+	}
+	ls := NewListeners(echo{}, nil, nil)
+	var mu sync.Mutex
+	var heard []string
+	ls.OnConnected(func(name string) { mu.Lock(); heard = append(heard, name); mu.Unlock() })
+	ls.Sync([]ListenerSpec{{Channel: "qq", Listener: f, Key: 1}})
+	defer ls.Stop(context.Background())
+	for _, st := range []channel.ListenerState{{Connected: true}, {Connected: true}, {Err: "断开"}, {Connected: true}} {
+		states <- st
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(heard) }
+	waitUntil(t, "two connections heard", func() bool { return count() == 2 })
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heard) != 2 || heard[0] != "qq" || heard[1] != "qq" {
+		t.Fatalf("heard %v, want qq twice", heard)
+	}
+}

@@ -1,40 +1,100 @@
-// Package onebot sends QQ messages through any OneBot v11 implementation's HTTP
-// API (NapCat, LLBot; go-cqhttp is unmaintained): send_private_msg and
-// send_group_msg, authenticated with "Authorization: Bearer <access_token>".
+// Package onebot sends QQ messages through any OneBot v11 implementation
+// (NapCat, LLBot; go-cqhttp is unmaintained) and answers the chat messages it
+// reports. The channel's transport says how the two talk:
+//   - http (default): BotGate calls the implementation's HTTP API
+//     (send_private_msg, send_group_msg, "Authorization: Bearer
+//     <access_token>") and takes its events as webhook pushes (webhook.go);
+//   - ws: BotGate connects to the implementation's WebSocket server and
+//     keeps the connection: actions and their replies, and the events, share
+//     it (forward.go);
+//   - ws-reverse: the implementation connects to BotGate at
+//     /onebot/v11/ws/{channel} (reverse.go).
+//
+// The two socket transports share socket.go; what a message looks like on the
+// wire (text, @ and image segments) is message.go, whatever the transport.
 package onebot
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"botgate/app/channel"
+	"botgate/model"
 )
 
-// Type registers the connector.
+// Transports, the values of the transport key.
+const (
+	HTTP      = "http"
+	WS        = "ws"
+	WSReverse = "ws-reverse"
+)
+
+// AcceptPath is where implementations connect over reverse WebSocket: the
+// path OneBot's documentation and NapCat's examples use, with the channel's
+// name after it.
+const AcceptPath = "/onebot/v11/ws/"
+
+// Type registers the connector. Every transport sends, tests (get_login_info)
+// and lists contacts; webhook pushes are taken on every transport (an
+// implementation may report over HTTP while BotGate sends over a socket;
+// the answerer drops a message reported twice); ws and ws-reverse listen.
 var Type = channel.Type{
 	Name:          "onebot",
 	Title:         "QQ (OneBot v11: NapCat / LLBot)",
-	Keys:          []string{"url", "access_token", "secret"},
+	Keys:          []string{"transport", "url", "access_token", "secret"},
 	SecretKeys:    []string{"access_token", "secret"},
 	Required:      []string{"url"},
 	RatePerMinute: 60,
 	ReplyRunes:    3000, // QQ takes a few thousand characters in one message
-	Caps:          channel.Caps{Test: true, Directory: true, Validates: true, Webhook: true},
-	// Text only for now ([CQ:at] and image segments come with their issue).
-	Extras: channel.Extras{},
-	New:    New,
+	Caps:          channel.Caps{Test: true, Directory: true, Validates: true, Webhook: true, Listener: true},
+	Fields:        fields,
+	Extras:        channel.Extras{Mention: true, Image: true},
+	AcceptPath:    AcceptPath,
+	New:           New,
 }
 
-// Connector is one OneBot HTTP endpoint.
+// fields are the channel form: where each value is found in NapCat's WebUI
+// (网络配置) and LLBot's settings page.
+var fields = []channel.Field{
+	{Key: "transport", Label: "连接方式", Kind: channel.FieldChoice, Default: HTTP,
+		Help: "BotGate 与 NapCat/LLBot 怎样连接。HTTP：在 NapCat 网络配置中新建“HTTP服务器”（LLBot：启用 HTTP 服务）；" +
+			"正向 WebSocket：新建“WebSocket服务器”（LLBot：正向 WebSocket），BotGate 连过去；" +
+			"反向 WebSocket：新建“WebSocket客户端”（LLBot：反向 WebSocket），地址填 ws://BotGate地址:端口/onebot/v11/ws/通道名称，由它连 BotGate，适合 NapCat 在 Docker 或另一台电脑上",
+		Choices: []channel.Choice{
+			{Value: HTTP, Label: "HTTP（默认）"},
+			{Value: WS, Label: "正向 WebSocket（BotGate 连接 NapCat/LLBot）"},
+			{Value: WSReverse, Label: "反向 WebSocket（NapCat/LLBot 连接 BotGate）"},
+		}},
+	{Key: "url", Label: "NapCat/LLBot 地址", Kind: channel.FieldText, Required: true, Example: "http://127.0.0.1:3000",
+		Help: "HTTP：NapCat“HTTP服务器”的地址，默认端口 3000，例如 http://127.0.0.1:3000；" +
+			"正向 WebSocket：“WebSocket服务器”的地址，默认端口 3001，例如 ws://127.0.0.1:3001。反向 WebSocket 不用填",
+		OnlyWhen: &channel.FieldCondition{Key: "transport", Values: []string{HTTP, WS}}},
+	{Key: "access_token", Label: "Token", Kind: channel.FieldSecret,
+		Help: "与 NapCat 网络配置中该项的 Token（LLBot：Access Token）相同；没有设置可留空。" +
+			"反向 WebSocket 不填 Token 时只接受本机的连接"},
+	{Key: "secret", Label: "上报密钥", Kind: channel.FieldSecret,
+		Help: "仅用于 HTTP 上报（NapCat“HTTP客户端”的 Token，LLBot 的 HTTP 上报密钥）：BotGate 用它校验 X-Signature。WebSocket 连接不用填"},
+}
+
+// Connector is one OneBot channel. Over http it is what New returns; the
+// socket transports wrap it (forward, reverse) and give it a link.
 type Connector struct {
-	base   string
-	token  string
-	secret string // verifies the events NapCat/LLBot post (webhook.go)
-	client *http.Client
+	name      string
+	transport string
+	base      string // http: the API's base URL; ws: the WebSocket URL
+	token     string
+	secret    string // verifies the events NapCat/LLBot post (webhook.go)
+	client    *http.Client
+	log       *slog.Logger
+	link      *link // ws, ws-reverse: the connection actions go through
+	// oneOff runs an action over a connection of its own (ws), for ask.
+	oneOff func(ctx context.Context, action string, params any) (json.RawMessage, error)
 }
 
 var (
@@ -42,15 +102,53 @@ var (
 	_ channel.TargetValidator = (*Connector)(nil)
 	_ channel.Tester          = (*Connector)(nil)
 	_ channel.Directory       = (*Connector)(nil)
+	_ channel.ExtrasChecker   = (*Connector)(nil)
+	_ channel.Acceptor        = (*Connector)(nil)
 )
 
 // New builds the connector from the channel's config keys.
 func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
-	base, err := channel.BaseURL(cfg, "url", "OneBot", "http://127.0.0.1:3000")
-	if err != nil {
-		return nil, err
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
 	}
-	return &Connector{base: base, token: cfg.Values["access_token"], secret: cfg.Values["secret"], client: deps.HTTP}, nil
+	c := &Connector{name: cfg.Name, token: strings.TrimSpace(cfg.Values["access_token"]), secret: cfg.Values["secret"], client: deps.HTTP,
+		log: log.With("channel", cfg.Name), transport: strings.ToLower(strings.TrimSpace(cfg.Values["transport"]))}
+	switch c.transport {
+	case "", HTTP:
+		c.transport = HTTP
+		base, err := channel.BaseURL(cfg, "url", "OneBot", "http://127.0.0.1:3000")
+		if err != nil {
+			return nil, err
+		}
+		c.base = base
+		return c, nil
+	case WS:
+		base, err := wsURL(cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.base, c.link = base, newLink(notConnectedForward(base))
+		return newForward(c), nil
+	case WSReverse:
+		c.link = newLink(notConnectedReverse(cfg.Name))
+		return newReverse(c), nil
+	}
+	return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("OneBot 通道的 transport 只能是 http、ws 或 ws-reverse（当前 %q）", cfg.Values["transport"])}
+}
+
+// wsURL reads the url of a ws channel: ws:// or wss://, with a host.
+func wsURL(cfg channel.Config) (string, error) {
+	raw := strings.TrimSpace(cfg.Values["url"])
+	if raw == "" {
+		return "", &channel.Error{Permanent: true, Msg: "OneBot 通道缺少 url（正向 WebSocket 例如 ws://127.0.0.1:3001）"}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return "", &channel.Error{Permanent: true, Err: err,
+			Msg: "transport 为 ws（正向 WebSocket）时，OneBot 通道的 url 必须是以 ws:// 或 wss:// 开头的完整地址（例如 ws://127.0.0.1:3001，即 NapCat “WebSocket服务器”的地址和端口）"}
+	}
+	return raw, nil
 }
 
 // reply is OneBot v11's response envelope.
@@ -78,23 +176,53 @@ func ValidateQQ(kind, to string) error {
 	return nil
 }
 
-// Send calls send_private_msg or send_group_msg. auto_escape makes CQ-code
-// characters ([CQ:...]) arrive literally: an ERP's text must not turn into an
-// image or an @all.
+// Send calls send_private_msg or send_group_msg with the message message.go
+// builds, over the channel's transport.
 func (c *Connector) Send(ctx context.Context, m channel.Message) error {
-	id, err := strconv.ParseInt(m.To, 10, 64)
+	action, params, err := sendParams(m)
 	if err != nil {
-		return channel.Permanentf(err, "接收者 %q 不是有效的 QQ 号或群号", m.To)
+		return err
 	}
-	action, body := "send_private_msg", map[string]any{"user_id": id, "message": m.Content, "auto_escape": true}
-	if m.Kind == channel.Group {
-		action, body = "send_group_msg", map[string]any{"group_id": id, "message": m.Content, "auto_escape": true}
-	}
-	_, err = c.call(ctx, action, body)
+	_, err = c.call(ctx, action, params)
 	return err
 }
 
-func (c *Connector) call(ctx context.Context, action string, body any) (json.RawMessage, error) {
+// call runs one action over the channel's transport and returns its data.
+func (c *Connector) call(ctx context.Context, action string, params any) (json.RawMessage, error) {
+	if c.link != nil {
+		return c.link.call(ctx, action, params)
+	}
+	return c.post(ctx, action, params)
+}
+
+// ask is call for the window's buttons (测试连接, 通讯录): over ws, when the
+// running connection is not there (the form is not saved yet, or the server
+// is stopped), it makes one of its own for the call.
+// Over ws-reverse only the implementation can make the connection, so the
+// buttons say how to get one.
+func (c *Connector) ask(ctx context.Context, action string, params any) (json.RawMessage, error) {
+	if c.link != nil {
+		if s, _ := c.link.get(); s == nil {
+			if c.oneOff != nil {
+				return c.oneOff(ctx, action, params)
+			}
+			if c.transport == WSReverse {
+				return nil, channel.Permanentf(nil, "NapCat/LLBot 还没有通过反向 WebSocket 连上 BotGate：请保存通道，在 NapCat 的“WebSocket客户端”（LLBot：反向 WebSocket）中填写 ws://BotGate地址:端口%s%s 和 Token，等通道状态显示已连接后再试", AcceptPath, c.name)
+			}
+		}
+	}
+	return c.call(ctx, action, params)
+}
+
+// Accept refuses a reverse WebSocket connection to a channel whose transport
+// is not ws-reverse (reverse.go accepts them).
+func (c *Connector) Accept(w http.ResponseWriter, r *http.Request, sub string) error {
+	return &channel.WebhookError{Status: http.StatusNotFound, Code: model.CodeNoChannel,
+		Msg: fmt.Sprintf("通道“%s”的连接方式（transport）是 %s，不接受反向 WebSocket 连接：要让 NapCat/LLBot 连接 BotGate，请把通道的 transport 改为 ws-reverse", c.name, c.transport)}
+}
+
+// post is one action over the HTTP API: POST {url}/{action}.
+func (c *Connector) post(ctx context.Context, action string, body any) (json.RawMessage, error) {
 	h := http.Header{}
 	if c.token != "" {
 		h.Set("Authorization", "Bearer "+c.token)
@@ -127,7 +255,7 @@ func (c *Connector) httpError(action string, err error) error {
 // Test calls get_login_info: harmless, and it proves the url, the access_token
 // and that the QQ account is logged in.
 func (c *Connector) Test(ctx context.Context) error {
-	data, err := c.call(ctx, "get_login_info", map[string]any{})
+	data, err := c.ask(ctx, "get_login_info", map[string]any{})
 	if err != nil {
 		return err
 	}
@@ -172,7 +300,7 @@ func (c *Connector) Contacts(ctx context.Context) ([]channel.Contact, error) {
 }
 
 func (c *Connector) list(ctx context.Context, action string, out any) error {
-	data, err := c.call(ctx, action, map[string]any{})
+	data, err := c.ask(ctx, action, map[string]any{})
 	if err != nil {
 		return err
 	}

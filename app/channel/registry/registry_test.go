@@ -3,6 +3,7 @@ package registry_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"botgate/app/channel"
@@ -80,8 +81,19 @@ var validConfig = map[string]map[string]string{
 		"callback_token": "t", "callback_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
 }
 
+// otherConfigs are the further configurations of a type whose configuration
+// picks how it talks to its platform: its declared capabilities are what
+// its configurations implement together.
+var otherConfigs = map[string][]map[string]string{
+	"onebot": {
+		{"transport": "ws", "url": "ws://127.0.0.1:3001"},
+		{"transport": "ws-reverse"},
+	},
+}
+
 // Declared capabilities are what the connector implements: the window shows
-// buttons from the declaration, and the button calls the interface.
+// buttons from the declaration, and the button calls the interface. A type
+// with an AcceptPath has configurations that take connections there.
 func TestCaps_MatchWhatTheConnectorImplements(t *testing.T) {
 	for _, ty := range registry.Types() {
 		t.Run(ty.Name, func(t *testing.T) {
@@ -89,23 +101,41 @@ func TestCaps_MatchWhatTheConnectorImplements(t *testing.T) {
 			if !ok {
 				t.Fatalf("no valid config for type %s in this test", ty.Name)
 			}
-			ch, got, err := registry.New(model.Channel{Name: "caps", Type: ty.Name, Config: vals}, channel.Deps{})
-			if err != nil {
-				t.Fatalf("building %s: %v", ty.Name, err)
+			var together channel.Caps
+			accepts := false
+			for i, vals := range append([]map[string]string{vals}, otherConfigs[ty.Name]...) {
+				ch, got, err := registry.New(model.Channel{Name: "caps", Type: ty.Name, Config: vals}, channel.Deps{})
+				if err != nil {
+					t.Fatalf("building %s with %v: %v", ty.Name, vals, err)
+				}
+				if got.Name != ty.Name {
+					t.Fatalf("New returned type %q", got.Name)
+				}
+				_, test := ch.(channel.Tester)
+				_, dir := ch.(channel.Directory)
+				_, validates := ch.(channel.TargetValidator)
+				_, webhook := ch.(channel.Webhook)
+				_, listener := ch.(channel.Listener)
+				_, fixed := ch.(channel.FixedTarget)
+				_, acceptor := ch.(channel.Acceptor)
+				implemented := channel.Caps{Test: test, Directory: dir, Validates: validates, Webhook: webhook,
+					Listener: listener, FixedTarget: fixed}
+				if i == 0 && len(otherConfigs[ty.Name]) == 0 && ty.Caps != implemented {
+					t.Errorf("declared %+v, the connector implements %+v", ty.Caps, implemented)
+				}
+				together = channel.Caps{Test: together.Test || test, Directory: together.Directory || dir,
+					Validates: together.Validates || validates, Webhook: together.Webhook || webhook,
+					Listener: together.Listener || listener, FixedTarget: together.FixedTarget || fixed}
+				accepts = accepts || acceptor
 			}
-			if got.Name != ty.Name {
-				t.Fatalf("New returned type %q", got.Name)
+			if ty.Caps != together {
+				t.Errorf("declared %+v, its configurations implement %+v", ty.Caps, together)
 			}
-			_, test := ch.(channel.Tester)
-			_, dir := ch.(channel.Directory)
-			_, validates := ch.(channel.TargetValidator)
-			_, webhook := ch.(channel.Webhook)
-			_, listener := ch.(channel.Listener)
-			_, fixed := ch.(channel.FixedTarget)
-			implemented := channel.Caps{Test: test, Directory: dir, Validates: validates, Webhook: webhook,
-				Listener: listener, FixedTarget: fixed}
-			if ty.Caps != implemented {
-				t.Errorf("declared %+v, the connector implements %+v", ty.Caps, implemented)
+			if ty.AcceptPath != "" && (!strings.HasPrefix(ty.AcceptPath, "/") || !strings.HasSuffix(ty.AcceptPath, "/")) {
+				t.Errorf("AcceptPath %q must start and end with /", ty.AcceptPath)
+			}
+			if (ty.AcceptPath != "") != accepts {
+				t.Errorf("AcceptPath %q, but a connector that takes connections: %v", ty.AcceptPath, accepts)
 			}
 		})
 	}
