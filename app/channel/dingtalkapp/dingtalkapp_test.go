@@ -3,6 +3,8 @@ package dingtalkapp
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -24,7 +26,7 @@ func newConn(t *testing.T, base string, vals map[string]string) *Connector {
 	for k, x := range vals {
 		v[k] = x
 	}
-	ch, err := New(channel.Config{Name: "ding", Type: Type.Name, Values: v}, channel.Deps{})
+	ch, err := New(channel.Config{Name: "ding", Type: Type.Name, Values: v}, channel.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
