@@ -127,11 +127,13 @@ type messageView struct {
 	LastError   string  `json:"last_error"`
 	CreatedAt   string  `json:"created_at"`
 	DeliveredAt *string `json:"delivered_at"`
+	// Invalid are the recipients of a delivered list the platform refused.
+	Invalid []string `json:"invalid,omitempty"`
 }
 
 func viewOf(m model.Message) messageView {
 	v := messageView{ID: m.ID, Channel: m.Channel, To: m.Target, ToType: m.TargetKind, Status: m.Status,
-		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt.Local().Format(time.RFC3339Nano)}
+		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt.Local().Format(time.RFC3339Nano), Invalid: m.Invalid}
 	if !m.DeliveredAt.IsZero() {
 		d := m.DeliveredAt.Local().Format(time.RFC3339Nano)
 		v.DeliveredAt = &d

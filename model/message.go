@@ -47,6 +47,9 @@ type Message struct {
 	// Attachments describes the stored attachments; their bytes are loaded
 	// only at delivery (storage.DB.Attachments).
 	Attachments []AttachmentInfo
+	// Invalid are the recipients of a delivered list the platform refused
+	// (unknown ids, outside the app's range); empty when all got it.
+	Invalid []string
 }
 
 // MessageFilter selects rows for the log view.

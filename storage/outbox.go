@@ -102,14 +102,14 @@ const enqueueSQL = `INSERT INTO outbox (channel, target_kind, target, content, s
 
 const insertAttachmentSQL = `INSERT INTO outbox_attachment (message_id, seq, kind, name, url, data, size, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
-const messageCols = `id, channel, target_kind, target, content, status, attempts, last_error, next_attempt_at, created_at, delivered_at, api_user, mentions, attachments`
+const messageCols = `id, channel, target_kind, target, content, status, attempts, last_error, next_attempt_at, created_at, delivered_at, api_user, mentions, attachments, invalid`
 
 func scanMessage(s interface{ Scan(...any) error }) (model.Message, error) {
 	var m model.Message
 	var next, created int64
 	var delivered sql.NullInt64
-	var mentions, summary string
-	if err := s.Scan(&m.ID, &m.Channel, &m.TargetKind, &m.Target, &m.Content, &m.Status, &m.Attempts, &m.LastError, &next, &created, &delivered, &m.APIUser, &mentions, &summary); err != nil {
+	var mentions, summary, invalid string
+	if err := s.Scan(&m.ID, &m.Channel, &m.TargetKind, &m.Target, &m.Content, &m.Status, &m.Attempts, &m.LastError, &next, &created, &delivered, &m.APIUser, &mentions, &summary, &invalid); err != nil {
 		return m, err
 	}
 	m.NextAttemptAt, m.CreatedAt = time.UnixMilli(next), time.UnixMilli(created)
@@ -124,6 +124,11 @@ func scanMessage(s interface{ Scan(...any) error }) (model.Message, error) {
 	if summary != "" {
 		if err := json.Unmarshal([]byte(summary), &m.Attachments); err != nil {
 			return m, fmt.Errorf("outbox %d: attachments: %w", m.ID, err)
+		}
+	}
+	if invalid != "" {
+		if err := json.Unmarshal([]byte(invalid), &m.Invalid); err != nil {
+			return m, fmt.Errorf("outbox %d: invalid: %w", m.ID, err)
 		}
 	}
 	return m, nil
@@ -226,6 +231,9 @@ type Outcome struct {
 	Status        string // delivered, queued (retry later) or failed
 	LastError     string
 	NextAttemptAt time.Time
+	// Invalid are the ids of a delivered list the platform refused; a
+	// delivery with them keeps LastError (why they were refused).
+	Invalid []string
 }
 
 // RecordOutcomes stores a batch of attempt results in one transaction and
@@ -240,15 +248,24 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	return db.relaxed(ctx, func(tx *sql.Tx) error {
 		// A delivered message keeps the error of its last failed attempt: with the
 		// attempt count it tells the admin the delivery needed retries, and why.
+		// A delivery to part of a list records why the rest were refused instead.
 		st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = ?1, attempts = attempts + 1,
-			last_error = CASE WHEN ?1 = 'delivered' THEN last_error ELSE ?2 END,
-			next_attempt_at = ?3, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END WHERE id = ?5`)
+			last_error = CASE WHEN ?1 = 'delivered' AND ?6 = '' THEN last_error ELSE ?2 END,
+			next_attempt_at = ?3, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END, invalid = ?6 WHERE id = ?5`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, o := range outs {
-			if _, err := st.ExecContext(ctx, o.Status, o.LastError, o.NextAttemptAt.UnixMilli(), now, o.ID); err != nil {
+			invalid := ""
+			if len(o.Invalid) > 0 {
+				b, err := json.Marshal(o.Invalid)
+				if err != nil {
+					return err
+				}
+				invalid = string(b)
+			}
+			if _, err := st.ExecContext(ctx, o.Status, o.LastError, o.NextAttemptAt.UnixMilli(), now, o.ID, invalid); err != nil {
 				return err
 			}
 		}

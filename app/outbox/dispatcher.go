@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -399,9 +400,14 @@ func (d *Dispatcher) attempt(ctx, sends context.Context, m model.Message) (o sto
 	actx, cancel := context.WithTimeout(sends, d.cfg.SendTimeout)
 	defer cancel()
 	err = route.Channel.Send(actx, msg)
+	var partial *channel.PartialDelivery
 	switch {
 	case err == nil:
 		return storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt}, true
+	case errors.As(err, &partial):
+		// The others have it: delivered, never retried (that would repeat it).
+		d.cfg.Log.Info("outbox: delivered, some recipients refused", "id", m.ID, "channel", m.Channel, "invalid", partial.Invalid)
+		return storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt, LastError: partial.Error(), Invalid: partial.Invalid}, true
 	case sends.Err() != nil:
 		// The stop grace ran out mid-send: the platform may have taken it.
 		// Keep it queued (at least once) and say so.
