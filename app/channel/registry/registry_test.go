@@ -26,7 +26,7 @@ func TestChannelTypes_KeysAreConsistent(t *testing.T) {
 			t.Errorf("%s: no default rate limit", ty.Name)
 		}
 	}
-	for _, name := range []string{"onebot", "openqq", "gewe", "xuanxuan", "wxmp", "wecom", "dingtalk", "feishu", "log"} {
+	for _, name := range []string{"onebot", "openqq", "gewe", "xuanxuan", "wxmp", "wecom", "dingtalk", "feishu", "log", "dingtalk_app", "feishu_app"} {
 		if !seen[name] {
 			t.Errorf("type %s is not registered", name)
 		}
@@ -47,6 +47,8 @@ func TestChannelCapabilities_PerType(t *testing.T) {
 		{"dingtalk", true, false, false},
 		{"feishu", true, false, false},
 		{"log", false, false, true}, // checks QQ and group numbers, as the QQ bot it stands in for
+		{"dingtalk_app", true, false, true},
+		{"feishu_app", true, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -66,15 +68,17 @@ func TestChannelCapabilities_PerType(t *testing.T) {
 // loopback. A type missing here fails the test, so a new platform must say
 // how it is built before its declared capabilities can be checked.
 var validConfig = map[string]map[string]string{
-	"onebot":   {"url": "http://127.0.0.1:3000"},
-	"openqq":   {"url": "http://127.0.0.1:5000"},
-	"gewe":     {"url": "http://127.0.0.1:2531", "token": "t", "appid": "wx_1"},
-	"xuanxuan": {"url": "http://127.0.0.1:11443", "code": "botgate", "key": "k"},
-	"wxmp":     {"url": "http://127.0.0.1:13001", "client_id": "c", "client_secret": "s", "application_key": "a"},
-	"wecom":    {"url": "http://127.0.0.1:1/cgi-bin/webhook/send?key=k"},
-	"dingtalk": {"url": "http://127.0.0.1:1/robot/send?access_token=t", "secret": "SEC1"},
-	"feishu":   {"url": "http://127.0.0.1:1/open-apis/bot/v2/hook/h", "secret": "s"},
-	"log":      {},
+	"onebot":       {"url": "http://127.0.0.1:3000"},
+	"openqq":       {"url": "http://127.0.0.1:5000"},
+	"gewe":         {"url": "http://127.0.0.1:2531", "token": "t", "appid": "wx_1"},
+	"xuanxuan":     {"url": "http://127.0.0.1:11443", "code": "botgate", "key": "k"},
+	"wxmp":         {"url": "http://127.0.0.1:13001", "client_id": "c", "client_secret": "s", "application_key": "a"},
+	"wecom":        {"url": "http://127.0.0.1:1/cgi-bin/webhook/send?key=k"},
+	"dingtalk":     {"url": "http://127.0.0.1:1/robot/send?access_token=t", "secret": "SEC1"},
+	"feishu":       {"url": "http://127.0.0.1:1/open-apis/bot/v2/hook/h", "secret": "s"},
+	"log":          {},
+	"dingtalk_app": {"url": "http://127.0.0.1:1", "client_id": "dingk", "client_secret": "s"},
+	"feishu_app":   {"url": "http://127.0.0.1:1", "app_id": "cli_a", "app_secret": "s"},
 }
 
 // Declared capabilities are what the connector implements: the window shows
