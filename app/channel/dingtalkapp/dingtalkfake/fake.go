@@ -64,6 +64,8 @@ type Server struct {
 	connCh chan *Conn
 	closed chan struct{}
 
+	down bool // every HTTP call answers 503, as during an outage
+
 	// silent: the platform's side never reads, so it answers no
 	// WebSocket ping (only this package's tests set it).
 	silent bool
@@ -81,7 +83,16 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /v1.0/robot/oToMessages/batchSend", s.oto)
 	mux.HandleFunc("POST /v1.0/robot/groupMessages/send", s.group)
 	mux.HandleFunc("POST /robot/sendBySession", s.session)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		down := s.down
+		s.mu.Unlock()
+		if down {
+			v1Error(w, http.StatusServiceUnavailable, "ServiceUnavailable", "服务暂时不可用")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	s.URL = s.srv.URL
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
 		t.Fatalf("fake DingTalk must listen on 127.0.0.1, got %s", s.URL)
@@ -131,6 +142,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.tokens[tok] = true
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"accessToken": tok, "expireIn": 7200})
+}
+
+// Down makes every HTTP call fail with 503 until Down(false).
+func (s *Server) Down(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
 }
 
 // TokenCalls is how many access tokens were asked for.

@@ -75,6 +75,7 @@ type Server struct {
 	handshake  http.Header // refuse the upgrade with these headers
 	pingSecs   int
 	conns      []*Conn
+	down       bool // every HTTP call answers 503, as during an outage
 
 	sentCh chan Sent
 	connCh chan *Conn
@@ -104,7 +105,16 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /open-apis/bot/v3/info", s.botInfo)
 	mux.HandleFunc("POST /callback/ws/endpoint", s.endpoint)
 	mux.HandleFunc("GET /ws", s.connect)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		down := s.down
+		s.mu.Unlock()
+		if down {
+			http.Error(w, "<html>503 Service Temporarily Unavailable</html>", http.StatusServiceUnavailable)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	s.URL = s.srv.URL
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
 		t.Fatalf("fake Feishu must listen on 127.0.0.1, got %s", s.URL)
@@ -165,6 +175,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.tokens[tok] = true
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"code": 0, "msg": "ok", "tenant_access_token": tok, "expire": 7200})
+}
+
+// Down makes every HTTP call fail with 503 until Down(false).
+func (s *Server) Down(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
 }
 
 // TokenCalls is how many tokens were asked for.
