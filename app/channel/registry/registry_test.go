@@ -127,3 +127,37 @@ func TestNew_NamesUnknownTypesAndReturnsFactoryErrors(t *testing.T) {
 		}
 	})
 }
+
+// A type that declares its form fields declares one per config key, with
+// the same required and secret keys, and a label and help for each.
+func TestFields_MatchKeys(t *testing.T) {
+	for _, ty := range registry.Types() {
+		if len(ty.Fields) == 0 {
+			continue
+		}
+		t.Run(ty.Name, func(t *testing.T) {
+			var keys, required, secret []string
+			for _, f := range ty.Fields {
+				keys = append(keys, f.Key)
+				if f.Required {
+					required = append(required, f.Key)
+				}
+				if f.Kind == channel.FieldSecret {
+					secret = append(secret, f.Key)
+				}
+				if f.Label == "" || (f.Help == "" && f.Kind != channel.FieldChoice) {
+					t.Errorf("field %s has no label or help", f.Key)
+				}
+				for _, c := range f.Choices {
+					if c.Label == "" {
+						t.Errorf("field %s: choice %q has no label", f.Key, c.Value)
+					}
+				}
+			}
+			sorted := func(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+			if !slices.Equal(sorted(keys), sorted(ty.Keys)) || !slices.Equal(sorted(required), sorted(ty.Required)) || !slices.Equal(sorted(secret), sorted(ty.SecretKeys)) {
+				t.Errorf("fields %v (required %v, secret %v); keys %v (required %v, secret %v)", keys, required, secret, ty.Keys, ty.Required, ty.SecretKeys)
+			}
+		})
+	}
+}
