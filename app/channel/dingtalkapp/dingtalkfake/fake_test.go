@@ -114,9 +114,13 @@ func sdkClientWithSilentPlatform(t *testing.T) {
 	}
 	c := s.NextConn(t)
 	// 3 s idle → the SDK pings; the silent platform never pongs; 5 s later
-	// the SDK's loop gives up and closes its channels. Then a frame arrives.
-	time.Sleep(9 * time.Second)
-	c.send("CALLBACK", payload.BotMessageCallbackTopic, `{}`, false)
-	time.Sleep(2 * time.Second)
+	// the SDK's loop gives up and closes its channels. Frames keep coming
+	// from then on (a loaded machine may be late), and the first one after
+	// the close ends the process.
+	time.Sleep(8 * time.Second)
+	for range 48 {
+		c.send("CALLBACK", payload.BotMessageCallbackTopic, `{}`, false)
+		time.Sleep(250 * time.Millisecond)
+	}
 	t.Fatal("the SDK's client survived")
 }
