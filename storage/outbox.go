@@ -257,8 +257,9 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	return db.relaxed(ctx, func(tx *sql.Tx) error {
 		// A delivered message keeps the error of its last failed attempt: with the
 		// attempt count it tells the admin the delivery needed retries, and why.
+		// A delivery to part of a list records why the rest were refused instead.
 		st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = ?1, attempts = attempts + 1,
-			last_error = CASE WHEN ?1 = 'delivered' THEN last_error ELSE ?2 END,
+			last_error = CASE WHEN ?1 = 'delivered' AND ?6 IS NULL THEN last_error ELSE ?2 END,
 			next_attempt_at = ?3, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END,
 			invalid = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE invalid END WHERE id = ?5`)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,6 +165,33 @@ func TestOutbox_EnqueueAndOutcomes(t *testing.T) {
 	}
 	if err := db.RetryMessage(ctx, res[1].ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("retry of a queued message must be refused: %v", err)
+	}
+}
+
+// A delivery to part of a list stores the refused ids and why; a plain
+// delivery after retries keeps the last retry's error and stores none.
+func TestOutbox_PartialDelivery_InvalidStored(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	res, err := db.Enqueue(ctx, []model.NewMessage{{Channel: "d", TargetKind: "private", Target: "u1|x|y", Content: "a"}, {Channel: "d", TargetKind: "private", Target: "u2", Content: "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordOutcomes(ctx, []Outcome{{ID: res[0].ID, Status: model.StatusDelivered, LastError: "不存在（未送达：x、y）", Invalid: []string{"x", "y"}},
+		{ID: res[1].ID, Status: model.StatusQueued, LastError: "超时"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordOutcomes(ctx, []Outcome{{ID: res[1].ID, Status: model.StatusDelivered}}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := db.Message(ctx, res[0].ID)
+	b, _ := db.Message(ctx, res[1].ID)
+	if a.Status != model.StatusDelivered || !slices.Equal(a.Invalid, []string{"x", "y"}) || a.LastError != "不存在（未送达：x、y）" {
+		t.Fatalf("partly delivered row %+v", a)
+	}
+	if b.Invalid != nil || b.LastError != "超时" {
+		t.Fatalf("delivered after a retry %+v: keeps the retry's error, no invalid", b)
 	}
 }
 

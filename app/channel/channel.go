@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -181,7 +182,9 @@ type PartlyDelivered struct {
 	Msg     string   // Chinese, for the log: who was refused and what to check
 }
 
-func (e *PartlyDelivered) Error() string { return e.Msg }
+func (e *PartlyDelivered) Error() string {
+	return fmt.Sprintf("%s（未送达：%s）", e.Msg, strings.Join(e.Invalid, "、"))
+}
 
 // Delivered tells whether err, Send's result, means the message was
 // delivered, and lists the recipients the platform refused (PartlyDelivered).

@@ -400,10 +400,14 @@ func (d *Dispatcher) attempt(ctx, sends context.Context, m model.Message) (o sto
 	defer cancel()
 	err = route.Channel.Send(actx, msg)
 	if invalid, ok := channel.Delivered(err); ok {
+		o := storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt, Invalid: invalid}
 		if len(invalid) > 0 {
+			// The others have it: delivered, never retried (that would repeat
+			// it); last_error keeps why the rest were refused.
 			d.cfg.Log.Warn("outbox: delivered, but the platform refused some recipients", "id", m.ID, "channel", m.Channel, "invalid", invalid, "err", err)
+			o.LastError = err.Error()
 		}
-		return storage.Outcome{ID: m.ID, Status: model.StatusDelivered, NextAttemptAt: m.NextAttemptAt, Invalid: invalid}, true
+		return o, true
 	}
 	switch {
 	case sends.Err() != nil:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,31 @@ func TestPermanentFailure_FailsAtOnceAndDoesNotBlockOthers(t *testing.T) {
 	m, _ := db.Message(context.Background(), e.ID)
 	if m.Attempts != 1 || m.LastError != "接收者不存在" {
 		t.Fatalf("permanent failure: %+v", m)
+	}
+}
+
+// A list delivered to all but some refused ids is delivered, sent once,
+// with the refused ids and why recorded (the status API's "invalid").
+func TestPartialDelivery_DeliveredOnce_RefusedIDsRecorded(t *testing.T) {
+	db := openDB(t)
+	ch := &fakeChannel{failWith: &channel.PartlyDelivered{Invalid: []string{"ghost1", "ghost2"}, Msg: "这些 userId 不存在"}, failUntil: time.Now().Add(time.Hour)}
+	q, stop := run(t, db, ch, outbox.Config{BackoffBase: 10 * time.Millisecond})
+	defer stop()
+	e, err := q.Add(context.Background(), model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "u1|ghost1|ghost2", Content: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m model.Message
+	waitFor(t, "delivered", func() bool {
+		m, _ = db.Message(context.Background(), e.ID)
+		return m.Status == model.StatusDelivered
+	})
+	time.Sleep(50 * time.Millisecond)
+	if m.Attempts != 1 || !reflect.DeepEqual(m.Invalid, []string{"ghost1", "ghost2"}) || m.LastError != "这些 userId 不存在（未送达：ghost1、ghost2）" || m.DeliveredAt.IsZero() {
+		t.Fatalf("partly delivered message: %+v", m)
+	}
+	if m2, _ := db.Message(context.Background(), e.ID); m2.Attempts != 1 {
+		t.Fatalf("sent again: %d attempts", m2.Attempts)
 	}
 }
 

@@ -127,7 +127,7 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	}
 	b := body{MsgType: c.Format}
 	if c.Format == "markdown" || len(m.Attachments) > 0 {
-		t := title(m.Content)
+		t := Title(m.Content)
 		if strings.TrimSpace(m.Content) == "" {
 			t = "[图片]" // what DingTalk itself lists an image as
 		}
@@ -143,9 +143,9 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	return c.post(ctx, b)
 }
 
-// title is the markdown message's title shown in the conversation list: its
+// Title is the markdown message's title shown in the conversation list: its
 // first line without markdown marks.
-func title(s string) string {
+func Title(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	line = strings.TrimSpace(strings.TrimLeft(line, "#>*- "))
 	if r := []rune(line); len(r) > 30 {

@@ -95,7 +95,7 @@ func (c *Connector) Send(ctx context.Context, m channel.Message) error {
 	if err := channel.CheckEmpty(platform, m.Content); err != nil {
 		return err
 	}
-	return c.post(ctx, mentionText(m))
+	return c.post(ctx, MentionText(m))
 }
 
 // CheckExtras refuses attachments (a custom bot's image needs an image_key
@@ -109,16 +109,16 @@ func (c *Connector) CheckExtras(m channel.Message) error {
 		return channel.Unsupported(platform, "文件", "飞书自定义机器人只能发送文字、富文本和卡片")
 	}
 	if len(m.At) > 0 {
-		_, err := c.encode(mentionText(m))
+		_, err := c.encode(MentionText(m))
 		return err
 	}
 	return nil
 }
 
-// mentionText adds Feishu's <at user_id="…">name</at> for each mention the
+// MentionText adds Feishu's <at user_id="…">name</at> for each mention the
 // text lacks ("all" is <at user_id="all">所有人</at>); the name shown is the
 // mention's, else its id.
-func mentionText(m channel.Message) string {
+func MentionText(m channel.Message) string {
 	text := m.Content
 	for _, mn := range m.At {
 		if strings.Contains(text, `<at user_id="`+mn.ID+`"`) {

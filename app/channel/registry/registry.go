@@ -8,7 +8,9 @@ import (
 
 	"botgate/app/channel"
 	"botgate/app/channel/dingtalk"
+	"botgate/app/channel/dingtalkapp"
 	"botgate/app/channel/feishu"
+	"botgate/app/channel/feishuapp"
 	"botgate/app/channel/gewe"
 	"botgate/app/channel/logchan"
 	"botgate/app/channel/onebot"
@@ -33,6 +35,8 @@ func Types() []channel.Type {
 		xuanxuan.Type,
 		wxmp.Type,
 		logchan.Type,
+		dingtalkapp.Type,
+		feishuapp.Type,
 	}
 }
 

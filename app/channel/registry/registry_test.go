@@ -27,7 +27,7 @@ func TestChannelTypes_KeysAreConsistent(t *testing.T) {
 			t.Errorf("%s: no default rate limit", ty.Name)
 		}
 	}
-	for _, name := range []string{"onebot", "openqq", "gewe", "xuanxuan", "wxmp", "wecom", "dingtalk", "feishu", "log"} {
+	for _, name := range []string{"onebot", "openqq", "gewe", "xuanxuan", "wxmp", "wecom", "dingtalk", "feishu", "log", "dingtalk_app", "feishu_app"} {
 		if !seen[name] {
 			t.Errorf("type %s is not registered", name)
 		}
@@ -49,6 +49,8 @@ func TestChannelCapabilities_PerType(t *testing.T) {
 		{"feishu", true, false, false},
 		{"wecom_app", true, true, true},
 		{"log", false, false, true}, // checks QQ and group numbers, as the QQ bot it stands in for
+		{"dingtalk_app", true, false, true},
+		{"feishu_app", true, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -79,6 +81,8 @@ var validConfig = map[string]map[string]string{
 	"log":      {},
 	"wecom_app": {"url": "http://127.0.0.1:1", "corp_id": "ww1", "corp_secret": "s", "agent_id": "1000002",
 		"callback_token": "t", "callback_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"},
+	"dingtalk_app": {"url": "http://127.0.0.1:1", "client_id": "dingk", "client_secret": "s"},
+	"feishu_app":   {"url": "http://127.0.0.1:1", "app_id": "cli_a", "app_secret": "s"},
 }
 
 // otherConfigs are the further configurations of a type whose configuration
@@ -155,4 +159,38 @@ func TestNew_NamesUnknownTypesAndReturnsFactoryErrors(t *testing.T) {
 			t.Fatalf("got %v, type %q", err, ty.Name)
 		}
 	})
+}
+
+// A type that declares its form fields declares one per config key, with
+// the same required and secret keys, and a label and help for each.
+func TestFields_MatchKeys(t *testing.T) {
+	for _, ty := range registry.Types() {
+		if len(ty.Fields) == 0 {
+			continue
+		}
+		t.Run(ty.Name, func(t *testing.T) {
+			var keys, required, secret []string
+			for _, f := range ty.Fields {
+				keys = append(keys, f.Key)
+				if f.Required {
+					required = append(required, f.Key)
+				}
+				if f.Kind == channel.FieldSecret {
+					secret = append(secret, f.Key)
+				}
+				if f.Label == "" || (f.Help == "" && f.Kind != channel.FieldChoice) {
+					t.Errorf("field %s has no label or help", f.Key)
+				}
+				for _, c := range f.Choices {
+					if c.Label == "" {
+						t.Errorf("field %s: choice %q has no label", f.Key, c.Value)
+					}
+				}
+			}
+			sorted := func(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+			if !slices.Equal(sorted(keys), sorted(ty.Keys)) || !slices.Equal(sorted(required), sorted(ty.Required)) || !slices.Equal(sorted(secret), sorted(ty.SecretKeys)) {
+				t.Errorf("fields %v (required %v, secret %v); keys %v (required %v, secret %v)", keys, required, secret, ty.Keys, ty.Required, ty.SecretKeys)
+			}
+		})
+	}
 }
