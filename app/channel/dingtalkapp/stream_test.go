@@ -53,7 +53,7 @@ func (b *inbox) last() channel.Incoming {
 // waitState waits for a state that ok accepts.
 func (b *inbox) waitState(t *testing.T, what string, ok func(channel.ListenerState) bool) channel.ListenerState {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(20 * time.Second)
 	for {
 		select {
 		case st := <-b.stateC:

@@ -44,7 +44,7 @@ func (b *inbox) heardAll() []channel.Incoming {
 
 func (b *inbox) waitState(t *testing.T, what string, ok func(channel.ListenerState) bool) channel.ListenerState {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(20 * time.Second)
 	for {
 		select {
 		case st := <-b.stateC:

@@ -215,13 +215,13 @@ func (s *Server) Sent() []Sent {
 	return append([]Sent(nil), s.sent...)
 }
 
-// NextSent waits for the next message taken, for up to 5 s.
+// NextSent waits for the next message taken, for up to 20 s (a busy machine is slow, a missing message still fails).
 func (s *Server) NextSent(t testing.TB) Sent {
 	t.Helper()
 	select {
 	case m := <-s.sentCh:
 		return m
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("the fake DingTalk received no message")
 		return Sent{}
 	}
@@ -459,7 +459,7 @@ func (c *Conn) read() {
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// send writes a data frame and waits, for up to 5 s, for its
+// send writes a data frame and waits, for up to 20 s, for its
 // acknowledgement (none is awaited for a disconnect).
 func (c *Conn) send(typ, topic, data string, wait bool) (payload.DataFrameResponse, error) {
 	c.mu.Lock()
@@ -472,7 +472,7 @@ func (c *Conn) send(typ, topic, data string, wait bool) (payload.DataFrameRespon
 	df := payload.DataFrame{SpecVersion: "1.0", Type: typ, Time: time.Now().UnixMilli(), Data: data,
 		Headers: payload.DataFrameHeader{"appId": "fake-app", "connectionId": c.Ticket, "contentType": payload.DataFrameContentTypeKJson,
 			payload.DataFrameHeaderKMessageId: id, payload.DataFrameHeaderKTime: now, payload.DataFrameHeaderKTopic: topic}}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, df.Encode()); err != nil {
 		return payload.DataFrameResponse{}, err

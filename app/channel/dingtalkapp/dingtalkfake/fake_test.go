@@ -57,7 +57,7 @@ func TestSDKClient_ConnectsAndReceivesBotMessage(t *testing.T) {
 		if m.SenderStaffId != "manager4585" || m.ConversationId != "cidGroupFake==" || m.Text.Content != " 账号 cs02" || m.SessionWebhook != msg.SessionWebhook {
 			t.Fatalf("SDK handler got %+v", m)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("the SDK's chatbot handler got nothing")
 	}
 

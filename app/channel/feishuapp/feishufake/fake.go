@@ -458,13 +458,13 @@ func (s *Server) Sent() []Sent {
 	return append([]Sent(nil), s.sent...)
 }
 
-// NextSent waits for the next message taken, for up to 5 s.
+// NextSent waits for the next message taken, for up to 20 s (a busy machine is slow, a missing message still fails).
 func (s *Server) NextSent(t testing.TB) Sent {
 	t.Helper()
 	select {
 	case m := <-s.sentCh:
 		return m
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("the fake Feishu received no message")
 		return Sent{}
 	}
@@ -635,7 +635,7 @@ func (c *Conn) read() {
 }
 
 func (c *Conn) write(f *wsframe.Frame) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageBinary, f.Marshal())
 }
@@ -643,13 +643,13 @@ func (c *Conn) write(f *wsframe.Frame) error {
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// NextPing waits for the client's next ping, for up to 5 s.
+// NextPing waits for the client's next ping, for up to 20 s (a busy machine is slow, a missing message still fails).
 func (c *Conn) NextPing(t testing.TB) wsframe.Frame {
 	t.Helper()
 	select {
 	case f := <-c.pings:
 		return f
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("the client sent no ping")
 		return wsframe.Frame{}
 	}
@@ -689,7 +689,7 @@ func (c *Conn) Push(event []byte, parts int) ([]byte, error) {
 		return p, nil
 	case <-c.done:
 		return nil, fmt.Errorf("connection ended before event %s was answered", id)
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		return nil, fmt.Errorf("event %s was not answered", id)
 	}
 }

@@ -59,7 +59,7 @@ func TestSDKClient_ConnectsAndReceivesAnEvent(t *testing.T) {
 				*m.Content != `{"text":"@_user_1 账号 cs02"}` || *m.Mentions[0].Key != "@_user_1" || e.EventV2Base.Header.AppID != AppID {
 				t.Fatalf("the SDK decoded %+v / %+v", e.Event.Sender, m)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(20 * time.Second):
 			t.Fatalf("%d part(s): the SDK's handler got nothing", parts)
 		}
 	}
