@@ -17,7 +17,15 @@ import (
 // Type registers the connector. A personal account that sends fast risks being
 // restricted by WeChat, hence 20 a minute by default.
 var Type = channel.Type{
-	Name:          "gewe",
+	Name: "gewe",
+	Fields: []channel.Field{
+		{Key: "url", Label: "GeWe 接口地址", Kind: channel.FieldText, Required: true, Example: "http://192.168.1.20:2531",
+			Help: "GeWe 服务的地址和端口，写到端口为止（后面的接口路径由 BotGate 补上），在 GeWe 后台或部署说明的“API 地址”里"},
+		{Key: "token", Label: "访问令牌（Token）", Kind: channel.FieldSecret, Required: true,
+			Help: "GeWe 后台获取的 token（请求头 X-GEWE-TOKEN）"},
+		{Key: "appid", Label: "设备 ID（appId）", Kind: channel.FieldText, Required: true, Example: "wx_ECMY4oEDuQAP6WimpWwWv",
+			Help: "微信登录后 GeWe 给这台设备的 appId，在 GeWe 后台的设备列表里"},
+	},
 	Title:         "个人微信 (GeWe)",
 	Keys:          []string{"url", "token", "appid"},
 	SecretKeys:    []string{"token"},

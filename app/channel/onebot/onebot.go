@@ -16,7 +16,15 @@ import (
 
 // Type registers the connector.
 var Type = channel.Type{
-	Name:          "onebot",
+	Name: "onebot",
+	Fields: []channel.Field{
+		{Key: "url", Label: "OneBot 地址", Kind: channel.FieldText, Required: true, Example: "http://127.0.0.1:3000",
+			Help: "在 NapCat / LLBot 的“网络配置”里新建“HTTP 服务器”，填它的地址和端口（默认 3000）；机器人和 BotGate 在同一台电脑时用 127.0.0.1"},
+		{Key: "access_token", Label: "访问令牌（token）", Kind: channel.FieldSecret,
+			Help: "与 NapCat / LLBot 的“HTTP 服务器”里设置的 token 相同；那里没有设置就留空"},
+		{Key: "secret", Label: "上报签名密钥", Kind: channel.FieldSecret,
+			Help: "只在聊天里用关键字查询时需要：在 NapCat / LLBot 里再建一个“HTTP 客户端”（上报），地址填 http://BotGate地址:7789/webhook/通道名称，密钥（secret）填这里的值；不用聊天可留空"},
+	},
 	Title:         "QQ (OneBot v11: NapCat / LLBot)",
 	Keys:          []string{"url", "access_token", "secret"},
 	SecretKeys:    []string{"access_token", "secret"},

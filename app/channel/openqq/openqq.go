@@ -23,7 +23,13 @@ import (
 // (webhook.go) compares it; without one only reports from this computer are
 // accepted.
 var Type = channel.Type{
-	Name:          "openqq",
+	Name: "openqq",
+	Fields: []channel.Field{
+		{Key: "url", Label: "Openqq 地址", Kind: channel.FieldText, Required: true, Example: "http://127.0.0.1:5000",
+			Help: "Mojo-Webqq 脚本里 $client->load(\"Openqq\", data=>{listen=>[{host=>…, port=>…}]}) 的地址和端口（默认 5000）"},
+		{Key: "secret", Label: "上报密钥", Kind: channel.FieldSecret,
+			Help: "可选：聊天上报（post_api）从另一台电脑发来时使用，上报地址写成 http://BotGate地址:7789/webhook/通道名称?secret=这里的值；同一台电脑可留空"},
+	},
 	Title:         "QQ (Mojo-Webqq Openqq)",
 	Keys:          []string{"url", "secret"},
 	SecretKeys:    []string{"secret"},
