@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -66,7 +67,7 @@ func (r *barRenderer) Layout(size fyne.Size) {
 	for _, v := range r.c.values {
 		peak = max(peak, v)
 	}
-	r.max.Text = "max " + strconv.Itoa(peak)
+	r.max.Text = fmt.Sprintf(T("最多 %d 条/小时"), peak)
 	r.max.Move(fyne.NewPos(0, 0))
 	top, labelH := float32(16), float32(16)
 	h := size.Height - top - labelH

@@ -20,6 +20,7 @@ type Controller interface {
 	SourcesController
 	LogsController
 	AboutController
+	GuideController
 }
 
 var _ Controller = (*app.App)(nil)

@@ -62,6 +62,8 @@ func Run(ctrl Controller, opts Options) int {
 			fyne.Do(fa.Quit)
 		}
 	}()
+	// An empty database gets the first-run guide (once: skipping it is remembered).
+	u.ShowGuideOnFirstRun()
 	u.win.ShowAndRun()
 	u.Close()
 	ctrl.StopServer()
