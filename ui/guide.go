@@ -79,6 +79,7 @@ type guide struct {
 	steps                  []guideStep
 	title                  *widget.Label
 	body                   *fyne.Container
+	scroll                 *container.Scroll
 	back, skip, next, done *widget.Button
 
 	// what the steps made, for the last one
@@ -119,6 +120,7 @@ type guide struct {
 
 	// 4: ready
 	sendURL, queryURL *widget.Entry
+	readyHelp         *widget.Label
 	runNote           *widget.Label
 	startBtn          *widget.Button
 }
@@ -164,7 +166,8 @@ func (g *guide) show() {
 	intro := helpLabel(T("每一步保存后再进入下一步；不需要的步骤可以跳过。以后可以在“关于”或“服务”页重新打开向导。"))
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, quit, g.title), intro, widget.NewSeparator())
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewHBox(g.back, g.skip, g.next, g.done))
-	content := container.NewBorder(top, bottom, nil, nil, container.NewVScroll(g.body))
+	g.scroll = scrollPage(g.body)
+	content := container.NewBorder(top, bottom, nil, nil, g.scroll)
 	g.d = dialog.NewCustomWithoutButtons(T("首次使用向导"), content, g.u.win)
 	g.d.SetOnClosed(func() { g.u.guide = nil })
 	g.d.Resize(fyne.NewSize(900, 700))
@@ -183,6 +186,7 @@ func (g *guide) goTo(i int) {
 	g.title.SetText(fmt.Sprintf(T("第 %d 步（共 %d 步）：%s"), i+1, len(g.steps), s.title))
 	g.body.Objects = []fyne.CanvasObject{s.content}
 	g.body.Refresh()
+	g.scroll.ScrollToTop()
 	enable(g.back, i > 0)
 	last := i == len(g.steps)-1
 	for _, b := range []*widget.Button{g.skip, g.next} {
@@ -708,6 +712,7 @@ func (g *guide) readyStep() fyne.CanvasObject {
 		e.Wrapping = fyne.TextWrapBreak // the whole address in view
 		e.SetMinRowsVisible(2)
 	}
+	g.readyHelp = helpLabel("")
 	g.runNote = widget.NewLabel("")
 	g.runNote.Wrapping = fyne.TextWrapWord
 	g.startBtn = widget.NewButtonWithIcon(T("启动服务"), theme.MediaPlayIcon(), func() {
@@ -721,8 +726,7 @@ func (g *guide) readyStep() fyne.CanvasObject {
 		widget.NewLabel(T("设置好了。ERP 这样调用 BotGate（浏览器里打开也可以试）：")),
 		heading(T("发送消息")), container.NewBorder(nil, nil, nil, copyOf(g.sendURL), g.sendURL),
 		heading(T("按关键字查询")), container.NewBorder(nil, nil, nil, copyOf(g.queryURL), g.queryURL),
-		helpLabel(T("把“接收QQ”换成接收者（群机器人不用填）；group=群号 发到群里。错误码和全部参数见 README。")),
-		g.runNote, container.NewHBox(g.startBtn))
+		g.readyHelp, g.runNote, container.NewHBox(g.startBtn))
 }
 
 // fixedTarget tells whether the channel of step 2 is a group robot, which
@@ -753,8 +757,11 @@ func (g *guide) enterReady() {
 	}
 	base := "http://" + net.JoinHostPort(host, port) + "/?user=" + queryText(user) + "&Access_token=" + queryText(pass)
 	send := base
-	if !g.fixedTarget() {
+	if g.fixedTarget() {
+		g.readyHelp.SetText(T("群机器人把消息发到它所在的群，调用时不用填 QQ 和 group。错误码和全部参数见 README。"))
+	} else {
 		send += "&QQ=" + T("接收QQ")
+		g.readyHelp.SetText(T("把“接收QQ”换成接收者；加上 group=群号 就发到群里。错误码和全部参数见 README。"))
 	}
 	send += "&content=" + T("测试消息")
 	if g.channelName != "" {

@@ -106,7 +106,10 @@ func (u *UI) CaptureGuide(dir string, settle time.Duration, grab func(path strin
 			g.cform.inputs["url"].entry.SetText("https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef")
 			g.cform.inputs["secret"].entry.SetText("SEC0123456789abcdef")
 		},
-		func(g *guide) { g.tryTemplate() },
+		func(g *guide) {
+			g.tryTemplate()
+			g.scroll.ScrollToBottom() // the rows it returned
+		},
 		func(g *guide) {},
 	}
 	fyne.DoAndWait(u.ShowGuide)

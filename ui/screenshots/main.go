@@ -18,9 +18,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	kservice "github.com/kardianos/service"
 
 	"botgate/apiserver"
 	"botgate/app"
@@ -80,6 +82,12 @@ func run(out string) error {
 	}
 	listen := ln.Addr().String()
 	ln.Close()
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	listen2 := ln.Addr().String()
+	ln.Close()
 	if _, err := a.Import(ctx, config.File{Settings: &config.SettingsPatch{Listen: &listen}}); err != nil {
 		return err
 	}
@@ -117,12 +125,36 @@ func run(out string) error {
 		return err
 	}
 
+	// 以系统服务运行: a third database, run by a stand-in for the service
+	// manager (a second App serving it, as the service process would).
+	svcDB := filepath.Join(dir, "service", "botgate.db")
+	mgr := &standIn{db: svcDB, log: log}
+	defer mgr.Stop()
+	svcApp, err := app.Open(ctx, app.Options{DBPath: svcDB, Log: log,
+		Service: service.NewPanel(service.NewControl(mgr, svcDB, true, service.Probe{}), "botgate", nil)})
+	if err != nil {
+		return err
+	}
+	defer svcApp.Close()
+	if _, err := svcApp.Import(ctx, config.File{Settings: &config.SettingsPatch{Listen: &listen2}, Users: []config.User{{Name: "erp", Password: "erp-secret-1"}},
+		Channels: []config.Channel{{Name: "log", Type: "log"}}}); err != nil {
+		return err
+	}
+	if err := mgr.Install(); err != nil {
+		return err
+	}
+	if err := mgr.Start(); err != nil {
+		return err
+	}
+
 	fa := ui.NewApp("0.1.0")
 	u := ui.New(fa, a, ui.Options{Version: "0.1.0", Log: log})
 	defer u.Close()
 	g := ui.New(fa, empty, ui.Options{Version: "0.1.0", Log: log})
 	defer g.Close()
-	for _, w := range []fyne.Window{u.Window(), g.Window()} {
+	sv := ui.New(fa, svcApp, ui.Options{Version: "0.1.0", Log: log})
+	defer sv.Close()
+	for _, w := range []fyne.Window{u.Window(), g.Window(), sv.Window()} {
 		w.Resize(fyne.NewSize(1024, 768))
 		w.SetFixedSize(true)
 	}
@@ -143,6 +175,15 @@ func run(out string) error {
 		}
 		fyne.DoAndWait(func() {
 			u.Window().Hide()
+			sv.Window().Show()
+		})
+		time.Sleep(3 * settle) // the poller sees the service
+		if err := grab(filepath.Join(out, "service-installed.png")); err != nil {
+			errc <- err
+			return
+		}
+		fyne.DoAndWait(func() {
+			sv.Window().Hide()
 			g.Window().Show()
 		})
 		errc <- g.CaptureGuide(out, settle, grab)
@@ -166,4 +207,64 @@ func chart() []byte {
 	var b bytes.Buffer
 	_ = png.Encode(&b, img)
 	return b.Bytes()
+}
+
+// standIn is the service manager for the 以系统服务运行 screenshot: Start
+// opens a second App on the database and serves it, as the installed
+// service's process does, so the window finds it as it would in the field
+// (the manager's status and the database lock).
+type standIn struct {
+	db  string
+	log *slog.Logger
+
+	mu        sync.Mutex
+	installed bool
+	srv       *app.App
+}
+
+func (m *standIn) Install() error { m.mu.Lock(); defer m.mu.Unlock(); m.installed = true; return nil }
+func (m *standIn) Uninstall() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.installed = false
+	return nil
+}
+
+func (m *standIn) Start() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := app.Open(context.Background(), app.Options{DBPath: m.db, Log: m.log,
+		Handler: func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), m.log, "service") }})
+	if err != nil {
+		return err
+	}
+	if _, err := a.StartServer(); err != nil {
+		a.Close()
+		return err
+	}
+	m.srv = a
+	return nil
+}
+
+func (m *standIn) Stop() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.srv != nil {
+		m.srv.StopServer()
+		m.srv.Close()
+		m.srv = nil
+	}
+	return nil
+}
+
+func (m *standIn) Status() (kservice.Status, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case !m.installed:
+		return kservice.StatusUnknown, kservice.ErrNotInstalled
+	case m.srv != nil:
+		return kservice.StatusRunning, nil
+	}
+	return kservice.StatusStopped, nil
 }
