@@ -567,3 +567,57 @@ func TestFirstRunHint_NoAPIUser(t *testing.T) {
 		t.Fatal("hint stays once a user exists")
 	}
 }
+
+// Saving a new item (or one renamed in the form) under the name of another
+// saved one is refused instead of replacing it, on every list tab.
+func TestSave_UnderAnotherItemsName_Refused(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	if _, err := h.a.Import(ctx, config.File{
+		Channels:    []config.Channel{{Name: "qq", Type: "onebot", Config: config.Values{"url": "http://127.0.0.1:1"}}},
+		Templates:   []config.Template{{Keyword: "库存", SQL: "SELECT 1 AS kept"}},
+		DataSources: []config.DataSource{{Name: "erp", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "erp.db")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.refreshAll()
+	t.Run("channel", func(t *testing.T) {
+		c := h.u.channels
+		c.newChannel()
+		c.name.SetText("qq")
+		c.selectKind("log")
+		c.save()
+		if got := c.errs.text("name"); !strings.Contains(got, "已存在") {
+			t.Fatalf("message at name %q", got)
+		}
+		if cs, _ := h.a.ListChannels(ctx); cs[0].Type != "onebot" {
+			t.Fatalf("channel replaced: %+v", cs)
+		}
+	})
+	t.Run("template renamed onto another", func(t *testing.T) {
+		tt := h.u.templates
+		tt.newTemplate()
+		tt.keyword.SetText("新的")
+		tt.sql.SetText("SELECT 2")
+		tt.save()
+		tt.keyword.SetText("库存")
+		tt.save()
+		if got := tt.errs.text("keyword"); !strings.Contains(got, "已存在") {
+			t.Fatalf("message at keyword %q", got)
+		}
+		if ts, _ := h.a.ListTemplates(ctx); len(ts) != 2 || ts[0].SQL != "SELECT 1 AS kept" && ts[1].SQL != "SELECT 1 AS kept" {
+			t.Fatalf("template replaced: %+v", ts)
+		}
+	})
+	t.Run("data source", func(t *testing.T) {
+		s := h.u.sources
+		s.newSource()
+		s.name.SetText("erp")
+		s.selectDriver("mysql")
+		s.dsn.SetText("u:p@tcp(127.0.0.1:1)/x")
+		s.save()
+		if got := s.errs.text("name"); !strings.Contains(got, "已存在") {
+			t.Fatalf("message at name %q", got)
+		}
+	})
+}

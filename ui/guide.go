@@ -33,6 +33,7 @@ type GuideController interface {
 	Drivers() []string
 	TestDataSource(ctx context.Context, d config.DataSource) error
 	DryRunTemplate(ctx context.Context, t config.Template, vars model.Vars, write bool) (*model.KeywordResult, error)
+	ListTemplates(ctx context.Context) ([]config.Template, error)
 	CreateExampleTable(ctx context.Context) error
 	ListenAddr() string
 	DBPath() string
@@ -408,6 +409,10 @@ func (g *guide) saveChannel() bool {
 		g.cerrs.show(err)
 		return false
 	}
+	if chans, _ := g.ctrl.ListChannels(g.u.ctx); slices.ContainsFunc(chans, func(c config.Channel) bool { return c.Name == cc.Name }) {
+		g.cerrs.show(fieldNotice("name", fmt.Sprintf(T("通道“%s”已存在：请换一个名称，或跳过这一步"), cc.Name)))
+		return false
+	}
 	if _, err := g.ctrl.Import(g.u.ctx, config.File{Channels: []config.Channel{cc}, Settings: &config.SettingsPatch{DefaultChannel: &cc.Name}}); err != nil {
 		g.cerrs.show(err)
 		return false
@@ -690,6 +695,10 @@ func (g *guide) saveTemplate() bool {
 		return false
 	}
 	t := g.templateConfig(name)
+	if ts, _ := g.ctrl.ListTemplates(g.u.ctx); slices.ContainsFunc(ts, func(x config.Template) bool { return x.Keyword == t.Keyword }) {
+		g.serr.show(fieldNotice("keyword", fmt.Sprintf(T("模板“%s”已存在：请换一个关键字，或跳过这一步"), t.Keyword)))
+		return false
+	}
 	if _, err := g.ctrl.Import(g.u.ctx, config.File{DataSources: add, Templates: []config.Template{t}}); err != nil {
 		g.serr.show(err)
 		return false

@@ -29,15 +29,18 @@ type listEditor[Item any] struct {
 
 // listSpec is a tab's part of its listEditor.
 type listSpec[Item any] struct {
-	errs   *fieldErrors // messages, outcome line and unsaved mark of the form
-	name   func(Item) string
-	line   func(Item) string      // the item's row in the list
-	fetch  func() ([]Item, error) // the saved items
-	fill   func(Item)             // puts an item into the form
-	blank  func()                 // empties the form for a new item
-	reload func()                 // refreshes after a save or delete; nil: load
-	save   func(context.Context, config.File) (config.Summary, error)
-	del    func(context.Context, string) error
+	errs *fieldErrors // messages, outcome line and unsaved mark of the form
+	// what the items are ("通道") and the field their name is typed in
+	// ("name", "keyword"), for the refusal to save over another item.
+	what, nameField string
+	name            func(Item) string
+	line            func(Item) string      // the item's row in the list
+	fetch           func() ([]Item, error) // the saved items
+	fill            func(Item)             // puts an item into the form
+	blank           func()                 // empties the form for a new item
+	reload          func()                 // refreshes after a save or delete; nil: load
+	save            func(context.Context, config.File) (config.Summary, error)
+	del             func(context.Context, string) error
 }
 
 func newListEditor[Item any](u *UI, spec listSpec[Item]) *listEditor[Item] {
@@ -174,9 +177,14 @@ func (l *listEditor[Item]) selectName(name string) {
 // current is the name of the item in the form ("" for a new one).
 func (l *listEditor[Item]) current() string { return selectedName(l.items, l.selected, l.spec.name) }
 
-// exists tells whether an item called name is saved.
-func (l *listEditor[Item]) exists(name string) bool {
-	for _, it := range l.items {
+// nameTaken tells whether an item called name is saved now (read again:
+// the list may be older than the database).
+func (l *listEditor[Item]) nameTaken(name string) bool {
+	items, err := l.spec.fetch()
+	if err != nil {
+		return false // the save itself will report the database
+	}
+	for _, it := range items {
 		if l.spec.name(it) == name {
 			return true
 		}
@@ -189,6 +197,12 @@ func (l *listEditor[Item]) exists(name string) bool {
 // item in the form, and done (translated, with a %s for the name) is
 // reported on the outcome line — the same way on every tab.
 func (l *listEditor[Item]) saveItem(cf config.File, name, done string) bool {
+	// Saving upserts by name: a new item, or one renamed in the form, under
+	// the name of another saved item would silently replace that one.
+	if name != l.current() && l.nameTaken(name) {
+		l.spec.errs.show(fieldNotice(l.spec.nameField, fmt.Sprintf(T("%s“%s”已存在，没有保存。要修改它，请在左侧列表中选中它；要新建，请换一个名称。"), l.spec.what, name)))
+		return false
+	}
 	if _, err := l.spec.save(l.u.ctx, cf); err != nil {
 		l.spec.errs.show(err)
 		return false

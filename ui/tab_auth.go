@@ -63,7 +63,7 @@ func newAuthTab(u *UI) *authTab {
 	a := &authTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(u), uerrs: newFieldErrors(u), saved: statusLabel(), usaved: statusLabel()}
 	a.errs.status, a.uerrs.status = a.saved, a.usaved
 	a.listEditor = newListEditor(u, listSpec[config.User]{
-		errs: a.uerrs, name: userName, line: userLine,
+		errs: a.uerrs, what: T("用户"), nameField: "name", name: userName, line: userLine,
 		fetch: func() ([]config.User, error) { return a.ctrl.ListUsers(a.u.ctx) },
 		fill:  a.fill, blank: a.blank, save: a.ctrl.Import, del: a.ctrl.DeleteUser,
 	})
@@ -259,8 +259,7 @@ func (a *authTab) saveUser() {
 	if a.selected < 0 {
 		// Saving upserts by name: a "new" user named like an existing one
 		// would silently replace its password and break the ERP's calls.
-		a.load()
-		if a.exists(uc.Name) {
+		if a.nameTaken(uc.Name) {
 			a.uerrs.show(fieldNotice("name", fmt.Sprintf(T("用户“%s”已存在，没有保存。要给它设新密码，请在左侧列表中选中它，填写新密码后保存；要新建用户，请换一个用户名。"), uc.Name)))
 			return
 		}

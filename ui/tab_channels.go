@@ -65,7 +65,7 @@ func newChannelsTab(u *UI) *channelsTab {
 	c := &channelsTab{u: u, ctrl: u.ctrl, kinds: u.ctrl.ChannelKinds(), errs: newFieldErrors(u), status: statusLabel()}
 	c.errs.status = c.status
 	c.listEditor = newListEditor(u, listSpec[config.Channel]{
-		errs: c.errs, name: channelName, line: c.line,
+		errs: c.errs, what: T("通道"), nameField: "name", name: channelName, line: c.line,
 		fetch: func() ([]config.Channel, error) { return c.ctrl.ListChannels(c.u.ctx) },
 		fill:  c.fill, blank: c.blank, save: c.ctrl.Import, del: c.ctrl.DeleteChannel,
 	})

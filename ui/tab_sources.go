@@ -73,7 +73,7 @@ func newSourcesTab(u *UI) *sourcesTab {
 	s := &sourcesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(u), status: statusLabel()}
 	s.errs.status = s.status
 	s.listEditor = newListEditor(u, listSpec[config.DataSource]{
-		errs:  s.errs,
+		errs: s.errs, what: T("数据源"), nameField: "name",
 		name:  func(d config.DataSource) string { return d.Name },
 		line:  func(d config.DataSource) string { return d.Name + " · " + driverLabel(d.Driver) },
 		fetch: func() ([]config.DataSource, error) { return s.ctrl.ListDataSources(s.u.ctx) },

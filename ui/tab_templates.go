@@ -99,7 +99,7 @@ func newTemplatesTab(u *UI) *templatesTab {
 	t := &templatesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(u), status: statusLabel()}
 	t.errs.status = t.status
 	t.listEditor = newListEditor(u, listSpec[config.Template]{
-		errs: t.errs, line: templateLine,
+		errs: t.errs, what: T("模板"), nameField: "keyword", line: templateLine,
 		name:  func(it config.Template) string { return it.Keyword },
 		fetch: func() ([]config.Template, error) { return t.ctrl.ListTemplates(t.u.ctx) },
 		fill:  t.fill, blank: t.blank, reload: t.refresh, save: t.ctrl.Import, del: t.ctrl.DeleteTemplate,
