@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,6 +207,9 @@ func (c *channelForm) checkField(key string) {
 	if in == nil || in.entry == nil || strings.TrimSpace(in.entry.Text) == "" {
 		return
 	}
+	if v := strings.TrimSpace(in.entry.Text); schemeTyped.MatchString(v) && !strings.Contains(v, "://") {
+		return // "http", "https:/": the start of an address, not yet a mistake
+	}
 	if err := c.fieldError(in.f); err != nil {
 		l := c.errs.labels[key]
 		l.SetText(errText(err))
@@ -244,6 +248,9 @@ func (c *channelForm) fieldError(f channel.Field) error {
 	}
 	return nil
 }
+
+// schemeTyped is what an address looks like while its scheme is typed.
+var schemeTyped = regexp.MustCompile(`^[A-Za-z]*:?/?/?$`)
 
 // maskedSecret is how a saved secret comes back from the app (config export).
 const maskedSecret = "******"

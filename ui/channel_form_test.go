@@ -126,3 +126,22 @@ func TestChannelForm_ValidatedAtTheFieldWhileTyping(t *testing.T) {
 		t.Fatalf("saved although refused: %+v", cs)
 	}
 }
+
+// The start of an address being typed is not flagged ("https:/"); an
+// address without its scheme is.
+func TestChannelForm_SchemeBeingTyped_NotFlagged(t *testing.T) {
+	h := newHarness(t)
+	c := h.u.channels
+	c.newChannel()
+	c.selectKind("onebot")
+	for _, r := range "http://" {
+		test.Type(c.key("url"), string(r))
+		if got := c.errs.text("url"); got != "" {
+			t.Fatalf("flagged at %q: %q", c.key("url").Text, got)
+		}
+	}
+	c.key("url").SetText("127.0.0.1:3000")
+	if got := c.errs.text("url"); !strings.Contains(got, "http://") {
+		t.Fatalf("an address without http:// is not flagged: %q", got)
+	}
+}
