@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2/lang"
+
+	"botgate/app"
 )
 
 // The window is Chinese on an English system too (DESIGN: Chinese by
@@ -50,5 +53,28 @@ func TestLanguage_ChosenInAbout_AppliedAndRemembered(t *testing.T) {
 	u2.about.lang.SetSelectedIndex(0)
 	if got := u2.tabs.Items[0].Text; got != "服务" || lang.L("Cancel") != "取消" {
 		t.Fatalf("back to Chinese: %q %q", got, lang.L("Cancel"))
+	}
+}
+
+// In English the forms of the platforms the window has always had are
+// English too (labels, help lines, choices, what the channel carries).
+func TestLanguage_PlatformFormsHaveEnglish(t *testing.T) {
+	existing := []string{"onebot", "openqq", "gewe", "wecom", "dingtalk", "feishu", "xuanxuan", "wxmp", "log"}
+	for _, ty := range app.ChannelTypes() {
+		if !slices.Contains(existing, ty.Name) {
+			continue
+		}
+		texts := []string{ty.Extras.Describe()}
+		for _, f := range ty.Fields {
+			texts = append(texts, f.Label, f.Help)
+			for _, c := range f.Choices {
+				texts = append(texts, c.Label)
+			}
+		}
+		for _, s := range texts {
+			if english[s] == "" {
+				t.Errorf("%s: %q has no English translation", ty.Name, s)
+			}
+		}
 	}
 }
