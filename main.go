@@ -164,7 +164,9 @@ func cmdServe(g *cli.Globals, args []string, stdout, stderr io.Writer) int {
 				return cli.Fail(stderr, err)
 			}
 		} else {
-			fmt.Fprintln(stdout, "数据库中已有配置，未创建演示数据（演示用户的密码只在首次创建时显示）。")
+			fmt.Fprintln(stdout, "数据库中已有配置，未创建演示数据（演示用户的密码只在首次创建时显示）。"+
+				"忘了密码：在窗口“授权”页选中 demo，填新密码后保存；或导入 {\"users\":[{\"name\":\"demo\",\"password\":\"新密码\"}]}（botgate config import 文件）。"+
+				"要重新开始：换一个 --db 路径再运行 serve --demo。")
 		}
 	}
 	err = a.Serve(ctx, func(addr string) {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,7 +186,18 @@ func TestAdmin_TestChannel(t *testing.T) {
 func TestAdmin_TestDataSource(t *testing.T) {
 	ctx := context.Background()
 	a := openAdminApp(t, time.Now())
-	if err := a.TestDataSource(ctx, config.DataSource{Name: "", Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "x.db")}); err != nil {
+	file := filepath.Join(t.TempDir(), "x.db")
+	// A mistyped path is not a success, and the test leaves no file behind.
+	if err := a.TestDataSource(ctx, config.DataSource{Name: "", Driver: "sqlite", DSN: file}); model.ErrorOf(err).Field != "dsn" {
+		t.Fatalf("missing sqlite file: %v, want a refusal at the dsn", err)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("测试连接 created %s", file)
+	}
+	if err := os.WriteFile(file, nil, 0o600); err != nil { // an empty file is an empty SQLite database
+		t.Fatal(err)
+	}
+	if err := a.TestDataSource(ctx, config.DataSource{Name: "", Driver: "sqlite", DSN: file}); err != nil {
 		t.Fatalf("sqlite file: %v", err)
 	}
 	if err := a.TestDataSource(ctx, config.DataSource{Name: "x", Driver: "nosuch", DSN: "x"}); model.ErrorOf(err).Field != "driver" {

@@ -32,6 +32,10 @@ func (a *App) Authenticate(ctx context.Context, cr auth.Credentials) (model.Call
 	var te *auth.ThrottledError
 	switch {
 	case err == nil:
+	case (errors.Is(err, auth.ErrMissing) || errors.Is(err, auth.ErrBad)) && p.Mode == auth.ModeUsers && len(st.users) == 0:
+		// A new BotGate refuses every call until a user exists: say so,
+		// or the ERP's programmer hunts for a typo in the password.
+		return model.Caller{}, model.Errorf(model.CodeUnauthorized, "授权失败：BotGate 还没有任何 API 用户。请管理员在 BotGate 窗口的“授权”页新建用户（或用“首次使用向导”），再用它的用户名和密码调用")
 	case errors.Is(err, auth.ErrMissing):
 		return model.Caller{}, model.Errorf(model.CodeUnauthorized, "缺少授权参数：请在请求中提供 user 和 Access_token")
 	case errors.Is(err, auth.ErrBad):

@@ -136,10 +136,11 @@ func (a *App) formConnector(ctx context.Context, c config.Channel) (channel.Chan
 	return ch, t, nil
 }
 
-// SendTest queues a test message on a saved channel ("发送测试消息"). It is
-// delivered while the server runs, like any other message.
-func (a *App) SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error) {
-	e, err := a.Send(ctx, model.Caller{Name: "", Roles: []string{"admin"}}, SendRequest{Channel: channelName, QQ: qq, Group: group, Content: content})
+// SendTest queues a test message on a saved channel ("发送测试消息"), with
+// the mentions and attachments the window's dialog sets. It is delivered
+// while the server runs, like any other message.
+func (a *App) SendTest(ctx context.Context, r SendRequest) (int64, error) {
+	e, err := a.Send(ctx, model.Caller{Name: "", Roles: []string{"admin"}}, r)
 	return e.ID, err
 }
 

@@ -21,6 +21,13 @@ var demoStaff = [][3]string{
 	{"admin", "管理员", "350310976"},
 }
 
+// ExampleSQL and ExampleReply are the seed's 账号 template over the example
+// staff table: the demo's template, and the first-run guide's first one.
+const (
+	ExampleSQL   = "SELECT xtuser, name, qq FROM staff WHERE qq = '{{来源QQ}}' OR xtuser = {{1}}"
+	ExampleReply = "{{name}}({{xtuser}}) QQ {{qq}}"
+)
+
 // IsEmpty tells whether nothing has been configured yet (no users, channels or templates).
 func (a *App) IsEmpty() bool {
 	st := a.state.Load()
@@ -45,11 +52,21 @@ func (a *App) SetupDemo(ctx context.Context) (password string, err error) {
 		Channels: []config.Channel{{Name: "log", Type: "log", Config: config.Values{}}},
 		Templates: []config.Template{{
 			Keyword: "账号", Kind: model.KindQuery, DataSource: DefaultSource,
-			SQL:  "SELECT xtuser, name, qq FROM staff WHERE qq = '{{来源QQ}}' OR xtuser = {{1}}",
-			Chat: chat, Reply: "{{name}}({{xtuser}}) QQ {{qq}}", MaxRows: 50, TimeoutMS: 5000,
+			SQL:  ExampleSQL,
+			Chat: chat, Reply: ExampleReply, MaxRows: 50, TimeoutMS: 5000,
 		}},
 	})
 	return password, err
+}
+
+// CreateExampleTable makes the example staff table (the seed's four rows)
+// in the built-in data file, so that a first template can be tried before
+// the ERP's database is connected. Rows already there are kept.
+func (a *App) CreateExampleTable(ctx context.Context) error {
+	if err := a.createDemoTable(ctx); err != nil {
+		return &model.Error{Code: model.CodeNoSource, Msg: "在内置数据库中创建示例表失败：" + err.Error() + "。请确认状态数据库所在的文件夹可以写入", Err: err}
+	}
+	return nil
 }
 
 func (a *App) createDemoTable(ctx context.Context) error {

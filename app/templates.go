@@ -4,8 +4,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"botgate/app/config"
+	"botgate/app/datasource"
 	"botgate/model"
 	"botgate/storage"
 )
@@ -55,12 +57,36 @@ func (a *App) DryRunTemplate(ctx context.Context, t config.Template, vars model.
 	}
 	res, err := a.runTemplate(ctx, st, &compiledTemplate{Template: tp, stmt: stmt}, vars)
 	if err != nil {
-		// The admin is debugging: the driver's own words help more than "see the log".
-		e := model.ErrorOf(err)
-		if e.Err != nil && e.Code != model.CodeInternal {
-			return nil, &model.Error{Code: e.Code, Field: "sql", Msg: e.Msg + "。原因：" + e.Err.Error(), Err: e.Err}
-		}
-		return nil, err
+		return nil, dryRunError(err, tp.TimeoutMS)
 	}
 	return res, nil
+}
+
+// dryRunError is a failed 试运行 as the admin, who is writing the SQL, needs
+// it: what went wrong in Chinese and what to change, with the database's own
+// words kept in the middle for a colleague. A caller of the API gets the
+// template error instead, which sends the admin here ("试运行该模板查看原因");
+// saying that inside the try-run would send the admin in a circle.
+func dryRunError(err error, timeoutMS int) error {
+	e := model.ErrorOf(err)
+	if e.Err == nil || e.Code == model.CodeInternal {
+		return err
+	}
+	var msg string
+	switch e.Code {
+	case model.CodeQueryTimeout:
+		if timeoutMS <= 0 {
+			timeoutMS = 5000
+		}
+		msg = fmt.Sprintf("试运行超时：SQL 在 %d 毫秒内没有执行完。请缩小查询范围、给查询条件的列加索引，或在“超时（毫秒）”中调大", timeoutMS)
+	case model.CodeQueryFailed:
+		if what, todo := datasource.ExplainQuery(e.Err); what != "" {
+			msg = "试运行出错：" + what + "（数据库原文：" + e.Err.Error() + "）。" + todo
+		} else {
+			msg = "试运行出错，数据库报告：" + e.Err.Error() + "。请检查 SQL 语句，或把这段提示发给数据库管理员"
+		}
+	default:
+		msg = e.Msg + "（原因：" + e.Err.Error() + "）"
+	}
+	return &model.Error{Code: e.Code, Field: "sql", Msg: msg, Err: e.Err}
 }

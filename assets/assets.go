@@ -30,8 +30,9 @@ var trayStopped []byte
 //go:embed fonts/cjk.ttf
 var cjkFont []byte
 
-// Translations are the interface strings keyed by their Chinese text, for
-// fyne's lang package (lang.AddTranslationsFS(assets.Translations, "translations")).
+// Translations are the interface strings keyed by their Chinese text:
+// en.json is what ui.T shows in English; zh_Hans.json lists every string
+// (a test keeps both complete).
 //
 //go:embed translations/*.json
 var Translations embed.FS

@@ -12,6 +12,8 @@
 # gcc-mingw-w64-x86-64 (gcc + windres for Windows), nsis (makensis, installer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# On Debian/Ubuntu, install what the three builds need (elsewhere the checks below say what is missing).
+if command -v dpkg-query >/dev/null; then bash scripts/setup-debian.sh --dist; fi
 
 VERSION=${VERSION:-$(sed -n 's/^[[:space:]]*Version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' FyneApp.toml | head -n1)}
 VERSION=${VERSION:-0.0.0}

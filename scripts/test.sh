@@ -8,7 +8,7 @@ export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo /root/g
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-bash scripts/setup-debian.sh
+bash scripts/setup-debian.sh --test
 eval "$($SUDO bash scripts/test-dbs.sh)"
 
 unformatted=$(git ls-files -z '*.go' | xargs -0 gofmt -l)

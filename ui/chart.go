@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -62,11 +63,12 @@ func (r *barRenderer) rebuild() {
 }
 
 func (r *barRenderer) Layout(size fyne.Size) {
-	peak := 1
+	most := 0
 	for _, v := range r.c.values {
-		peak = max(peak, v)
+		most = max(most, v)
 	}
-	r.max.Text = "max " + strconv.Itoa(peak)
+	peak := max(most, 1) // the scale of an empty chart
+	r.max.Text = fmt.Sprintf(T("最多 %d 条/小时"), most)
 	r.max.Move(fyne.NewPos(0, 0))
 	top, labelH := float32(16), float32(16)
 	h := size.Height - top - labelH

@@ -21,6 +21,7 @@ type Controller interface {
 	LogsController
 	SchedulesController
 	AboutController
+	GuideController
 }
 
 var _ Controller = (*app.App)(nil)

@@ -62,6 +62,9 @@ func Run(ctrl Controller, opts Options) int {
 			fyne.Do(fa.Quit)
 		}
 	}()
+	// An empty database gets the first-run guide (once: skipping it is
+	// remembered), over the window once it is up.
+	fa.Lifecycle().SetOnStarted(u.ShowGuideOnFirstRun)
 	u.win.ShowAndRun()
 	u.Close()
 	ctrl.StopServer()

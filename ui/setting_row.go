@@ -28,20 +28,24 @@ type settingRow struct {
 // newSettingRow builds the row for the setting named field (its config file
 // key, which validation errors carry).
 func newSettingRow(u *UI, field, label, placeholder string, load func(config.Settings) string, patch func(text string) (*config.SettingsPatch, error)) *settingRow {
-	r := &settingRow{u: u, ctrl: u.ctrl, field: field, entry: widget.NewEntry(), errs: newFieldErrors(), saved: statusLabel(), load: load, patch: patch}
+	r := &settingRow{u: u, ctrl: u.ctrl, field: field, entry: widget.NewEntry(), errs: newFieldErrors(u), saved: statusLabel(), load: load, patch: patch}
+	r.errs.status = r.saved
 	r.entry.SetPlaceHolder(placeholder)
 	r.entry.OnSubmitted = func(string) { r.save() }
 	save := widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), r.save)
+	entry := r.errs.field(r.entry, field)
+	unsaved := r.errs.track(func() string { return r.entry.Text })
 	r.box = container.NewVBox(
-		container.NewBorder(nil, nil, widget.NewLabel(label), save, r.errs.field(r.entry, field)),
+		container.NewBorder(nil, nil, widget.NewLabel(label), container.NewHBox(save, unsaved), entry),
 		r.errs.general, r.saved)
 	return r
 }
 
-func (r *settingRow) refresh() { r.entry.SetText(r.load(r.ctrl.Settings())) }
+func (r *settingRow) refresh() {
+	r.errs.filling(func() { r.entry.SetText(r.load(r.ctrl.Settings())) })
+}
 
 func (r *settingRow) save() {
-	r.saved.SetText("")
 	p, err := r.patch(r.entry.Text)
 	if err == nil {
 		_, err = r.ctrl.Import(r.u.ctx, config.File{Settings: p})
@@ -50,7 +54,6 @@ func (r *settingRow) save() {
 		r.errs.show(err)
 		return
 	}
-	r.errs.clear()
 	r.refresh()
-	setStatus(r.saved, nil, T("已保存"))
+	r.errs.ok(T("已保存"))
 }

@@ -35,6 +35,7 @@ type aboutTab struct {
 	ctrl    AboutController
 	content fyne.CanvasObject
 	status  *widget.Label
+	lang    *widget.Select // 语言
 }
 
 func newAboutTab(u *UI) *aboutTab {
@@ -53,9 +54,25 @@ func newAboutTab(u *UI) *aboutTab {
 	imp := widget.NewButtonWithIcon(T("导入配置（恢复）"), theme.FolderOpenIcon(), a.importFile)
 	note := widget.NewLabel(T("导出的文件只含密码哈希，令牌和通道密钥显示为 ******；导入时 ****** 保持原值不变。导入会先检查整个文件，有错误时不做任何修改。"))
 	note.Wrapping = fyne.TextWrapWord
-	lang := widget.NewLabel(T("界面语言跟随系统设置：中文系统显示中文，英文系统显示英文。"))
-	lang.Wrapping = fyne.TextWrapWord
-	a.content = container.NewVScroll(container.NewVBox(
+	langs := []string{"中文", "English"}
+	a.lang = newSelect(langs, nil)
+	if Language() == LangEnglish {
+		a.lang.SetSelectedIndex(1)
+	} else {
+		a.lang.SetSelectedIndex(0)
+	}
+	a.lang.OnChanged = func(string) {
+		l := LangChinese
+		if a.lang.SelectedIndex() == 1 {
+			l = LangEnglish
+		}
+		// Rebuilt in the new language after this callback returns: the
+		// select being changed is part of what is replaced.
+		fyne.Do(func() { u.SetLanguage(l) })
+	}
+	langHelp := helpLabel(T("界面默认是中文；选 English 后界面改为英文，下次打开时保持。"))
+	guideBtn := widget.NewButtonWithIcon(T("首次使用向导"), theme.HelpIcon(), u.ShowGuide)
+	a.content = scrollPage(container.NewVBox(
 		container.NewHBox(container.NewGridWrap(fyne.NewSize(64, 64), icon),
 			container.NewVBox(widget.NewLabelWithStyle(T(Title), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 				widget.NewLabel(T("版本")+" "+u.opts.Version))),
@@ -66,7 +83,13 @@ func newAboutTab(u *UI) *aboutTab {
 		widget.NewLabelWithStyle(T("备份与恢复"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(exp, imp), note, a.status,
 		widget.NewSeparator(),
-		lang,
+		heading(T("语言")),
+		container.NewBorder(nil, nil, nil, nil, container.NewHBox(container.NewGridWrap(fyne.NewSize(200, a.lang.MinSize().Height), a.lang))),
+		langHelp,
+		widget.NewSeparator(),
+		heading(T("首次使用向导")),
+		container.NewHBox(guideBtn),
+		helpLabel(T("一步步设置 API 用户、聊天平台、数据源和第一个模板，最后给出 ERP 调用的地址。")),
 	))
 	return a
 }
@@ -93,7 +116,9 @@ func (a *aboutTab) export() {
 	}, a.u.win)
 	d.SetFileName("botgate-config.json")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	d.Resize(fyne.NewSize(760, 520))
 	d.Show()
+	localizeFileDialog(a.u.win)
 }
 
 func (a *aboutTab) importFile() {
@@ -112,9 +137,12 @@ func (a *aboutTab) importFile() {
 			setStatus(a.status, err, "")
 			return
 		}
-		setStatus(a.status, nil, fmt.Sprintf("%s%s", T("导入完成："), sum))
 		a.u.refreshAll()
+		setStatus(a.status, nil, fmt.Sprintf("%s%s", T("导入完成："), sum))
+		a.u.relayout()
 	}, a.u.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	d.Resize(fyne.NewSize(760, 520))
 	d.Show()
+	localizeFileDialog(a.u.win)
 }

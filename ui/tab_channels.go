@@ -3,7 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
-	"slices"
+	"maps"
+	"net"
 	"strconv"
 	"strings"
 
@@ -16,7 +17,6 @@ import (
 	"botgate/app"
 	"botgate/app/channel"
 	"botgate/app/config"
-	"botgate/model"
 )
 
 // ChannelsController is what the 通道 tab calls.
@@ -28,9 +28,10 @@ type ChannelsController interface {
 	TestChannel(ctx context.Context, c config.Channel) error
 	ChannelFeatures(typ string) (test, contacts bool)
 	ChannelContacts(ctx context.Context, c config.Channel) ([]channel.Contact, error)
-	SendTest(ctx context.Context, channelName, qq, group, content string) (int64, error)
+	SendTest(ctx context.Context, r app.SendRequest) (int64, error)
 	// Running says whether a test message will go out now.
 	Running() (bool, string)
+	ListenAddr() string
 }
 
 var _ ChannelsController = (*app.App)(nil)
@@ -44,25 +45,27 @@ type channelsTab struct {
 	kinds []channel.Type
 	*listEditor[config.Channel]
 
-	name     *widget.Entry
-	kind     *widget.Select
-	rate     *widget.Entry
-	enabled  *widget.Check
-	isDef    *widget.Check
-	keysBox  *fyne.Container
-	keys     map[string]*widget.Entry
-	keyOrder []string
-	errs     *fieldErrors
-	status   *widget.Label
-	testBtn  *widget.Button
-	bookBtn  *widget.Button // 通讯录
-	book     *contactBook   // the last one shown (tests read it)
+	name    *widget.Entry
+	kind    *widget.Select
+	rate    *widget.Entry
+	enabled *widget.Check
+	isDef   *widget.Check
+	keysBox *fyne.Container
+	form    *channelForm  // the selected type's settings
+	about   *widget.Label // what the type carries, where its chat reports go
+	errs    *fieldErrors
+	status  *widget.Label
+	testBtn *widget.Button
+	bookBtn *widget.Button // 通讯录
+	book    *contactBook   // the last one shown (tests read it)
+	sender  *testSender    // the last 发送测试消息 dialog (tests read it)
 }
 
 func newChannelsTab(u *UI) *channelsTab {
-	c := &channelsTab{u: u, ctrl: u.ctrl, kinds: u.ctrl.ChannelKinds(), errs: newFieldErrors(), status: statusLabel(), keys: map[string]*widget.Entry{}}
+	c := &channelsTab{u: u, ctrl: u.ctrl, kinds: u.ctrl.ChannelKinds(), errs: newFieldErrors(u), status: statusLabel()}
+	c.errs.status = c.status
 	c.listEditor = newListEditor(u, listSpec[config.Channel]{
-		errs: c.errs, status: c.status, name: channelName, line: c.line,
+		errs: c.errs, what: T("通道"), nameField: "name", name: channelName, line: c.line,
 		fetch: func() ([]config.Channel, error) { return c.ctrl.ListChannels(c.u.ctx) },
 		fill:  c.fill, blank: c.blank, save: c.ctrl.Import, del: c.ctrl.DeleteChannel,
 	})
@@ -72,51 +75,66 @@ func newChannelsTab(u *UI) *channelsTab {
 		titles = append(titles, k.Title)
 	}
 	c.name = widget.NewEntry()
-	c.name.SetPlaceHolder(T("例如 qq、企业微信群"))
-	c.kind = widget.NewSelect(titles, func(string) { c.buildKeys(nil) })
+	c.name.SetPlaceHolder(T("例如 qq、企业微信群（调用时 channel 参数填这个名称）"))
+	c.name.OnChanged = func(string) {
+		if k, ok := c.kindByTitle(c.kind.Selected); ok {
+			c.about.SetText(channelNote(k, c.name.Text, c.ctrl.ListenAddr())) // the webhook address names the channel
+		}
+	}
+	c.kind = newSelect(titles, func(string) { c.buildKeys(nil) })
 	c.rate = widget.NewEntry()
 	c.rate.SetPlaceHolder(T("0 = 使用平台默认限速"))
 	c.enabled = widget.NewCheck(T("启用"), nil)
 	c.enabled.SetChecked(true)
 	c.isDef = widget.NewCheck(T("设为默认通道（请求中不指定通道时使用）"), nil)
 	c.keysBox = container.NewVBox()
+	c.about = helpLabel("")
 	c.testBtn = widget.NewButtonWithIcon(T("测试连接"), theme.ConfirmIcon(), c.test)
 	c.bookBtn = widget.NewButtonWithIcon(T("通讯录"), theme.AccountIcon(), c.contacts)
+	save := widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), c.save)
+	save.Importance = widget.HighImportance
 
-	form := widget.NewForm(
-		widget.NewFormItem(T("名称"), c.errs.field(c.name, "name")),
-		widget.NewFormItem(T("类型"), c.errs.field(c.kind, "type")),
+	basics := widget.NewForm(
+		widget.NewFormItem(T("名称")+" *", c.errs.field(c.name, "name")),
+		widget.NewFormItem(T("平台")+" *", c.errs.field(c.kind, "type")),
+	)
+	more := widget.NewForm(
 		widget.NewFormItem(T("每分钟限速"), c.errs.field(c.rate, "rate_per_minute")),
 		widget.NewFormItem("", c.enabled),
 		widget.NewFormItem("", c.isDef),
 	)
-	buttons := container.NewGridWithColumns(3,
-		widget.NewButtonWithIcon(T("新建通道"), theme.ContentAddIcon(), c.newChannel),
-		widget.NewButtonWithIcon(T("保存"), theme.DocumentSaveIcon(), c.save),
-		widget.NewButtonWithIcon(T("删除"), theme.DeleteIcon(), c.delete),
-		c.testBtn,
-		widget.NewButtonWithIcon(T("发送测试消息"), theme.MailSendIcon(), c.sendTest),
-		c.bookBtn,
-	)
-	right := container.NewVScroll(container.NewVBox(form,
-		widget.NewLabelWithStyle(T("通道配置"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		c.keysBox, c.errs.field(widget.NewLabel(""), "config"), buttons, c.errs.general, c.status))
-	split := container.NewHSplit(container.NewBorder(widget.NewLabel(T("通道列表")), nil, nil, nil, c.list), right)
-	split.Offset = 0.25
+	c.errs.watch(c.enabled, c.isDef)
+	unsaved := c.errs.track(c.snapshot)
+	form := scrollPage(container.NewVBox(basics, c.about,
+		heading(T("平台设置")), c.keysBox, c.errs.field(container.NewVBox(), "config"),
+		heading(T("其他")), more))
+	buttons := container.NewVBox(widget.NewSeparator(),
+		container.NewHBox(
+			widget.NewButtonWithIcon(T("新建通道"), theme.ContentAddIcon(), c.newChannel), save,
+			widget.NewButtonWithIcon(T("删除"), theme.DeleteIcon(), c.delete), unsaved),
+		container.NewHBox(c.testBtn, widget.NewButtonWithIcon(T("发送测试消息"), theme.MailSendIcon(), c.sendTest), c.bookBtn),
+		c.errs.general, c.status)
+	right := container.NewBorder(nil, buttons, nil, nil, form)
+	split := container.NewHSplit(container.NewBorder(heading(T("通道列表")), nil, nil, nil, c.list), right)
+	split.Offset = 0.22
 	c.content = split
-	c.kind.SetSelectedIndex(0)
+	c.errs.filling(func() { c.kind.SetSelectedIndex(0) })
 	return c
 }
 
 func channelName(ch config.Channel) string { return ch.Name }
 
+// line is a channel's row: its name, platform, and whether it is the default or off.
 func (c *channelsTab) line(ch config.Channel) string {
-	s := ch.Name + "  (" + ch.Type + ")"
+	s := ch.Name
+	if k, ok := c.kindByName(ch.Type); ok {
+		s += " · " + k.Title
+	}
 	if ch.Name == c.ctrl.Settings().DefaultChannel {
-		s += "  " + T("默认")
+		s += " · " + T("默认")
 	}
 	if ch.Enabled != nil && !*ch.Enabled {
-		s += "  " + T("已停用")
+		s += " · " + T("已停用")
 	}
 	return s
 }
@@ -130,35 +148,68 @@ func (c *channelsTab) kindByTitle(title string) (channel.Type, bool) {
 	return channel.Type{}, false
 }
 
-// buildKeys shows one field per config key of the selected type.
+func (c *channelsTab) kindByName(name string) (channel.Type, bool) {
+	for _, k := range c.kinds {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return channel.Type{}, false
+}
+
+// buildKeys shows the selected type's settings form.
 func (c *channelsTab) buildKeys(values map[string]string) {
 	k, ok := c.kindByTitle(c.kind.Selected)
 	c.keysBox.RemoveAll()
-	for _, name := range c.keyOrder {
-		delete(c.errs.labels, name)
+	if c.form != nil {
+		for _, f := range c.form.fields {
+			delete(c.errs.bound, c.errs.labels[f.Key])
+			delete(c.errs.labels, f.Key)
+		}
 	}
-	c.keys, c.keyOrder = map[string]*widget.Entry{}, nil
+	c.form = nil
 	if !ok {
+		c.about.SetText("")
 		return
 	}
-	form := widget.NewForm()
-	for _, key := range k.Keys {
-		e := widget.NewEntry()
-		if slices.Contains(k.SecretKeys, key) {
-			e = widget.NewPasswordEntry()
-		}
-		if slices.Contains(k.Required, key) {
-			e.SetPlaceHolder(T("必填"))
-		}
-		e.SetText(values[key])
-		c.keys[key], c.keyOrder = e, append(c.keyOrder, key)
-		form.Append(key, c.errs.field(e, key))
-	}
-	if len(k.Keys) == 0 {
+	c.form = newChannelForm(k, values, c.errs)
+	if len(c.form.fields) == 0 {
 		c.keysBox.Add(widget.NewLabel(T("此类型没有配置项")))
+	} else {
+		c.keysBox.Add(c.form.box)
 	}
-	c.keysBox.Add(form)
+	c.about.SetText(channelNote(k, c.name.Text, c.ctrl.ListenAddr()))
 	c.enableFeatures(k.Name)
+	c.errs.layout()
+}
+
+// channelNote says what a channel of type k called name sends, whether it
+// needs targets, and where its platform reports chat (listen: BotGate's address).
+func channelNote(k channel.Type, name, listen string) string {
+	note := T(k.Extras.Describe()) + "。"
+	if k.Caps.FixedTarget {
+		note += T("群机器人：消息发到机器人所在的群，调用时不用填 QQ 和 group。")
+	}
+	if k.Caps.Webhook {
+		if name = strings.TrimSpace(name); name == "" {
+			name = T("通道名称")
+		}
+		note += fmt.Sprintf(T("要在聊天里用关键字查询，把平台的上报地址设为 http://%s/webhook/%s。"), webhookHost(listen), name)
+	}
+	return note
+}
+
+// webhookHost is the address a platform on another computer reaches, as far
+// as the window knows: the listen address, with 本机IP for "all interfaces".
+func webhookHost(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = T("本机IP")
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // enableFeatures enables 测试连接 and 通讯录 as the channel type offers them.
@@ -178,11 +229,9 @@ func (c *channelsTab) refresh() { c.load() }
 
 func (c *channelsTab) fill(ch config.Channel) {
 	c.name.SetText(ch.Name)
-	for _, k := range c.kinds {
-		if k.Name == ch.Type {
-			c.kind.Selected = k.Title
-			c.kind.Refresh()
-		}
+	if k, ok := c.kindByName(ch.Type); ok {
+		c.kind.Selected = k.Title
+		c.kind.Refresh()
 	}
 	c.buildKeys(ch.Config)
 	c.rate.SetText(strconv.Itoa(ch.RatePerMinute))
@@ -198,31 +247,43 @@ func (c *channelsTab) blank() {
 	c.buildKeys(nil)
 }
 
+// snapshot is the form's content, for the unsaved-changes mark.
+func (c *channelsTab) snapshot() string {
+	s := fmt.Sprintf("%q|%q|%q|%v|%v|", c.name.Text, c.kind.Selected, strings.TrimSpace(c.rate.Text), c.enabled.Checked, c.isDef.Checked)
+	if c.form != nil {
+		s += c.form.snapshot()
+	}
+	return s
+}
+
 func (c *channelsTab) newChannel() { c.reset() }
 
-// config reads the form; a bad number is reported next to its field.
+// config reads the form; a field filled in wrongly is reported next to it.
 func (c *channelsTab) config() (config.Channel, error) {
 	k, _ := c.kindByTitle(c.kind.Selected)
 	cc := config.Channel{Name: strings.TrimSpace(c.name.Text), Type: k.Name, Config: config.Values{}}
+	if cc.Type == "" {
+		return cc, fieldNotice("type", T("请选择平台"))
+	}
 	if r := strings.TrimSpace(c.rate.Text); r != "" {
 		n, err := strconv.Atoi(r)
 		if err != nil {
-			return cc, &model.Error{Code: model.CodeInvalid, Field: "rate_per_minute", Msg: T("每分钟限速必须是整数（0 = 平台默认）")}
+			return cc, fieldNotice("rate_per_minute", T("每分钟限速必须是整数（0 = 平台默认）"))
 		}
 		cc.RatePerMinute = n
 	}
 	on := c.enabled.Checked
 	cc.Enabled = &on
-	for _, key := range c.keyOrder {
-		if v := strings.TrimSpace(c.keys[key].Text); v != "" {
-			cc.Config[key] = v
+	if c.form != nil {
+		if err := c.form.check(); err != nil {
+			return cc, err
 		}
+		maps.Copy(cc.Config, c.form.values())
 	}
 	return cc, nil
 }
 
 func (c *channelsTab) save() {
-	c.status.SetText("")
 	cc, err := c.config()
 	if err != nil {
 		c.errs.show(err)
@@ -248,29 +309,29 @@ func (c *channelsTab) delete() {
 func (c *channelsTab) test() {
 	c.askPlatform(c.testBtn, T("正在测试连接…"), func(ctx context.Context, cc config.Channel) error {
 		return c.ctrl.TestChannel(ctx, cc)
-	}, func(config.Channel) { setStatus(c.status, nil, T("连接成功")) })
+	}, func(config.Channel) { c.errs.ok(T("连接成功")) })
 }
 
 // askPlatform runs work against the platform of the form as shown, off the
 // main goroutine (it waits on the network), with btn disabled and busy in
-// the status line; ok runs on success. The admin may pick another type
-// meanwhile: the buttons then follow the form, and an outcome for a form no
-// longer shown is dropped.
+// the status line; ok runs on success. The admin may pick another type or
+// edit the form meanwhile: the buttons then follow the form, and an outcome
+// for a form no longer shown is dropped.
 func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(context.Context, config.Channel) error, ok func(config.Channel)) {
 	cc, err := c.config()
 	if err != nil {
 		c.errs.show(err)
 		return
 	}
-	c.errs.clear()
-	c.status.Importance = widget.MediumImportance
-	c.status.SetText(busy)
+	asked := c.snapshot()
+	c.errs.busy(busy)
 	btn.Disable()
 	c.u.background(func(ctx context.Context) error { return work(ctx, cc) }, func(err error) {
 		c.enableFeatures(c.currentType())
-		c.status.SetText("")
+		clearStatus(c.status)
 		switch {
-		case c.currentType() != cc.Type:
+		case c.snapshot() != asked:
+			c.errs.layout()
 		case err != nil:
 			c.errs.show(err)
 		default:
@@ -279,36 +340,17 @@ func (c *channelsTab) askPlatform(btn *widget.Button, busy string, work func(con
 	})
 }
 
-// sendTest asks for a receiver and queues a test message on the saved channel.
+// sendTest asks for a receiver, mentions and an image, and queues a test
+// message on the saved channel.
 func (c *channelsTab) sendTest() {
 	name := c.current()
 	if name == "" {
 		c.errs.show(notice(T("请先保存通道，再发送测试消息")))
 		return
 	}
-	qq, group, content := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	group.SetPlaceHolder(T("发群消息时填写群号"))
-	content.SetText(T("BotGate 测试消息"))
-	items := []*widget.FormItem{
-		widget.NewFormItem(T("接收者 QQ/用户"), qq),
-		widget.NewFormItem(T("群号"), group),
-		widget.NewFormItem(T("内容"), content),
-	}
-	dialog.ShowForm(T("发送测试消息"), T("发送"), T("取消"), items, func(ok bool) {
-		if !ok {
-			return
-		}
-		id, err := c.ctrl.SendTest(c.u.ctx, name, qq.Text, group.Text, content.Text)
-		if err != nil {
-			c.errs.show(err)
-			return
-		}
-		msg := fmt.Sprintf(T("测试消息已进入队列（编号 %d），可在“日志”中查看结果"), id)
-		if r, _ := c.ctrl.Running(); !r {
-			msg += T("；服务未启动，启动后才会发送")
-		}
-		setStatus(c.status, nil, msg)
-	}, c.u.win)
+	k, _ := c.kindByName(c.items[c.selected].Type)
+	c.sender = newTestSender(c, name, k)
+	c.sender.show()
 }
 
 // contacts lists the friends and groups of the platform behind the form as

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"botgate/app"
+	"botgate/app/channel"
 	"botgate/app/config"
 	"botgate/model"
 )
@@ -66,16 +66,32 @@ type logsTab struct {
 	msgTable *widget.Table
 	selMsg   int64
 	status   *widget.Label
+	detail   *detail // the last row opened (tests read it)
+	inner    *container.AppTabs
 
 	retention *settingRow // 日志保留天数 (settings.log_retention_days)
 }
 
+// The last column is the long one (信息, 最后错误), so it gets what is left
+// at 1024 pixels; a row opens in full with a click.
 var (
-	reqCols = []string{"时间", "来源 IP", "用户", "动作", "关键字", "结果", "信息", "耗时"}
-	reqW    = []float32{150, 110, 90, 90, 90, 60, 260, 80}
-	msgCols = []string{"编号", "时间", "通道", "接收者", "状态", "次数", "最后错误"}
-	msgW    = []float32{60, 150, 90, 130, 70, 50, 330}
+	reqCols = []string{"时间", "来源 IP", "用户", "动作", "关键字", "结果", "耗时", "信息"}
+	reqW    = []float32{125, 105, 80, 85, 80, 55, 75, 380}
+	msgCols = []string{"编号", "时间", "通道", "接收者", "状态", "次数", "附件", "最后错误"}
+	msgW    = []float32{55, 125, 90, 120, 70, 45, 120, 360}
 )
+
+// actions are the request log's actions as the admin reads them.
+var actions = map[string]string{
+	"send": "发送", "keyword": "查询", "send+keyword": "发送+查询", "webhook": "聊天上报",
+}
+
+func actionText(a string) string {
+	if v, ok := actions[a]; ok {
+		return T(v)
+	}
+	return a
+}
 
 func newLogsTab(u *UI) *logsTab {
 	l := &logsTab{u: u, ctrl: u.ctrl, selMsg: -1}
@@ -88,12 +104,18 @@ func newLogsTab(u *UI) *logsTab {
 		l.load()
 	}
 	l.reqTable = newGrid(reqCols, reqW, func() int { return len(l.reqs) }, func(r, c int) string { return l.reqCell(r, c) })
+	l.reqTable.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(l.reqs) {
+			l.showRequest(l.reqs[id.Row])
+		}
+		l.reqTable.UnselectAll() // a second click on the row opens it again
+	}
 
 	var labels []string
 	for _, s := range messageStatuses {
 		labels = append(labels, T(s.label))
 	}
-	statusSel := widget.NewSelect(labels, func(string) {})
+	statusSel := newSelect(labels, func(string) {})
 	statusSel.OnChanged = func(string) {
 		l.mu.Lock()
 		l.filterStatus = messageStatuses[max(statusSel.SelectedIndex(), 0)].status
@@ -105,7 +127,9 @@ func newLogsTab(u *UI) *logsTab {
 	l.msgTable.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(l.msgs) {
 			l.selMsg = l.msgs[id.Row].ID
+			l.showMessage(l.msgs[id.Row])
 		}
+		l.msgTable.UnselectAll()
 	}
 	l.status = statusLabel()
 	retry := widget.NewButtonWithIcon(T("重试所选消息"), theme.ViewRefreshIcon(), func() { l.act(true) })
@@ -120,16 +144,16 @@ func newLogsTab(u *UI) *logsTab {
 			}
 			return &config.SettingsPatch{LogRetentionDays: &n}, nil
 		})
-	retentionHelp := widget.NewLabel(T("请求日志、聊天记录和已送达/失败的消息超过这个天数后自动删除。"))
+	retentionHelp := helpLabel(T("请求日志、聊天记录和已送达/失败的消息超过这个天数后自动删除。点一行查看完整内容。"))
 	reqPane := container.NewBorder(filter, container.NewVBox(widget.NewSeparator(), l.retention.box, retentionHelp), nil, nil, l.reqTable)
 	msgPane := container.NewBorder(
 		container.NewBorder(nil, nil, widget.NewLabel(T("状态")), container.NewHBox(retry, cancel), statusSel),
 		l.status, nil, nil, l.msgTable)
-	inner := container.NewAppTabs(
+	l.inner = container.NewAppTabs(
 		container.NewTabItem(T("请求日志"), reqPane),
 		container.NewTabItem(T("消息队列"), msgPane),
 	)
-	l.content = inner
+	l.content = l.inner
 	return l
 }
 
@@ -170,18 +194,18 @@ func (l *logsTab) reqCell(r, c int) string {
 	case 2:
 		return q.APIUser
 	case 3:
-		return q.Action
+		return actionText(q.Action)
 	case 4:
 		return q.Keyword
 	case 5:
 		return strconv.Itoa(q.Errcode)
 	case 6:
+		return durationText(q.DurationUS)
+	case 7:
 		if q.Errmsg == "" {
 			return q.Method + " " + q.Path
 		}
 		return q.Errmsg
-	case 7:
-		return (time.Duration(q.DurationUS) * time.Microsecond).Round(time.Microsecond * 100).String()
 	}
 	return ""
 }
@@ -199,7 +223,10 @@ func (l *logsTab) msgCell(r, c int) string {
 	case 2:
 		return m.Channel
 	case 3:
-		if m.TargetKind == "group" {
+		switch {
+		case m.TargetKind == channel.Group && m.Target == "":
+			return T("机器人所在的群")
+		case m.TargetKind == channel.Group:
 			return T("群") + " " + m.Target
 		}
 		return m.Target
@@ -208,6 +235,14 @@ func (l *logsTab) msgCell(r, c int) string {
 	case 5:
 		return strconv.Itoa(m.Attempts)
 	case 6:
+		return attachmentsText(m.Attachments)
+	case 7:
+		// A delivered message keeps the error of its last failed attempt
+		// (the detail view shows it as history); in the table it would
+		// read as if the message had failed.
+		if m.Status == model.StatusDelivered {
+			return ""
+		}
 		return m.LastError
 	}
 	return ""
@@ -254,23 +289,31 @@ func (l *logsTab) loadAsync() {
 
 func (l *logsTab) act(retry bool) {
 	if l.selMsg < 0 {
-		setStatus(l.status, notice(T("请先在表格中选择一条消息")), "")
+		setStatus(l.status, notice(T("请先在表格中点一条消息")), "")
+		l.u.relayout()
 		return
 	}
+	l.actOn(l.selMsg, retry)
+}
+
+// actOn retries or cancels message id and reports on the status line.
+func (l *logsTab) actOn(id int64, retry bool) {
 	var err error
 	if retry {
-		err = l.ctrl.RetryMessage(l.u.ctx, l.selMsg)
+		err = l.ctrl.RetryMessage(l.u.ctx, id)
 	} else {
-		err = l.ctrl.CancelMessage(l.u.ctx, l.selMsg)
+		err = l.ctrl.CancelMessage(l.u.ctx, id)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		setStatus(l.status, err, "")
-		return
+	case retry:
+		setStatus(l.status, nil, fmt.Sprintf(T("消息 %d 已重新排队"), id))
+	default:
+		setStatus(l.status, nil, fmt.Sprintf(T("消息 %d 已取消"), id))
 	}
-	if retry {
-		setStatus(l.status, nil, fmt.Sprintf(T("消息 %d 已重新排队"), l.selMsg))
-	} else {
-		setStatus(l.status, nil, fmt.Sprintf(T("消息 %d 已取消"), l.selMsg))
+	l.u.relayout()
+	if err == nil {
+		l.load()
 	}
-	l.load()
 }

@@ -68,9 +68,10 @@ type schedulesTab struct {
 }
 
 func newSchedulesTab(u *UI) *schedulesTab {
-	s := &schedulesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(), status: statusLabel(), lastRun: statusLabel()}
+	s := &schedulesTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(u), status: statusLabel(), lastRun: statusLabel()}
+	s.errs.status = s.status
 	s.listEditor = newListEditor(u, listSpec[app.ScheduleView]{
-		errs: s.errs, status: s.status, line: scheduleLine,
+		errs: s.errs, what: T("定时推送"), nameField: "name", line: scheduleLine,
 		name:  func(v app.ScheduleView) string { return v.Name },
 		fetch: func() ([]app.ScheduleView, error) { return s.ctrl.ListSchedules(s.u.ctx) },
 		fill:  s.fill, blank: s.blank, reload: s.refresh, save: s.ctrl.Import, del: s.ctrl.DeleteSchedule,
@@ -86,9 +87,11 @@ func newSchedulesTab(u *UI) *schedulesTab {
 	s.cron.OnChanged = func(string) { s.showTimes() }
 	s.tz.OnChanged = func(string) { s.showTimes() }
 	s.template = widget.NewSelect(nil, nil)
+	s.template.PlaceHolder = T("请选择模板")
 	s.args = widget.NewEntry()
 	s.args.SetPlaceHolder(T("模板参数，用空格分隔（依次对应 SQL 中的 1、2…号参数）"))
 	s.channel = widget.NewSelect(nil, nil)
+	s.channel.PlaceHolder = T("请选择通道")
 	s.to = widget.NewEntry()
 	s.to.SetPlaceHolder(T("好友 QQ 或用户 ID，多个用逗号分开"))
 	s.group = widget.NewEntry()

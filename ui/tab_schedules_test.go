@@ -16,8 +16,9 @@ import (
 	"botgate/model"
 )
 
-// tapButton taps the button labelled label inside root.
-func tapButton(t *testing.T, root fyne.CanvasObject, label string) {
+// tapLastButton taps the last button labelled label inside root: the tab's
+// own 保存 comes after the failure-notice row's.
+func tapLastButton(t *testing.T, root fyne.CanvasObject, label string) {
 	t.Helper()
 	var found *widget.Button
 	walkTree(root, func(o fyne.CanvasObject) {
@@ -59,8 +60,8 @@ func TestSchedulesTab_IsTheTabBeforeAbout(t *testing.T) {
 			return
 		}())
 	}
-	if len(TabFiles) != len(items) || TabFiles[6] != "schedules" {
-		t.Fatalf("screenshot names %v do not follow the tabs", TabFiles)
+	if len(h.u.pages) != len(items) || h.u.pages[6].shot != "schedules" {
+		t.Fatalf("screenshot names do not follow the tabs: %d pages, 7th is %q", len(h.u.pages), h.u.pages[6].shot)
 	}
 }
 
@@ -108,16 +109,16 @@ func TestSchedulesTab_SaveRunNowAndLastRun(t *testing.T) {
 	s.template.SetSelected("销售")
 	test.Type(s.group, "123456")
 	test.Type(s.header, "早报")
-	tapButton(t, s.content, T("保存"))
+	tapLastButton(t, s.content, T("保存"))
 	if got := s.errs.text("cron"); !strings.Contains(got, "超出范围") {
-		t.Fatalf("error at the cron field %q", got)
+		t.Fatalf("error at the cron field %q (form: %q, status %q)", got, s.errs.text(""), s.status.Text)
 	}
 	if views, _ := h.a.ListSchedules(ctx); len(views) != 0 {
 		t.Fatalf("a refused schedule was saved: %v", views)
 	}
 
 	s.cron.SetText("0 9 * * *")
-	tapButton(t, s.content, T("保存"))
+	tapLastButton(t, s.content, T("保存"))
 	// (The "saved" line is not checked: listEditor clears it when it
 	// selects a new item after its save, in every tab.)
 	if len(s.items) != 1 || s.current() != "日报" || s.errs.text("cron") != "" {
@@ -128,7 +129,7 @@ func TestSchedulesTab_SaveRunNowAndLastRun(t *testing.T) {
 	}
 
 	// 立即运行一次: queued now, the slot record untouched.
-	tapButton(t, s.content, T("立即运行一次"))
+	tapLastButton(t, s.content, T("立即运行一次"))
 	if s.status.Text != fmt.Sprintf(T("已发送（消息 %s），可在“日志”的消息队列中查看投递状态；定时推送记录不变"), "1") {
 		t.Fatalf("run now: status %q, error %q", s.status.Text, s.errs.text(""))
 	}

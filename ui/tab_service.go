@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -58,15 +57,17 @@ type serviceTab struct {
 	start     *widget.Button
 	stop      *widget.Button
 	example   *widget.Entry
+	copyBtn   *widget.Button
 	errs      *fieldErrors
 	saved     *widget.Label
+	noUsers   *fyne.Container // the first-run hint: no API user, every call refused
 
 	sent, failed, queries, refused *widget.Label
 	chart                          *barChart
 }
 
 func newServiceTab(u *UI) *serviceTab {
-	s := &serviceTab{u: u, ctrl: u.ctrl, errs: newFieldErrors()}
+	s := &serviceTab{u: u, ctrl: u.ctrl, errs: newFieldErrors(u)}
 	s.dot = canvas.NewCircle(colorStopped)
 	dotBox := container.NewGridWrap(fyne.NewSize(16, 16), s.dot)
 	s.state = widget.NewLabelWithStyle(T("已停止"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -91,10 +92,18 @@ func newServiceTab(u *UI) *serviceTab {
 	s.override.Importance = widget.WarningImportance
 	s.override.Hide()
 	s.saved = statusLabel()
+	s.errs.status = s.saved
 	save := widget.NewButtonWithIcon(T("保存监听设置"), theme.DocumentSaveIcon(), func() { s.saveListen() })
+	unsaved := s.errs.track(func() string { return strings.TrimSpace(s.port.Text) + "|" + strconv.FormatBool(s.lan.Checked) })
+	s.errs.watch(s.lan)
+	hint := widget.NewLabel(T("还没有 API 用户：ERP 的每次调用都会被拒绝（errcode 4010）。用首次使用向导几步就能设置好用户、通道和第一个模板。"))
+	hint.Wrapping = fyne.TextWrapWord
+	hint.Importance = widget.WarningImportance
+	s.noUsers = container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon(T("首次使用向导"), theme.HelpIcon(), u.ShowGuide), hint)
+	s.noUsers.Hide()
 
 	s.example = widget.NewEntry()
-	copyBtn := widget.NewButtonWithIcon(T("复制"), theme.ContentCopyIcon(), func() {
+	s.copyBtn = widget.NewButtonWithIcon(T("复制"), theme.ContentCopyIcon(), func() {
 		s.u.fa.Clipboard().SetContent(s.example.Text)
 	})
 
@@ -111,22 +120,26 @@ func newServiceTab(u *UI) *serviceTab {
 	counts := container.NewGridWithColumns(4,
 		countCard(T("今日已发送"), s.sent), countCard(T("今日发送失败"), s.failed),
 		countCard(T("今日查询"), s.queries), countCard(T("今日拒绝"), s.refused))
-	s.content = container.NewVScroll(container.NewVBox(
+	guideBtn := widget.NewButtonWithIcon(T("首次使用向导"), theme.HelpIcon(), u.ShowGuide)
+	s.content = scrollPage(container.NewVBox(
 		container.NewHBox(container.NewCenter(dotBox), s.state, layout.NewSpacer(), s.start, s.stop),
 		s.errs.general,
+		s.noUsers,
 		widget.NewSeparator(),
 		listen,
-		container.NewHBox(save),
+		container.NewHBox(save, unsaved),
 		s.saved, s.override,
 		widget.NewSeparator(),
-		widget.NewLabelWithStyle(T("示例地址（把“密码”换成 API 用户的密码）"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewBorder(nil, nil, nil, copyBtn, s.example),
+		heading(T("示例地址（把“密码”换成 API 用户的密码）")),
+		container.NewBorder(nil, nil, nil, s.copyBtn, s.example),
 		widget.NewSeparator(),
 		counts,
 		widget.NewLabel(T("最近 24 小时每小时的消息数")),
 		s.chart,
+		widget.NewSeparator(),
+		container.NewBorder(nil, nil, guideBtn, nil, helpLabel(T("一步步设置 API 用户、通道、数据源和第一个模板"))),
 	))
-	u.stateKey.AddListener(binding.NewDataListener(s.showState))
+	u.listen(s.showState)
 	return s
 }
 
@@ -165,7 +178,8 @@ func (s *serviceTab) showState() {
 	enable(s.start, v.busy == "" && v.where == stopped)
 	enable(s.stop, v.busy == "" && v.stoppable())
 	if v.running() {
-		s.errs.general.Hide()
+		// A start that failed (the port was taken) is history once it runs.
+		s.errs.clear()
 	}
 
 	// The switch shows whether the service is installed; setting it must not
@@ -196,7 +210,13 @@ func (s *serviceTab) showState() {
 	if addr == "" {
 		addr = s.ctrl.ListenAddr()
 	}
-	s.example.SetText(app.ExampleURL(addr, s.firstUser()))
+	user := s.firstUser()
+	s.example.SetText(app.ExampleURL(addr, user))
+	if user == "" && s.ctrl.Settings().AuthMode == "users" {
+		s.noUsers.Show()
+	} else {
+		s.noUsers.Hide()
+	}
 }
 
 func enable(w fyne.Disableable, on bool) {
@@ -215,7 +235,6 @@ func (s *serviceTab) setBoot(on bool) {
 	if on == v.installed || v.busy != "" {
 		return
 	}
-	s.saved.SetText("")
 	if on {
 		wasHere := v.where == here
 		s.u.serviceAction(T("正在安装系统服务…"), func(ctx context.Context) error {
@@ -231,7 +250,7 @@ func (s *serviceTab) setBoot(on bool) {
 			return err
 		}, func(err error) {
 			if err == nil {
-				setStatus(s.saved, nil, T("已安装为系统服务，开机时自动启动"))
+				s.errs.ok(T("已安装为系统服务，开机时自动启动"))
 			}
 		})
 		return
@@ -249,9 +268,9 @@ func (s *serviceTab) setBoot(on bool) {
 	}, func(err error) {
 		switch {
 		case err == nil && wasService:
-			setStatus(s.saved, nil, T("已卸载系统服务；服务改在本窗口中运行，关闭 BotGate 后停止"))
+			s.errs.ok(T("已卸载系统服务；服务改在本窗口中运行，关闭 BotGate 后停止"))
 		case err == nil:
-			setStatus(s.saved, nil, T("已卸载系统服务"))
+			s.errs.ok(T("已卸载系统服务"))
 		}
 	})
 }
@@ -273,8 +292,10 @@ func (s *serviceTab) refresh() {
 	if err != nil {
 		host, port = "127.0.0.1", "7789"
 	}
-	s.port.SetText(port)
-	s.lan.SetChecked(!config.IsLoopback(net.JoinHostPort(host, port)) && host != "localhost")
+	s.errs.filling(func() {
+		s.port.SetText(port)
+		s.lan.SetChecked(!config.IsLoopback(net.JoinHostPort(host, port)) && host != "localhost")
+	})
 	s.autoStart.OnChanged = nil
 	s.autoStart.SetChecked(st.AutoStart)
 	s.autoStart.OnChanged = func(on bool) { s.saveAutoStart(on) }
@@ -299,7 +320,6 @@ func (s *serviceTab) listenValue() string {
 
 // saveListen saves the address; a running server moves to it at once.
 func (s *serviceTab) saveListen() {
-	s.saved.SetText("")
 	if _, err := strconv.Atoi(strings.TrimSpace(s.port.Text)); err != nil {
 		s.errs.show(&model.Error{Code: model.CodeInvalid, Field: "listen", Msg: T("端口必须是 1 到 65535 之间的数字")})
 		return
@@ -310,6 +330,7 @@ func (s *serviceTab) saveListen() {
 		return
 	}
 	s.errs.clear()
+	s.errs.saved()
 	msg := T("已保存")
 	if r, addr := s.ctrl.Running(); r && addr != s.ctrl.ListenAddr() {
 		s.u.StopServer()
@@ -320,13 +341,20 @@ func (s *serviceTab) saveListen() {
 	} else if v := s.u.view(); v.where == asService || v.where == elsewhere {
 		msg = T("已保存；正在运行的服务会在 2 秒内换到新地址")
 	}
-	setStatus(s.saved, nil, msg)
 	s.refresh()
+	s.errs.ok(msg)
 }
 
+// saveAutoStart saves the switch at once, and says so like every save.
 func (s *serviceTab) saveAutoStart(on bool) {
 	if _, err := s.ctrl.Import(s.u.ctx, config.File{Settings: &config.SettingsPatch{AutoStart: &on}}); err != nil {
 		s.errs.show(err)
+		return
+	}
+	if on {
+		s.errs.ok(T("已保存：打开 BotGate 时自动启动服务"))
+	} else {
+		s.errs.ok(T("已保存：打开 BotGate 时不再自动启动服务"))
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -18,8 +17,9 @@ import (
 	"botgate/model"
 )
 
-// fakeOneBot answers get_friend_list and get_group_list as the OneBot v11
-// API document shows (numbers as JSON numbers), on 127.0.0.1 only.
+// fakeOneBot answers get_login_info, get_friend_list, get_group_list and
+// send_private_msg as the OneBot v11 API document shows (numbers as JSON
+// numbers), on 127.0.0.1 only.
 func fakeOneBot(t *testing.T, token string) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+token {
@@ -35,6 +35,10 @@ func fakeOneBot(t *testing.T, token string) *httptest.Server {
 			}
 		case "/get_group_list":
 			data = []map[string]any{{"group_id": 123456, "group_name": "销售部", "member_count": 12, "max_member_count": 200}}
+		case "/get_login_info":
+			data = map[string]any{"user_id": 10001, "nickname": "BotGate 机器人"}
+		case "/send_private_msg", "/send_group_msg":
+			data = map[string]any{"message_id": 42}
 		default:
 			w.WriteHeader(http.StatusNotFound)
 			return
@@ -63,8 +67,8 @@ func TestChannelsTab_Contacts_ListedFilteredAndCopied(t *testing.T) {
 	if c.bookBtn.Disabled() {
 		t.Fatal("通讯录 is disabled for OneBot, which lists friends and groups")
 	}
-	c.keys["url"].SetText(bot.URL)
-	c.keys["access_token"].SetText("tok-123")
+	c.key("url").SetText(bot.URL)
+	c.key("access_token").SetText("tok-123")
 	test.Tap(c.bookBtn)
 	if msg := c.errs.text("") + c.errs.text("config"); msg != "" {
 		t.Fatalf("error shown: %s", msg)
@@ -100,8 +104,8 @@ func TestChannelsTab_Contacts_WrongTokenExplainedAndNoTypeWithoutListing(t *test
 	c.newChannel()
 	c.name.SetText("qq")
 	c.selectKind("onebot")
-	c.keys["url"].SetText(bot.URL)
-	c.keys["access_token"].SetText("wrong")
+	c.key("url").SetText(bot.URL)
+	c.key("access_token").SetText("wrong")
 	test.Tap(c.bookBtn)
 	if got := c.errs.text("config"); !strings.Contains(got, "读取通讯录失败") {
 		t.Fatalf("message at config = %q (general %q)", got, c.errs.text(""))
@@ -251,7 +255,7 @@ func TestDelete_Confirmed_RemovedAndReported(t *testing.T) {
 	c.save()
 	c.list.Select(0)
 	c.delete()
-	tapOverlayButton(t, h, lang.L("Yes"))
+	tapOverlayButton(t, h, T("删除"))
 	if items, _ := h.a.ListChannels(context.Background()); len(items) != 0 {
 		t.Fatalf("channels after delete: %+v", items)
 	}
@@ -271,8 +275,8 @@ func TestSettingRows_ShowTheSavedValues(t *testing.T) {
 	if _, err := h.a.Import(context.Background(), config.File{Settings: &config.SettingsPatch{LogRetentionDays: &days, ChatPrefix: &prefix}}); err != nil {
 		t.Fatal(err)
 	}
-	h.u.SelectTab(3)
-	h.u.SelectTab(5)
+	h.u.open(h.u.templates.content)
+	h.u.open(h.u.logs.content)
 	if got := h.u.logs.retention.entry.Text; got != "90" {
 		t.Fatalf("retention shows %q, want 90", got)
 	}

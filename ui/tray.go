@@ -36,6 +36,7 @@ func setupTray(fa fyne.App, u *UI) bool {
 		}
 	}
 	apply := func(v serverView) {
+		show.Label, quit.Label = T("打开主窗口"), T("退出") // the language may have changed
 		toggle.Label, toggle.Disabled = trayToggle(v)
 		if v.where != stopped {
 			desk.SetSystemTrayIcon(assets.TrayRunning)

@@ -62,8 +62,14 @@ type UI struct {
 	stateKey binding.String
 	// onState hooks (the tray) run on the main goroutine when the state changes.
 	onState []func(v serverView)
+	// tabListeners are the tabs' own state listeners, dropped when the tabs
+	// are built again (a change of language).
+	tabListeners []binding.DataListener
 
+	// mu guards the tab pointers the poller reads off the main goroutine.
+	mu        sync.Mutex
 	tabs      *container.AppTabs
+	pages     []page
 	service   *serviceTab
 	auth      *authTab
 	channels  *channelsTab
@@ -72,6 +78,16 @@ type UI struct {
 	logs      *logsTab
 	schedules *schedulesTab
 	about     *aboutTab
+	guide     *guide // the first-run guide while it is open
+}
+
+// page is one tab: its title, content, what to reload when it is shown, and
+// the name of its screenshot (docs/screenshots/<shot>.png).
+type page struct {
+	title   string
+	content fyne.CanvasObject
+	refresh func()
+	shot    string
 }
 
 // New builds the window over ctrl; Show or ShowAndRun it.
@@ -82,31 +98,12 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
 	}
+	languageFromPrefs(fa)
 	u := &UI{ctrl: ctrl, fa: fa, opts: opts, log: opts.Log, stateKey: binding.NewString()}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = fa.NewWindow(T(Title))
 	u.win.SetIcon(assets.AppIcon)
-
-	u.service = newServiceTab(u)
-	u.auth = newAuthTab(u)
-	u.channels = newChannelsTab(u)
-	u.templates = newTemplatesTab(u)
-	u.sources = newSourcesTab(u)
-	u.logs = newLogsTab(u)
-	u.schedules = newSchedulesTab(u)
-	u.about = newAboutTab(u)
-	u.tabs = container.NewAppTabs(
-		container.NewTabItem(T("服务"), u.service.content),
-		container.NewTabItem(T("授权"), u.auth.content),
-		container.NewTabItem(T("通道"), u.channels.content),
-		container.NewTabItem(T("交互查询"), u.templates.content),
-		container.NewTabItem(T("数据源"), u.sources.content),
-		container.NewTabItem(T("日志"), u.logs.content),
-		container.NewTabItem(T("定时推送"), u.schedules.content),
-		container.NewTabItem(T("关于"), u.about.content),
-	)
-	u.tabs.OnSelected = func(*container.TabItem) { u.refreshSelected() }
-	u.win.SetContent(u.tabs)
+	u.build()
 	u.win.Resize(fyne.NewSize(1024, 720))
 
 	u.stateKey.AddListener(binding.NewDataListener(func() {
@@ -122,11 +119,60 @@ func New(fa fyne.App, ctrl Controller, opts Options) *UI {
 	return u
 }
 
+// build makes the tabs in the current language and shows them.
+func (u *UI) build() {
+	for _, l := range u.tabListeners {
+		u.stateKey.RemoveListener(l)
+	}
+	u.tabListeners = nil
+	service, auth, channels := newServiceTab(u), newAuthTab(u), newChannelsTab(u)
+	templates, sources, logs, about := newTemplatesTab(u), newSourcesTab(u), newLogsTab(u), newAboutTab(u)
+	schedules := newSchedulesTab(u)
+	pages := []page{
+		{T("服务"), service.content, service.refresh, "service"},
+		{T("授权"), auth.content, auth.refresh, "auth"},
+		{T("通道"), channels.content, channels.refresh, "channels"},
+		{T("交互查询"), templates.content, func() { templates.refresh(); templates.prefix.refresh() }, "templates"},
+		{T("数据源"), sources.content, sources.refresh, "datasources"},
+		// One line per further tab, here, in the order the window shows them.
+		{T("日志"), logs.content, func() { logs.load(); logs.retention.refresh() }, "logs"},
+		{T("定时推送"), schedules.content, schedules.refresh, "schedules"},
+		{T("关于"), about.content, nil, "about"},
+	}
+	tabs := container.NewAppTabs()
+	for _, p := range pages {
+		tabs.Append(container.NewTabItem(p.title, p.content))
+	}
+	u.mu.Lock()
+	u.service, u.auth, u.channels, u.templates, u.sources, u.logs, u.about = service, auth, channels, templates, sources, logs, about
+	u.schedules = schedules
+	u.tabs, u.pages = tabs, pages
+	u.mu.Unlock()
+	tabs.OnSelected = func(*container.TabItem) { u.refreshSelected() }
+	u.win.SetContent(tabs)
+}
+
+// listen follows the server state for a tab (on the main goroutine).
+func (u *UI) listen(f func()) {
+	l := binding.NewDataListener(f)
+	u.tabListeners = append(u.tabListeners, l)
+	u.stateKey.AddListener(l)
+}
+
 // Window is the main window.
 func (u *UI) Window() fyne.Window { return u.win }
 
-// SelectTab shows the tab at index i (0 = 服务 ... 6 = 定时推送, 7 = 关于).
+// SelectTab shows the tab at index i (0 = 服务, in the order of build).
 func (u *UI) SelectTab(i int) { u.tabs.SelectIndex(i) }
+
+// open shows the tab whose content is content.
+func (u *UI) open(content fyne.CanvasObject) {
+	for i, p := range u.pages {
+		if p.content == content {
+			u.tabs.SelectIndex(i)
+		}
+	}
+}
 
 // Close stops the background refresh; it does not stop the server.
 func (u *UI) Close() {
@@ -137,6 +183,25 @@ func (u *UI) Close() {
 // OnStateChange registers f to run (on the main goroutine) when the server
 // starts or stops, here or as the service.
 func (u *UI) OnStateChange(f func(v serverView)) { u.onState = append(u.onState, f) }
+
+// SetLanguage switches the window to l (LangChinese or LangEnglish), keeps
+// the choice in the preferences, and builds the tabs again in it.
+func (u *UI) SetLanguage(l string) {
+	if l == Language() {
+		return
+	}
+	u.fa.Preferences().SetString(prefLanguage, l)
+	setLanguage(l)
+	sel := u.tabs.SelectedIndex()
+	u.win.SetTitle(T(Title))
+	u.build()
+	u.refreshAll()
+	u.tabs.SelectIndex(sel)
+	v := u.view()
+	for _, f := range u.onState {
+		f(v) // the tray's words
+	}
+}
 
 // poll keeps state and counts current; the server can also be stopped from
 // elsewhere (a failed listener), so the window does not rely on its own clicks.
@@ -155,23 +220,24 @@ func (u *UI) poll() {
 		if !u.hidden.Load() || n%5 == 0 {
 			u.pollState()
 		}
+		u.mu.Lock()
+		service, logs := u.service, u.logs
+		u.mu.Unlock()
 		if n%5 == 0 {
-			u.service.loadStats()
+			service.loadStats()
 		}
-		if u.logs.visible() && !u.hidden.Load() {
-			u.logs.loadAsync()
+		if logs.visible() && !u.hidden.Load() {
+			logs.loadAsync()
 		}
 	}
 }
 
 func (u *UI) refreshAll() {
-	u.service.refresh()
-	u.auth.refresh()
-	u.channels.refresh()
-	u.templates.refresh()
-	u.sources.refresh()
-	u.logs.load()
-	u.schedules.refresh()
+	for _, p := range u.pages {
+		if p.refresh != nil {
+			p.refresh()
+		}
+	}
 	u.loadSettingRows()
 }
 
@@ -185,24 +251,26 @@ func (u *UI) loadSettingRows() {
 }
 
 func (u *UI) refreshSelected() {
-	u.logs.shown.Store(u.tabs.SelectedIndex() == 5)
-	switch u.tabs.SelectedIndex() {
-	case 0:
-		u.service.refresh()
-	case 1:
-		u.auth.refresh()
-	case 2:
-		u.channels.refresh()
-	case 3:
-		u.templates.refresh()
-		u.templates.prefix.refresh()
-	case 4:
-		u.sources.refresh()
-	case 5:
-		u.logs.load()
-		u.logs.retention.refresh()
-	case 6:
-		u.schedules.refresh()
+	i := u.tabs.SelectedIndex()
+	u.logs.shown.Store(i >= 0 && i < len(u.pages) && u.pages[i].content == u.logs.content)
+	if i >= 0 && i < len(u.pages) && u.pages[i].refresh != nil {
+		u.pages[i].refresh()
+	}
+	u.relayout()
+}
+
+// relayout lays out the tab shown and any dialog again. Fyne measures a
+// wrapped label only when its container is laid out, so a message that
+// appears, grows or goes would otherwise be drawn at its old size (a
+// 测试连接 result cut to a fragment until the window was resized).
+func (u *UI) relayout() {
+	if u.tabs != nil {
+		if it := u.tabs.Selected(); it != nil {
+			it.Content.Refresh()
+		}
+	}
+	if top := u.win.Canvas().Overlays().Top(); top != nil {
+		top.Refresh()
 	}
 }
 
@@ -233,104 +301,21 @@ func errText(err error) string {
 	return model.ErrorOf(err).Msg
 }
 
-// fieldErrors shows validation messages under the field they belong to.
-type fieldErrors struct {
-	labels  map[string]*widget.Label
-	general *widget.Label
-}
-
-func newFieldErrors() *fieldErrors {
-	return &fieldErrors{labels: map[string]*widget.Label{}, general: errLabel()}
-}
-
-func errLabel() *widget.Label {
-	l := widget.NewLabel("")
-	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
-	l.Hide()
-	return l
-}
-
-// field wraps w with the error label for the given app field name(s).
-func (f *fieldErrors) field(w fyne.CanvasObject, names ...string) fyne.CanvasObject {
-	l := errLabel()
-	for _, n := range names {
-		f.labels[n] = l
-	}
-	return container.NewVBox(w, l)
-}
-
-// show clears old messages and puts err next to its field (or at the bottom).
-func (f *fieldErrors) show(err error) {
-	f.clear()
-	if err == nil {
-		return
-	}
-	var e *model.Error
-	l := f.general
-	if errors.As(err, &e) {
-		if fl, ok := f.labels[e.Field]; ok {
-			l = fl
-		}
-	}
-	l.SetText(errText(err))
-	l.Show()
-}
-
-func (f *fieldErrors) clear() {
-	for _, l := range f.labels {
-		l.SetText("")
-		l.Hide()
-	}
-	f.general.SetText("")
-	f.general.Hide()
-}
-
-// text returns the message shown for field ("" for the general one).
-func (f *fieldErrors) text(field string) string {
-	l := f.general
-	if field != "" {
-		l = f.labels[field]
-	}
-	if l == nil || !l.Visible() {
-		return ""
-	}
-	return l.Text
-}
-
 // info shows a short notice in a dialog.
 func (u *UI) info(title, msg string) {
 	dialog.ShowInformation(title, msg, u.win)
 }
 
-// confirm asks before a destructive action.
-func (u *UI) confirm(title, msg string, yes func()) {
-	dialog.ShowConfirm(title, msg, func(ok bool) {
+// confirm asks before an action that cannot be undone; the buttons say
+// 取消 and what the action is (删除), never a bare yes or no.
+func (u *UI) confirm(title, msg, action string, yes func()) {
+	d := dialog.NewCustomConfirm(title, action, T("取消"), widget.NewLabel(msg), func(ok bool) {
 		if ok {
 			yes()
 		}
 	}, u.win)
+	d.Show()
 }
-
-// status is a one-line outcome label under a button row.
-func statusLabel() *widget.Label {
-	l := widget.NewLabel("")
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-func setStatus(l *widget.Label, err error, ok string) {
-	if err != nil {
-		l.Importance = widget.DangerImportance
-		l.SetText(errText(err))
-		return
-	}
-	l.Importance = widget.SuccessImportance
-	l.SetText(ok)
-}
-
-// notice is a message from the window itself, shown like a validation error.
-func notice(msg string) error { return &model.Error{Code: model.CodeInvalid, Msg: msg} }
 
 // deletion is what a list tab's 删除 button needs; the messages are passed
 // translated, question and done with a %s for the name.
@@ -338,7 +323,6 @@ type deletion struct {
 	name                        string // the selected item; "" when none is
 	pick, title, question, done string
 	errs                        *fieldErrors
-	status                      *widget.Label
 	del                         func(ctx context.Context, name string) error
 	after                       func() // clear the form, reload the list
 }
@@ -350,13 +334,13 @@ func (u *UI) deleteSelected(d deletion) {
 		d.errs.show(notice(d.pick))
 		return
 	}
-	u.confirm(d.title, fmt.Sprintf(d.question, d.name), func() {
+	u.confirm(d.title, fmt.Sprintf(d.question, d.name), T("删除"), func() {
 		if err := d.del(u.ctx, d.name); err != nil {
 			d.errs.show(err)
 			return
 		}
 		d.after()
-		setStatus(d.status, nil, fmt.Sprintf(d.done, d.name))
+		d.errs.ok(fmt.Sprintf(d.done, d.name))
 	})
 }
 

@@ -229,7 +229,7 @@ func TestServiceTab_LANSwitch_SavesAllInterfaces(t *testing.T) {
 func (h *harness) addUser(name, password string) {
 	h.t.Helper()
 	au := h.u.auth
-	au.newUser()
+	au.blankForm() // a new user, whatever the form held
 	test.Type(au.uname, name)
 	test.Type(au.upass, password)
 	test.Type(au.uroles, "admin, sales")
@@ -326,7 +326,7 @@ func TestLogsTab_ShowsRequestMadeOverHTTP(t *testing.T) {
 	test.Tap(h.u.service.start)
 	q := url.Values{"user": {"nobody"}, "Access_token": {"wrong-password"}, "keyword": {"查库存"}}
 	h.get(h.addr(), "/?"+q.Encode())
-	h.u.SelectTab(5)
+	h.u.open(h.u.logs.content)
 	waitFor(t, "the request in the log tab", func() bool {
 		h.u.logs.load() // the request log is written in batches
 		for i := range h.u.logs.reqs {
@@ -371,12 +371,12 @@ func TestChannelsTab_AddDefaultChannel_TestMessageQueuedAndShownInOutbox(t *test
 	if got := h.a.Settings().DefaultChannel; got != "记录" {
 		t.Fatalf("default channel = %q", got)
 	}
-	id, err := h.a.SendTest(context.Background(), "记录", "10001", "", "hello")
+	id, err := h.a.SendTest(context.Background(), app.SendRequest{Channel: "记录", QQ: "10001", Content: "hello"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(h.u.service.start)
-	h.u.SelectTab(5)
+	h.u.open(h.u.logs.content)
 	waitFor(t, "the delivered message in the outbox table", func() bool {
 		h.u.logs.load()
 		for i, m := range h.u.logs.msgs {
@@ -404,12 +404,13 @@ func TestChannelsTab_MissingRequiredKey_ShownAtThatKey(t *testing.T) {
 			c.kind.SetSelected(k.Title)
 		}
 	}
-	if _, ok := c.keys["url"]; !ok {
-		t.Fatalf("onebot form has keys %v, want url", c.keyOrder)
+	if c.key("url") == nil {
+		t.Fatalf("onebot form has no url field")
 	}
 	c.save()
-	if got := c.errs.text("url"); !strings.Contains(got, "url") {
-		t.Fatalf("message at url = %q (general %q)", got, c.errs.text(""))
+	// The message names the field as the form labels it, not by its config key.
+	if got, label := c.errs.text("url"), c.label("url"); !strings.Contains(got, label) || strings.Contains(got, "url") {
+		t.Fatalf("message at url = %q, want it to name %q (general %q)", got, label, c.errs.text(""))
 	}
 	if cs, _ := h.a.ListChannels(context.Background()); len(cs) != 0 {
 		t.Fatal("channel saved without its required key")
@@ -431,7 +432,7 @@ func TestChannelsTab_TestConnection_ReportsUnreachableAtConfig(t *testing.T) {
 			c.kind.SetSelected(k.Title)
 		}
 	}
-	c.keys["url"].SetText("http://127.0.0.1:" + strconv.Itoa(freePort(t)))
+	c.key("url").SetText("http://127.0.0.1:" + strconv.Itoa(freePort(t)))
 	c.test()
 	waitFor(t, "the test outcome", func() bool { return !c.testBtn.Disabled() })
 	if got := c.errs.text("config"); !strings.Contains(got, "连接失败") {
@@ -448,7 +449,8 @@ func TestSourcesTab_BadDriverRefused_SQLiteTestSucceeds(t *testing.T) {
 	if got := s.errs.text("driver"); got == "" {
 		t.Fatalf("no driver chosen but no message at the driver (general %q)", s.errs.text(""))
 	}
-	s.driver.SetSelected("sqlite")
+	s.selectDriver("sqlite")
+	createSQLite(t, s.dsn.Text)
 	s.test()
 	waitFor(t, "the test outcome", func() bool { return !s.testBtn.Disabled() })
 	if s.status.Text != T("连接成功") {

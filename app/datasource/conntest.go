@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,22 +49,50 @@ func Test(ctx context.Context, driver, dsn, forbidden string) error {
 		ctx, cancel = context.WithTimeout(ctx, testTimeout)
 		defer cancel()
 	}
+	if driver == "sqlite" {
+		// Opening an SQLite path creates the file: a test of a mistyped
+		// path would say 连接成功 and leave an empty database behind.
+		if p := sqlitePath(dsn); p != "" && p != ":memory:" {
+			// The state database comes first: a link to its journal that
+			// does not exist yet is that, not a missing file.
+			if abs, err := filepath.Abs(p); err == nil {
+				if err := newStateGuard(forbidden).check(abs); err != nil {
+					return &TestError{Kind: FailDSN, Msg: err.Error(), Err: err}
+				}
+			}
+			if _, err := os.Stat(p); err != nil {
+				return &TestError{Kind: FailDSN, Msg: "找不到 SQLite 数据库文件“" + p + "”：请检查路径和文件名是否写错（测试连接不会新建文件）；要用一个新的空数据库，直接保存即可", Err: err}
+			}
+		}
+	}
 	src, err := Open(ctx, driver, dsn, forbidden)
 	if errors.Is(err, ErrStateDB) {
 		// Its message already says what to do; the generic hint about hosts and ports would mislead.
 		return &TestError{Kind: FailDSN, Msg: err.Error(), Err: err}
+	}
+	if err != nil && driver == "sqlite" && strings.Contains(err.Error(), "not a database") {
+		return classifyFor(ctx, driver, dsn, err)
 	}
 	if err != nil {
 		return &TestError{Kind: FailDSN, Msg: "连接设置有误：" + err.Error() + "。请检查主机、端口、数据库名和连接选项", Err: err}
 	}
 	defer src.Close()
 	if err := src.Ping(ctx); err != nil {
-		return classify(ctx, err)
+		return classifyFor(ctx, driver, dsn, err)
 	}
 	if _, err := src.Query(ctx, "SELECT 1", nil, 1); err != nil {
-		return classify(ctx, err)
+		return classifyFor(ctx, driver, dsn, err)
 	}
 	return nil
+}
+
+// classifyFor is classify, with SQLite's "not a database" (a file that is
+// something else: a spreadsheet, an Access .mdb) said in Chinese.
+func classifyFor(ctx context.Context, driver, dsn string, err error) *TestError {
+	if driver == "sqlite" && strings.Contains(err.Error(), "not a database") {
+		return &TestError{Kind: FailDSN, Msg: "文件“" + sqlitePath(dsn) + "”不是 SQLite 数据库：请选 ERP 的 SQLite 数据库文件（.db / .sqlite），其他数据库请选对应的数据库类型", Err: err}
+	}
+	return classify(ctx, err)
 }
 
 // classify turns a driver error into the reason an office admin can act on.

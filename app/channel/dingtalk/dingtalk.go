@@ -19,7 +19,20 @@ import (
 // Type registers the connector. DingTalk allows 20 messages a minute per robot
 // (and then mutes it for 10 minutes). The webhook url carries the access_token.
 var Type = channel.Type{
-	Name:          "dingtalk",
+	Name: "dingtalk",
+	Fields: []channel.Field{
+		{Key: "url", Label: "Webhook 地址", Kind: channel.FieldSecret, Required: true, Example: "https://oapi.dingtalk.com/robot/send?access_token=…",
+			Help: "钉钉群 → 群设置 → 机器人 → 添加机器人 → 自定义，完成后复制 Webhook（含 access_token，要像密码一样保管）"},
+		{Key: "secret", Label: "加签密钥", Kind: channel.FieldSecret, Example: "SEC…",
+			Help: "添加机器人时“安全设置”选“加签”，复制那串以 SEC 开头的密钥；选“自定义关键词”或“IP 地址（段）”时留空"},
+		{Key: "format", Label: "消息格式", Kind: channel.FieldChoice, Default: "text",
+			Choices: []channel.Choice{{Value: "text", Label: "纯文本（默认）"}, {Value: "markdown", Label: "Markdown（标题取第一行）"}},
+			Help:    "每条最多 20000 字节；安全设置用“自定义关键词”时，消息里必须含那个关键词"},
+		{Key: "at_mobiles", Label: "每条都 @ 的手机号", Kind: channel.FieldText, Example: "13800001111, 13900002222",
+			Help: "每条消息都提醒的群成员手机号，逗号分隔"},
+		{Key: "at_all", Label: "每条都 @所有人", Kind: channel.FieldBool, Default: "false",
+			Help: "打开后每条消息都提醒群里所有人"},
+	},
 	Title:         "钉钉群机器人",
 	Keys:          []string{"url", "secret", "format", "at_mobiles", "at_all"},
 	SecretKeys:    []string{"url", "secret"},

@@ -43,7 +43,7 @@ const consoleHelp = "钉钉开发者后台（open-dev.dingtalk.com）→ 应用�
 var Type = channel.Type{
 	Name:          "dingtalk_app",
 	Title:         "钉钉企业内部应用机器人",
-	Keys:          []string{"url", "client_id", "client_secret", "robot_code", "format"},
+	Keys:          []string{"client_id", "client_secret", "robot_code", "format", "url"},
 	SecretKeys:    []string{"client_secret"},
 	Required:      []string{"client_id", "client_secret"},
 	RatePerMinute: 1200,
@@ -59,7 +59,7 @@ var Type = channel.Type{
 		{Key: "robot_code", Label: "机器人 RobotCode", Kind: channel.FieldText,
 			Help: "钉钉开发者后台 → 你的应用 → 应用功能 → 机器人 页面的 RobotCode。企业内部应用的机器人与 Client ID 相同，留空即用 Client ID。" +
 				"要在聊天里查询：机器人的“消息接收模式”选 Stream 模式，并发布应用版本"},
-		{Key: "format", Label: "消息格式", Kind: channel.FieldChoice, Default: "text",
+		{Key: "format", Label: "消息格式", Kind: channel.FieldChoice, Default: "text", Help: "发出的消息是纯文字，还是 Markdown 排版",
 			Choices: []channel.Choice{{Value: "text", Label: "文字"}, {Value: "markdown", Label: "Markdown（标题取第一行）"}}},
 		{Key: "url", Label: "接口地址", Kind: channel.FieldText, Default: defaultURL, Example: defaultURL,
 			Help: "钉钉开放平台的接口地址，一般不用改"},

@@ -19,7 +19,13 @@ import (
 // Type registers the connector. Feishu allows 100 requests a minute (and 5 a
 // second) per bot. The webhook url carries the bot's token.
 var Type = channel.Type{
-	Name:          "feishu",
+	Name: "feishu",
+	Fields: []channel.Field{
+		{Key: "url", Label: "Webhook 地址", Kind: channel.FieldSecret, Required: true, Example: "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+			Help: "飞书群 → 设置 → 群机器人 → 添加机器人 → 自定义机器人，复制 webhook 地址（要像密码一样保管）"},
+		{Key: "secret", Label: "签名校验密钥", Kind: channel.FieldSecret,
+			Help: "自定义机器人“安全设置”里勾选“签名校验”后显示的密钥；没有勾选就留空"},
+	},
 	Title:         "飞书群机器人",
 	Keys:          []string{"url", "secret"},
 	SecretKeys:    []string{"url", "secret"},

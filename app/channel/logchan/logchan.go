@@ -18,7 +18,12 @@ import (
 // Type registers the connector. targets is "qq" (the default) or "any".
 // It takes every extra, so a demo can show what a platform would get.
 var Type = channel.Type{
-	Name:   "log",
+	Name: "log",
+	Fields: []channel.Field{
+		{Key: "targets", Label: "接收者检查", Kind: channel.FieldChoice, Default: "qq",
+			Choices: []channel.Choice{{Value: "qq", Label: "按 QQ 号 / 群号检查（默认，与 QQ 通道相同）"}, {Value: "any", Label: "接受任意接收者（试验其他平台的 ID 时用）"}},
+			Help:    "仅记录通道不真正发送，只把消息记在日志里，用来演示和测试"},
+	},
 	Title:  "仅记录（演示/测试，不真正发送）",
 	Keys:   []string{"targets"},
 	Caps:   channel.Caps{Validates: true},

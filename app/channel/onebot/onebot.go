@@ -75,7 +75,7 @@ var fields = []channel.Field{
 		Help: "HTTP：NapCat“HTTP服务器”的地址，默认端口 3000，例如 http://127.0.0.1:3000；" +
 			"正向 WebSocket：“WebSocket服务器”的地址，默认端口 3001，例如 ws://127.0.0.1:3001。反向 WebSocket 不用填",
 		OnlyWhen: &channel.FieldCondition{Key: "transport", Values: []string{HTTP, WS}}},
-	{Key: "access_token", Label: "Token", Kind: channel.FieldSecret,
+	{Key: "access_token", Label: "访问令牌 Token", Kind: channel.FieldSecret,
 		Help: "与 NapCat 网络配置中该项的 Token（LLBot：Access Token）相同；没有设置可留空。" +
 			"反向 WebSocket 不填 Token 时只接受本机的连接"},
 	{Key: "secret", Label: "上报密钥", Kind: channel.FieldSecret,

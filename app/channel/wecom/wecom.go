@@ -14,7 +14,18 @@ import (
 // Type registers the connector. WeCom allows 20 messages a minute per robot.
 // The webhook url carries the robot's key, so it is a secret too.
 var Type = channel.Type{
-	Name:          "wecom",
+	Name: "wecom",
+	Fields: []channel.Field{
+		{Key: "url", Label: "Webhook 地址", Kind: channel.FieldSecret, Required: true, Example: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+			Help: "企业微信群聊右上角“…” → 添加群机器人 → 新创建一个机器人，复制它的 Webhook 地址（含 key，要像密码一样保管）"},
+		{Key: "format", Label: "消息格式", Kind: channel.FieldChoice, Default: "text",
+			Choices: []channel.Choice{{Value: "text", Label: "纯文本（默认）"}, {Value: "markdown", Label: "Markdown（可加粗、加链接；不能按手机号 @）"}},
+			Help:    "纯文本每条最多 2048 字节，Markdown 最多 4096 字节（一个汉字 3 字节）"},
+		{Key: "mentioned_list", Label: "每条都 @ 的成员", Kind: channel.FieldText, Example: "zhangsan, lisi",
+			Help: "每条文字消息都提醒的成员 userid，逗号分隔，@all 为所有人；userid 即企业微信管理后台“通讯录”成员详情里的“账号”"},
+		{Key: "mentioned_mobile_list", Label: "每条都 @ 的手机号", Kind: channel.FieldText, Example: "13800001111, 13900002222",
+			Help: "按手机号提醒成员，逗号分隔"},
+	},
 	Title:         "企业微信群机器人",
 	Keys:          []string{"url", "format", "mentioned_list", "mentioned_mobile_list"},
 	SecretKeys:    []string{"url"},

@@ -38,7 +38,7 @@ const (
 var Type = channel.Type{
 	Name:          "wecom_app",
 	Title:         "企业微信自建应用",
-	Keys:          []string{"url", "corp_id", "agent_id", "corp_secret", "format", "callback_token", "callback_aes_key"},
+	Keys:          []string{"corp_id", "agent_id", "corp_secret", "format", "callback_token", "callback_aes_key", "url"},
 	SecretKeys:    []string{"corp_secret", "callback_token", "callback_aes_key"},
 	Required:      []string{"corp_id", "agent_id", "corp_secret"},
 	RatePerMinute: 600,
@@ -52,18 +52,18 @@ var Type = channel.Type{
 var fields = []channel.Field{
 	{Key: "corp_id", Label: "企业ID", Kind: channel.FieldText, Required: true, Example: "ww1234567890abcdef",
 		Help: "企业微信管理后台 → 我的企业 → 企业信息，页面最下方的“企业ID”（CorpID）"},
-	{Key: "agent_id", Label: "AgentId", Kind: channel.FieldNumber, Required: true, Example: "1000002",
+	{Key: "agent_id", Label: "应用 AgentId", Kind: channel.FieldNumber, Required: true, Example: "1000002",
 		Help: "应用管理 → 自建应用 → 打开本应用，详情页上的 AgentId（数字）"},
-	{Key: "corp_secret", Label: "Secret", Kind: channel.FieldSecret, Required: true,
+	{Key: "corp_secret", Label: "应用密钥 Secret", Kind: channel.FieldSecret, Required: true,
 		Help: "同一应用详情页的 Secret：点“查看”后发到管理员的企业微信客户端。重置 Secret 后要在这里同步更新。" +
 			"2022 年 6 月以后创建的应用还要在详情页“企业可信IP”中添加 BotGate 所在网络的公网出口 IP，否则接口返回 60020"},
 	{Key: "format", Label: "消息格式", Kind: channel.FieldChoice, Default: "text",
 		Help:    "text：纯文字（微信插件里也能看）；markdown：企业微信 markdown 子集（只在企业微信客户端显示）",
-		Choices: []channel.Choice{{Value: "text", Label: "文字"}, {Value: "markdown", Label: "Markdown"}}},
+		Choices: []channel.Choice{{Value: "text", Label: "文字"}, {Value: "markdown", Label: "Markdown 排版"}}},
 	{Key: "callback_token", Label: "接收消息 Token", Kind: channel.FieldSecret,
 		Help: "聊天查询用：应用详情页 → 接收消息 → 设置API接收，点“随机获取”的 Token，两边填同一个。" +
 			"URL 填 https://公网地址/webhook/通道名称（企业微信要能从外网访问到 BotGate）"},
-	{Key: "callback_aes_key", Label: "EncodingAESKey", Kind: channel.FieldSecret, Example: "43 个字母或数字",
+	{Key: "callback_aes_key", Label: "消息加解密密钥 EncodingAESKey", Kind: channel.FieldSecret, Example: "43 个字母或数字",
 		Help: "同一页面的 EncodingAESKey（43 个字符，点“随机获取”）。不做聊天查询时 Token 和 EncodingAESKey 都可以不填"},
 	{Key: "url", Label: "接口地址", Kind: channel.FieldText, Default: DefaultURL, Example: DefaultURL,
 		Help: "企业微信 API 地址，一般不用改；经代理或私有化部署时填对应地址"},

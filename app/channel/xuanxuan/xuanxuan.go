@@ -24,7 +24,17 @@ import (
 // Type registers the connector. The server is the office's own, so the default
 // limit only protects it from a runaway script.
 var Type = channel.Type{
-	Name:          "xuanxuan",
+	Name: "xuanxuan",
+	Fields: []channel.Field{
+		{Key: "url", Label: "喧喧服务器地址", Kind: channel.FieldText, Required: true, Example: "http://xxb.example.com:11443",
+			Help: "喧喧服务器的访问地址和端口（需 2.5.5 及以上版本，BotGate 自动加上 /x.php）"},
+		{Key: "code", Label: "应用代号", Kind: channel.FieldText, Required: true, Example: "botgate",
+			Help: "喧喧后台 → 应用集成 → 添加应用时填写的“代号”"},
+		{Key: "key", Label: "应用密钥", Kind: channel.FieldSecret, Required: true,
+			Help: "同一个应用的“密钥”"},
+		{Key: "title", Label: "通知标题", Kind: channel.FieldText, Default: "BotGate 通知",
+			Help: "发给用户的通知在“小喧喧”里显示的标题"},
+	},
 	Title:         "喧喧 (XuanXuan)",
 	Keys:          []string{"url", "code", "key", "title"},
 	SecretKeys:    []string{"key"},
