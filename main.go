@@ -150,6 +150,7 @@ func cmdServe(g *cli.Globals, args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stderr)
 	slog.SetDefault(log)
+	defer startCPUProfile(stderr)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := openApp(ctx, g, log)

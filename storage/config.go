@@ -310,6 +310,11 @@ func deleteByName(t *Tx, q, name string) error {
 
 func queryAll[T any](ctx context.Context, db *sql.DB, q string, scan func(interface{ Scan(...any) error }) (T, error), args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
+	return scanAll(rows, err, scan)
+}
+
+// scanAll is queryAll's reading of the rows, for a prepared statement's query too.
+func scanAll[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 		if err != nil {
 			return nil, err
 		}
+		db.wrote()
 		return out, nil
 	}
 	// Encode and hash before the transaction: the write lock is held from BEGIN.
@@ -56,7 +57,11 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 	if err := db.insertMessages(ctx, tx, msgs, extras, now, out); err != nil {
 		return nil, err
 	}
-	return out, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	db.wrote()
+	return out, nil
 }
 
 // insertMessages writes msgs, with their attachments, in tx and fills out
@@ -217,8 +222,15 @@ func (db *DB) Message(ctx context.Context, id int64) (model.Message, error) {
 // "sending" is never stored (the dispatcher keeps it in memory); it stays in
 // the condition so the query matches the outbox_pending partial index.
 func (db *DB) PendingMessages(ctx context.Context, afterID int64, limit int) ([]model.Message, error) {
-	return queryAll(ctx, db.r, `SELECT `+messageCols+` FROM outbox WHERE status IN ('queued', 'sending') AND id > ? ORDER BY id LIMIT ?`, scanMessage, afterID, limit)
+	rows, err := db.pending.QueryContext(ctx, afterID, limit)
+	return scanAll(rows, err, scanMessage)
 }
+
+// pendingSQL's limit is (? + 0), not ?: SQLite reads a bare bound LIMIT as
+// a constant when it plans the query and marks the statement to be compiled
+// again whenever that parameter is bound, which for this statement was every
+// call (46 µs against 7 µs a query; a third of the dispatcher's CPU).
+const pendingSQL = `SELECT ` + messageCols + ` FROM outbox WHERE status IN ('queued', 'sending') AND id > ? ORDER BY id LIMIT (? + 0)`
 
 // Messages lists outbox rows, newest first.
 func (db *DB) Messages(ctx context.Context, f model.MessageFilter) ([]model.Message, error) {
@@ -245,6 +257,15 @@ type Outcome struct {
 	Invalid       []string // delivered: the recipients the platform refused
 }
 
+// outcomeSQL records one attempt. A delivered message keeps the error of
+// its last failed attempt: with the attempt count it tells the admin the
+// delivery needed retries, and why. A delivery to part of a list records why
+// the rest were refused instead.
+const outcomeSQL = `UPDATE outbox SET status = ?1, attempts = attempts + 1,
+	last_error = CASE WHEN ?1 = 'delivered' AND ?6 IS NULL THEN last_error ELSE ?2 END,
+	next_attempt_at = ?3, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END,
+	invalid = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE invalid END WHERE id = ?5`
+
 // RecordOutcomes stores a batch of attempt results in one transaction and
 // counts the attempts. It commits with relaxed durability: after a power loss
 // the worst case is that a delivered message is sent once more (at-least-once),
@@ -255,16 +276,7 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	}
 	now := db.now().UnixMilli()
 	return db.relaxed(ctx, func(tx *sql.Tx) error {
-		// A delivered message keeps the error of its last failed attempt: with the
-		// attempt count it tells the admin the delivery needed retries, and why.
-		// A delivery to part of a list records why the rest were refused instead.
-		st, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = ?1, attempts = attempts + 1,
-			last_error = CASE WHEN ?1 = 'delivered' AND ?6 IS NULL THEN last_error ELSE ?2 END,
-			next_attempt_at = ?3, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END,
-			invalid = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE invalid END WHERE id = ?5`)
-		if err != nil {
-			return err
-		}
+		st := tx.StmtContext(ctx, db.outcome)
 		defer st.Close()
 		for _, o := range outs {
 			var invalid any // NULL: nobody was refused

@@ -44,6 +44,8 @@ var (
 	rows       = flag.Int("rows", 100000, "rows in the keyword query table")
 	imageKB    = flag.Int("image-kb", 200, "KB of the image in the attachment rounds (0: no attachment rounds)")
 	rounds     = flag.Int("rounds", 5, "attachment rounds, each a plain-text and an image phase of d/2 in alternating order")
+	sendRounds = flag.Int("send-rounds", 4, "rounds of the send comparison, each a BotGate, FULL and NORMAL phase of d/2 in rotating order")
+	prefill    = flag.Int("prefill", 0, "rows put in the outbox (delivered) and in the request log before the server starts: a database that has grown")
 )
 
 func main() {
@@ -81,16 +83,81 @@ func merge(rs ...result) result {
 	return m
 }
 
-// versus runs a BotGate phase and the same phase on the reference in the
-// order A B B A, each half as long, and merges each side: the machine's
-// drift over the minute (other load, page cache, CPU frequency) then weighs
-// on both sides alike instead of on whichever ran first.
-func versus(d time.Duration, a, b func(time.Duration) result) (result, result) {
-	a1 := a(d / 2)
-	b1 := b(d / 2)
-	b2 := b(d / 2)
-	a2 := a(d / 2)
-	return merge(a1, a2), merge(b1, b2)
+// side is one server's figures over the rounds of a comparison: the
+// medians of its rounds' sends/s and p99, and the rounds merged (p50, errors).
+type side struct {
+	all          result
+	perSec       float64
+	p99          time.Duration
+	roundsPerSec []float64
+	roundsP99    []float64 // ms
+	ratioFull    float64   // median over rounds of this side's sends/s / FULL's
+	ratioFullP99 float64   // median over rounds of this side's p99 / FULL's
+	ratioNormal  float64   // median over rounds of this side's sends/s / NORMAL's
+}
+
+func (s side) String() string {
+	return fmt.Sprintf("%.0f/s, p50 %s, p99 %s", s.perSec, ms(s.all.p50), ms(s.p99))
+}
+
+// roundsOf runs n rounds of one phase on every server, each phase d/2, the
+// order rotated each round (A B C, B C A, C A B, …): the machine's drift over
+// the minute (other load, page cache, CPU frequency, the database growing)
+// then weighs on every side alike instead of on whichever ran first. Each
+// figure is the median of the rounds; a ratio is the median of the rounds'
+// own ratios, which on a busy machine is steadier than either figure alone.
+// sides[1] is the FULL reference and sides[2] the NORMAL one.
+func roundsOf(n int, d time.Duration, sides ...func(time.Duration) result) []side {
+	runs := make([][]result, len(sides))
+	for i := 0; i < n; i++ {
+		for k := range sides {
+			j := (i + k) % len(sides)
+			runs[j] = append(runs[j], sides[j](d/2))
+		}
+	}
+	out := make([]side, len(sides))
+	for j, rs := range runs {
+		var rf, rp, rn []float64
+		for i, r := range rs {
+			out[j].roundsPerSec = append(out[j].roundsPerSec, r.perSec)
+			out[j].roundsP99 = append(out[j].roundsP99, float64(r.p99.Microseconds())/1000)
+			if f := runs[1][i]; f.perSec > 0 && f.p99 > 0 {
+				rf = append(rf, r.perSec/f.perSec)
+				rp = append(rp, float64(r.p99)/float64(f.p99))
+			}
+			if nn := runs[2][i]; nn.perSec > 0 {
+				rn = append(rn, r.perSec/nn.perSec)
+			}
+		}
+		out[j].all = merge(rs...)
+		out[j].perSec = median(out[j].roundsPerSec)
+		out[j].p99 = time.Duration(median(out[j].roundsP99) * float64(time.Millisecond))
+		out[j].ratioFull, out[j].ratioFullP99, out[j].ratioNormal = median(rf), median(rp), median(rn)
+	}
+	return out
+}
+
+// met is "met" or "NOT met" for the table.
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func roundsList(xs []float64, unit string) string {
+	var b strings.Builder
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteString(" / ")
+		}
+		if unit == "ms" {
+			fmt.Fprintf(&b, "%.2f", x)
+		} else {
+			fmt.Fprintf(&b, "%.0f", x)
+		}
+	}
+	return b.String()
 }
 
 func (r result) String() string {
@@ -308,6 +375,12 @@ func run() error {
 		return fmt.Errorf("config import: %v: %s", err, out)
 	}
 
+	if *prefill > 0 {
+		if err := prefillState(db, *prefill); err != nil {
+			return fmt.Errorf("prefill: %w", err)
+		}
+	}
+
 	// Start to listening: the median of 5 restarts on the configured database.
 	var starts []time.Duration
 	for i := 0; i < 5; i++ {
@@ -335,32 +408,54 @@ func run() error {
 	query := func(w, i int) string {
 		return base + url.Values{"Access_token": {password}, "user": {"demo"}, "QQ": {strconv.Itoa(100000000 + rand.IntN(*rows))}, "keyword": {"查询"}}.Encode()
 	}
-	ref, err := startProc(*refBin, "-db", filepath.Join(dir, "ref.db"), "-listen", "127.0.0.1:0")
-	if err != nil {
-		return err
+	refs := map[string]*proc{}
+	for _, mode := range []string{"full", "normal"} {
+		ref, err := startProc(*refBin, "-db", filepath.Join(dir, "ref-"+mode+".db"), "-sync", mode, "-listen", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ref.stop()
+		refs[mode] = ref
 	}
-	defer ref.stop()
-	refURL := "http://" + ref.addr + "/?"
-	refSend := func(w, i int) string {
-		return refURL + url.Values{"QQ": {strconv.Itoa(10000 + w)}, "content": {"bench " + strconv.Itoa(i)}}.Encode()
+	refSend := func(mode string) func(w, i int) string {
+		refURL := "http://" + refs[mode].addr + "/?"
+		return func(w, i int) string {
+			return refURL + url.Values{"QQ": {strconv.Itoa(10000 + w)}, "content": {"bench " + strconv.Itoa(i)}}.Encode()
+		}
 	}
 	phase := func(conns int, next func(w, i int) string) func(time.Duration) result {
 		return func(d time.Duration) result { return load(conns, d, next, okEnvelope) }
 	}
-	bg1, r1 := versus(*duration, phase(1, send), phase(1, refSend))
-	bg32, r32 := versus(*duration, phase(32, send), phase(32, refSend))
+	c1 := roundsOf(*sendRounds, *duration, phase(1, send), phase(1, refSend("full")), phase(1, refSend("normal")))
+	c32 := roundsOf(*sendRounds, *duration, phase(32, send), phase(32, refSend("full")), phase(32, refSend("normal")))
+	bg1, bg32 := c1[0].all, c32[0].all
 	q1 := load(1, *duration, query, okEnvelope)
 	q32 := load(32, *duration, query, okEnvelope)
+	msg1, err := messageLookups(p, db, password, *duration)
+	if err != nil {
+		return err
+	}
 	loadedRSS := p.rssKB()
 
-	fmt.Printf("| measure | BotGate | reference (net/http + 1 SQLite insert) | ratio / target |\n|---|---|---|---|\n")
-	fmt.Printf("| QQAP send, 1 connection | %s | %s | %.2fx (target ≥ 0.7x) |\n", bg1, r1, bg1.perSec/r1.perSec)
-	fmt.Printf("| QQAP send, 32 connections | %s | %s | %.2fx (target ≥ 0.7x) |\n", bg32, r32, bg32.perSec/r32.perSec)
-	fmt.Printf("| keyword query, 100k rows, 1 connection | %s | — | p99 target < 5 ms |\n", q1)
-	fmt.Printf("| keyword query, 100k rows, 32 connections | %s | — | |\n", q32)
-	fmt.Printf("| idle RSS (headless) | %.1f MB | — | target < 20 MB |\n", float64(idleRSS)/1024)
-	fmt.Printf("| RSS after the load | %.1f MB | — | |\n", float64(loadedRSS)/1024)
-	fmt.Printf("| start to listening (median of 5) | %s | — | target < 200 ms |\n", ms(starts[2]))
+	fmt.Printf("Sends: the medians of %d rounds, each a BotGate, a FULL and a NORMAL phase of %s in rotating order; %d rows pre-filled in the outbox and the request log.\n\n", *sendRounds, *duration/2, *prefill)
+	fmt.Printf("| measure | BotGate | insert, FULL (durable) | insert, NORMAL (no fsync) | ratio / issue target |\n|---|---|---|---|---|\n")
+	fmt.Printf("| QQAP send, 1 connection | %s | %s | %s | %.2fx FULL sends/s (≥ 0.9x: %s), p99 %.2fx FULL's (≤ 1.5x: %s) |\n",
+		c1[0], c1[1], c1[2], c1[0].ratioFull, met(c1[0].ratioFull >= 0.9), c1[0].ratioFullP99, met(c1[0].ratioFullP99 <= 1.5))
+	fmt.Printf("| QQAP send, 32 connections | %s | %s | %s | %.2fx NORMAL sends/s (≥ 0.7x: %s), p99 %s (≤ 10 ms: %s) |\n",
+		c32[0], c32[1], c32[2], c32[0].ratioNormal, met(c32[0].ratioNormal >= 0.7), ms(c32[0].p99), met(c32[0].p99 <= 10*time.Millisecond))
+	for _, r := range []struct {
+		name string
+		s    []side
+	}{{"1 connection", c1}, {"32 connections", c32}} {
+		fmt.Printf("| rounds, %s: sends/s | %s | %s | %s | |\n", r.name, roundsList(r.s[0].roundsPerSec, ""), roundsList(r.s[1].roundsPerSec, ""), roundsList(r.s[2].roundsPerSec, ""))
+		fmt.Printf("| rounds, %s: p99 ms | %s | %s | %s | |\n", r.name, roundsList(r.s[0].roundsP99, "ms"), roundsList(r.s[1].roundsP99, "ms"), roundsList(r.s[2].roundsP99, "ms"))
+	}
+	fmt.Printf("| GET /api/v1/messages/{id}, random ids, 1 connection | %s | — | — | p99 target ≤ 2 ms (at 5 M rows) |\n", msg1)
+	fmt.Printf("| keyword query, 100k rows, 1 connection | %s | — | — | p99 target < 5 ms |\n", q1)
+	fmt.Printf("| keyword query, 100k rows, 32 connections | %s | — | — | |\n", q32)
+	fmt.Printf("| idle RSS (headless) | %.1f MB | — | — | target ≤ 20 MB |\n", float64(idleRSS)/1024)
+	fmt.Printf("| RSS after the load | %.1f MB | — | — | |\n", float64(loadedRSS)/1024)
+	fmt.Printf("| start to listening (median of 5) | %s | — | — | target < 200 ms |\n", ms(starts[2]))
 	var img1, img32 imageRun
 	if *imageKB > 0 {
 		// After every row above, so that their figures (RSS after the load
@@ -373,18 +468,67 @@ func run() error {
 			conns string
 			run   imageRun
 		}{{"1 connection", img1}, {"32 connections", img32}} {
-			fmt.Printf("| QQAP send with a %d KB image (POST JSON, base64), %s | %s | — | %.2fx plain text (median of %d alternated rounds; plain %.0f/s) |\n",
+			fmt.Printf("| QQAP send with a %d KB image (POST JSON, base64), %s | %s | — | — | %.2fx plain text (median of %d alternated rounds; plain %.0f/s) |\n",
 				*imageKB, r.conns, r.run.image, r.run.ratio, *rounds, r.run.textPerSec)
 		}
 		peak := max(img1.peakRSS, img32.peakRSS)
-		fmt.Printf("| RSS during the image sends (peak) | %.1f MB | — | %.2fx the RSS after the plain-text load |\n", float64(peak)/1024, float64(peak)/float64(loadedRSS))
+		fmt.Printf("| RSS during the image sends (peak) | %.1f MB | — | — | %.2fx the RSS after the plain-text load |\n", float64(peak)/1024, float64(peak)/float64(loadedRSS))
 	}
-	fmt.Printf("\nerrors: botgate send %d/%d, query %d/%d, reference %d/%d", bg1.errors, bg32.errors, q1.errors, q32.errors, r1.errors, r32.errors)
+	fmt.Printf("\nerrors: botgate send %d/%d, query %d/%d, message lookup %d, FULL %d/%d, NORMAL %d/%d", bg1.errors, bg32.errors, q1.errors, q32.errors, msg1.errors,
+		c1[1].all.errors, c32[1].all.errors, c1[2].all.errors, c32[2].all.errors)
 	if *imageKB > 0 {
 		fmt.Printf(", image send %d/%d", img1.image.errors, img32.image.errors)
 	}
 	fmt.Printf("; phase length %s; %d CPUs\n", *duration, numCPU())
 	return nil
+}
+
+// prefillState puts n delivered messages in the outbox and n rows in the
+// request log of the (stopped) state database, the way a database looks after
+// months of use: one INSERT … SELECT each from a recursive CTE. The rows are
+// recent (the last n milliseconds), so the retention prune leaves them.
+func prefillState(path string, n int) error {
+	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	now := time.Now().UnixMilli()
+	for _, q := range []string{
+		`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?1)
+		INSERT INTO outbox (channel, target_kind, target, content, status, attempts, next_attempt_at, created_at, delivered_at, api_user)
+		SELECT 'log', 'user', CAST(20000 + i % 1000 AS TEXT), 'prefill ' || i, 'delivered', 1, ?2 - ?1 + i, ?2 - ?1 + i, ?2 - ?1 + i, 'demo' FROM s`,
+		`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?1)
+		INSERT INTO request_log (at, remote, method, path, api_user, action, errcode, duration_us)
+		SELECT ?2 - ?1 + i, '127.0.0.1', 'GET', '/', 'demo', 'send', 0, 300 FROM s`,
+	} {
+		if _, err := db.Exec(q, n, now); err != nil {
+			return err
+		}
+	}
+	_, err = db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+// messageLookups is GET /api/v1/messages/{id} at 1 connection for d, on
+// random ids of the rows in the outbox now (pre-filled and sent).
+func messageLookups(p *proc, dbPath, password string, d time.Duration) (result, error) {
+	db, err := sql.Open("sqlite", dbPath+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return result{}, err
+	}
+	var maxID int64
+	err = db.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&maxID)
+	db.Close()
+	if err != nil || maxID == 0 {
+		return result{}, fmt.Errorf("message lookups: no rows (%v)", err)
+	}
+	base := "http://" + p.addr + "/api/v1/messages/"
+	return loadReq(1, d, func(w, i int) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, base+strconv.FormatInt(1+rand.Int64N(maxID), 10), nil)
+		req.SetBasicAuth("demo", password)
+		return req
+	}, func(b []byte) bool { return bytes.Contains(b, []byte(`"status"`)) }), nil
 }
 
 // imagePayload is n bytes that a server takes for a PNG: the signature, then

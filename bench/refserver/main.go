@@ -1,7 +1,9 @@
 // Command refserver is the benchmark's yardstick: a bare net/http server that
-// does one durable SQLite insert per request (same pragmas as BotGate's state
-// database: WAL, synchronous=FULL) and nothing else: no auth, no validation,
-// no dispatcher. BotGate's send path is measured against it.
+// does one SQLite insert per request (WAL, like BotGate's state database) and
+// nothing else: no auth, no validation, no dispatcher. With -sync full (the
+// default, BotGate's pragma for sends) each insert is durable against power
+// loss; with -sync normal it is not fsynced, the upper bound of what a
+// durable send could cost. BotGate's send path is measured against both.
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -19,8 +22,13 @@ import (
 func main() {
 	dbPath := flag.String("db", "ref.db", "database file")
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
+	syncMode := flag.String("sync", "full", "synchronous pragma: full or normal")
 	flag.Parse()
-	db, err := sql.Open("sqlite", *dbPath+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")
+	if *syncMode != "full" && *syncMode != "normal" {
+		fmt.Fprintln(os.Stderr, "-sync: full 或 normal")
+		os.Exit(2)
+	}
+	db, err := sql.Open("sqlite", *dbPath+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous("+strings.ToUpper(*syncMode)+")")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
