@@ -93,8 +93,8 @@ func newChannelForm(t channel.Type, values map[string]string, errs *fieldErrors)
 		if f.Kind == channel.FieldBool {
 			label = ""
 		}
-		if f.Required {
-			label += " *"
+		if f.Required && f.OnlyWhen == nil {
+			label += " *" // a conditional one (OneBot's url) is checked against the other fields
 		}
 		c.box.Append(label, item)
 	}
@@ -115,13 +115,13 @@ func chain(first, then func(string)) func(string) {
 // placeholder is the hint shown in an empty entry.
 func placeholder(f channel.Field) string {
 	switch {
-	case f.Example != "" && f.Required:
+	case f.Example != "" && f.Required && f.OnlyWhen == nil:
 		return T("必填，例如 ") + f.Example
 	case f.Example != "":
 		return T("例如 ") + f.Example
 	case f.Default != "":
 		return T("留空 = ") + f.Default
-	case f.Required:
+	case f.Required && f.OnlyWhen == nil:
 		return T("必填")
 	}
 	return T("可不填")
@@ -229,7 +229,7 @@ func (c *channelForm) fieldError(f channel.Field) error {
 	}
 	v := strings.TrimSpace(in.entry.Text)
 	switch {
-	case v == "" && f.Required:
+	case v == "" && f.Required && slices.Contains(c.typ.Needed(c.values()), f.Key):
 		return fieldNotice(f.Key, fmt.Sprintf(T("必填：请填写“%s”"), T(f.Label)))
 	case v == "" || v == maskedSecret:
 		return nil

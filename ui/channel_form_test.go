@@ -145,3 +145,29 @@ func TestChannelForm_SchemeBeingTyped_NotFlagged(t *testing.T) {
 		t.Fatalf("an address without http:// is not flagged: %q", got)
 	}
 }
+
+// OneBot's url is needed for HTTP and forward WebSocket, not for reverse
+// WebSocket (NapCat connects to BotGate): the form asks for it only there.
+func TestChannelForm_ConditionalField_RequiredOnlyWhereUsed(t *testing.T) {
+	h := newHarness(t)
+	c := h.u.channels
+	c.newChannel()
+	c.selectKind("onebot")
+	f := c.form
+	for _, it := range f.box.Items {
+		if strings.HasPrefix(it.Text, T("NapCat/LLBot 地址")) && strings.HasSuffix(it.Text, "*") {
+			t.Fatalf("url is marked required for every transport: %q", it.Text)
+		}
+	}
+	tests := []struct {
+		transport int // index in the dropdown: HTTP, forward, reverse
+		wantError bool
+	}{{0, true}, {1, true}, {2, false}}
+	for _, tt := range tests {
+		f.inputs["transport"].sel.SetSelectedIndex(tt.transport)
+		err := f.fieldError(f.inputs["url"].f)
+		if (err != nil) != tt.wantError {
+			t.Errorf("transport %d, empty url: error %v, want error %v", tt.transport, err, tt.wantError)
+		}
+	}
+}

@@ -88,8 +88,23 @@ func (u *UI) CaptureTabs(dir string, settle time.Duration, grab func(path string
 		if extra != "" {
 			fyne.DoAndWait(closeDialog)
 		}
+		if p.content == u.channels.content {
+			for _, c := range ChannelFormShots {
+				if err := shot(c.File, func() { u.channels.selectName(c.Channel) }); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// ChannelFormShots are the channel forms shown in docs/channels.md: one per
+// transport or API version an admin chooses (ui/screenshots saves these channels).
+var ChannelFormShots = []struct{ Channel, File string }{
+	{"QQ-NapCat", "channel-onebot-ws-reverse"},
+	{"微信-GeWe", "channel-gewe-v2"},
+	{"QQ-Mojo", "channel-openqq-auto"},
 }
 
 // GuideShots are the screenshots of the first-run guide, one per step.

@@ -70,7 +70,13 @@ func run(out string) error {
 		Users:       []config.User{{Name: "warehouse", Password: "warehouse-pass", Roles: []string{"sales"}}},
 		// A real platform's form (never contacted: nothing here clicks 测试连接).
 		Channels: []config.Channel{{Name: "销售群", Type: "dingtalk", Config: config.Values{
-			"url": "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef", "secret": "SEC0123456789abcdef", "at_all": "true"}}},
+			"url": "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef", "secret": "SEC0123456789abcdef", "at_all": "true"}},
+			// The forms of the transports and API versions (docs/channels.md):
+			// none of them is contacted (nothing sends; a reverse WebSocket
+			// waits for NapCat to connect).
+			{Name: "QQ-NapCat", Type: "onebot", Config: config.Values{"transport": "ws-reverse", "access_token": "napcat-token"}},
+			{Name: "微信-GeWe", Type: "gewe", Config: config.Values{"url": "http://127.0.0.1:2531", "token": "gewe-token", "appid": "wx_ECMY4oEDuQAP6W", "api": "v2"}},
+			{Name: "QQ-Mojo", Type: "openqq", Config: config.Values{"url": "http://127.0.0.1:5000", "api": "auto"}}},
 	}); err != nil {
 		return err
 	}
