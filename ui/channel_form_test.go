@@ -171,3 +171,20 @@ func TestChannelForm_ConditionalField_RequiredOnlyWhereUsed(t *testing.T) {
 		}
 	}
 }
+
+// A listening channel's note says how its connection stands.
+func TestListenerNote_SaysConnectedOrWhyNot(t *testing.T) {
+	states := map[string]channel.ListenerState{
+		"钉钉应用": {Connected: true},
+		"飞书应用": {Err: "长连接被拒绝：应用还没有发布"},
+	}
+	for _, tt := range []struct{ name, want string }{
+		{"钉钉应用", "已连接"},
+		{"飞书应用", "重连中：长连接被拒绝：应用还没有发布"},
+		{"QQ", "未连接"},
+	} {
+		if got := listenerNote(states, tt.name); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want it to say %q", tt.name, got, tt.want)
+		}
+	}
+}

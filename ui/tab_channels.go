@@ -32,6 +32,9 @@ type ChannelsController interface {
 	// Running says whether a test message will go out now.
 	Running() (bool, string)
 	ListenAddr() string
+	// ListenerStates is the live state of the connections BotGate keeps to
+	// platforms (OneBot WebSocket, DingTalk Stream, Feishu), by channel.
+	ListenerStates() map[string]channel.ListenerState
 }
 
 var _ ChannelsController = (*app.App)(nil)
@@ -178,7 +181,11 @@ func (c *channelsTab) buildKeys(values map[string]string) {
 	} else {
 		c.keysBox.Add(c.form.box)
 	}
-	c.about.SetText(channelNote(k, c.name.Text, c.ctrl.ListenAddr()))
+	note := channelNote(k, c.name.Text, c.ctrl.ListenAddr())
+	if k.Caps.Listener {
+		note += listenerNote(c.ctrl.ListenerStates(), strings.TrimSpace(c.name.Text))
+	}
+	c.about.SetText(note)
 	c.enableFeatures(k.Name)
 	c.errs.layout()
 }
@@ -197,6 +204,19 @@ func channelNote(k channel.Type, name, listen string) string {
 		note += fmt.Sprintf(T("要在聊天里用关键字查询，把平台的上报地址设为 http://%s/webhook/%s。"), webhookHost(listen), name)
 	}
 	return note
+}
+
+// listenerNote is the live state of a listening channel's connection, for
+// the note under its platform (已连接 / 重连中：原因).
+func listenerNote(states map[string]channel.ListenerState, name string) string {
+	st, ok := states[name]
+	switch {
+	case !ok:
+		return T("连接状态：未连接（服务运行时 BotGate 会连接平台接收聊天消息）")
+	case st.Connected:
+		return T("连接状态：已连接")
+	}
+	return fmt.Sprintf(T("连接状态：重连中：%s"), st.Err)
 }
 
 // webhookHost is the address a platform on another computer reaches, as far
