@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -42,7 +43,7 @@ func DecodeQQAP(r *http.Request) (QQAPRequest, error) {
 	}
 	vals := lowerKeys(params)
 	var args []string
-	images, imagesFromForm := valuesOf(params, "image"), true
+	images, imagesFromForm := inOrder(r.URL.RawQuery, params, "image"), true
 	if r.Method == http.MethodPost {
 		body, err := readSendRequest(r)
 		if err != nil {
@@ -155,6 +156,37 @@ func valuesOf(v url.Values, name string) []string {
 	return out
 }
 
+// inOrder is valuesOf in the order the values stand in raw (the query or
+// form they were parsed from): url.Values keeps the order within one
+// spelling of a name only, and images written as image=…&IMAGE=… must
+// reach the chat in the order the ERP wrote them.
+func inOrder(raw string, v url.Values, name string) []string {
+	var keys []string
+	for k := range v {
+		if strings.EqualFold(k, name) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) < 2 {
+		return valuesOf(v, name)
+	}
+	first := func(k string) int {
+		for i, part := range strings.Split(raw, "&") {
+			pk, _, _ := strings.Cut(part, "=")
+			if uk, err := url.QueryUnescape(pk); err == nil && uk == k {
+				return i
+			}
+		}
+		return -1
+	}
+	slices.SortFunc(keys, func(a, b string) int { return first(a) - first(b) })
+	var out []string
+	for _, k := range keys {
+		out = append(out, v[k]...)
+	}
+	return out
+}
+
 // body is a decoded QQAP body: the single values by lower-case name, the
 // template arguments, and every image value (nil: the body has none).
 type body struct {
@@ -180,7 +212,7 @@ func decodeBody(ctype string, raw []byte) (body, error) {
 		if err != nil {
 			return body{}, err
 		}
-		return body{vals: lowerKeys(form), args: args, images: valuesOf(form, "image"), form: true}, nil
+		return body{vals: lowerKeys(form), args: args, images: inOrder(string(raw), form, "image"), form: true}, nil
 	}
 	if !utf8.Valid(raw) {
 		return body{}, model.Errorf(model.CodeBadEncoding, "请求内容不是有效的 UTF-8 编码")
