@@ -37,7 +37,7 @@ func (k RobotKind) New(cfg Config, deps Deps) (Robot, error) {
 	}
 	format := "text"
 	if k.Markdown {
-		if format, err = textFormat(cfg, k.Platform); err != nil {
+		if format, err = TextFormat(cfg, k.Platform); err != nil {
 			return Robot{}, err
 		}
 	}
@@ -105,9 +105,10 @@ func (r *ErrCodeReply) Result() (int, string, bool) {
 // read-only call, so only a visible message proves the URL (and signature).
 const RobotTestText = "BotGate 连接测试：收到此消息说明机器人配置正确，可以忽略。"
 
-// textFormat reads a group robot's "format" key: text (the default) or
-// markdown; robot names the platform in the message ("钉钉机器人").
-func textFormat(cfg Config, robot string) (string, error) {
+// TextFormat reads a channel's "format" key: text (the default) or
+// markdown; platform names it in the message ("钉钉机器人"). The group
+// robots and the office apps all take it.
+func TextFormat(cfg Config, platform string) (string, error) {
 	format := strings.ToLower(strings.TrimSpace(cfg.Values["format"]))
 	switch format {
 	case "":
@@ -115,5 +116,5 @@ func textFormat(cfg Config, robot string) (string, error) {
 	case "text", "markdown":
 		return format, nil
 	}
-	return "", &Error{Permanent: true, Msg: fmt.Sprintf("%s的 format 只能是 text 或 markdown，不是 %q", robot, format)}
+	return "", &Error{Permanent: true, Msg: fmt.Sprintf("%s的 format 只能是 text 或 markdown，不是 %q", platform, format)}
 }

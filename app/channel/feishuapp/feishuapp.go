@@ -127,13 +127,9 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if err := channel.NeedKeys(cfg, platform, "app_id", "app_secret"); err != nil {
 		return nil, err
 	}
-	format := strings.ToLower(strings.TrimSpace(cfg.Values["format"]))
-	switch format {
-	case "":
-		format = "text"
-	case "text", "markdown":
-	default:
-		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("%s的 format 只能是 text 或 markdown，不是 %q", platform, format)}
+	format, err := channel.TextFormat(cfg, platform)
+	if err != nil {
+		return nil, err
 	}
 	nonce := make([]byte, 4)
 	rand.Read(nonce)

@@ -114,13 +114,9 @@ func New(cfg channel.Config, deps channel.Deps) (channel.Channel, error) {
 	if err != nil || agent <= 0 {
 		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("%s的 agent_id 应为应用详情页上的 AgentId（一串数字，如 1000002），不是 %q", platform, vals.Values["agent_id"])}
 	}
-	format := strings.ToLower(vals.Values["format"])
-	switch format {
-	case "":
-		format = "text"
-	case "text", "markdown":
-	default:
-		return nil, &channel.Error{Permanent: true, Msg: fmt.Sprintf("%s的 format 只能是 text 或 markdown，不是 %q", platform, format)}
+	format, err := channel.TextFormat(vals, platform)
+	if err != nil {
+		return nil, err
 	}
 	cb, err := newCallback(vals.Values["callback_token"], vals.Values["callback_aes_key"])
 	if err != nil {
