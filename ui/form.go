@@ -75,22 +75,10 @@ func onEdit(o fyne.CanvasObject, fn func()) bool {
 	found := false
 	switch w := o.(type) {
 	case *widget.Entry:
-		prev := w.OnChanged
-		w.OnChanged = func(s string) {
-			if prev != nil {
-				prev(s)
-			}
-			fn()
-		}
+		w.OnChanged = chain(w.OnChanged, func(string) { fn() })
 		found = true
 	case *widget.Select:
-		prev := w.OnChanged
-		w.OnChanged = func(s string) {
-			if prev != nil {
-				prev(s)
-			}
-			fn()
-		}
+		w.OnChanged = chain(w.OnChanged, func(string) { fn() })
 		found = true
 	case *widget.Check:
 		prev := w.OnChanged
@@ -102,13 +90,7 @@ func onEdit(o fyne.CanvasObject, fn func()) bool {
 		}
 		found = true
 	case *widget.RadioGroup:
-		prev := w.OnChanged
-		w.OnChanged = func(s string) {
-			if prev != nil {
-				prev(s)
-			}
-			fn()
-		}
+		w.OnChanged = chain(w.OnChanged, func(string) { fn() })
 		found = true
 	case *fyne.Container:
 		for _, c := range w.Objects {
