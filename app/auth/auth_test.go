@@ -137,3 +137,43 @@ func BenchmarkVerifyCached(b *testing.B) {
 		}
 	}
 }
+
+// Connections that open at once with the same credentials share one bcrypt
+// check instead of running one each; a wrong password is still refused to
+// every one of them.
+func TestVerify_ConcurrentFirstRequestsShareOneCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name, password string
+		want           error
+	}{
+		{"good", "s3cret-pass", nil},
+		{"bad", "wrong-pass", ErrBad},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := New(time.Now)
+			var calls atomic.Int32
+			p := usersPolicy(t, &calls)
+			cr := Credentials{User: "erp", Password: tc.password, Remote: "127.0.0.1"}
+			const n = 32
+			start := make(chan struct{})
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					<-start
+					errs <- a.Verify(context.Background(), p, cr)
+				}()
+			}
+			close(start)
+			for range n {
+				if err := <-errs; !errors.Is(err, tc.want) {
+					t.Fatalf("Verify: %v, want %v", err, tc.want)
+				}
+			}
+			// Goroutines that arrive after the shared check has ended run
+			// their own (or hit the cache); far fewer than one each.
+			if c := calls.Load(); c > n/4 {
+				t.Errorf("%d bcrypt checks for %d concurrent requests; want them shared", c, n)
+			}
+		})
+	}
+}
