@@ -74,8 +74,10 @@ func (a *App) channelConnected(name string) {
 		}
 		if n > 0 {
 			a.log.Info("channel connected; its queued messages are sent now", "channel", name, "messages", n)
+			a.disp.Resync() // their retry times changed in the table
+		} else {
+			a.disp.Wake()
 		}
-		a.disp.Wake()
 	}
 }
 

@@ -148,7 +148,7 @@ func (a *App) RetryMessage(ctx context.Context, id int64) error {
 	if err := a.db.RetryMessage(ctx, id); err != nil {
 		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或不是失败状态", id)
 	}
-	a.disp.Wake()
+	a.disp.Resync()
 	return nil
 }
 
@@ -157,6 +157,7 @@ func (a *App) CancelMessage(ctx context.Context, id int64) error {
 	if err := a.db.CancelMessage(ctx, id, "已由管理员取消"); err != nil {
 		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或已在发送", id)
 	}
+	a.disp.Resync() // it holds the message in memory: forget it
 	return nil
 }
 

@@ -232,6 +232,19 @@ func (db *DB) PendingMessages(ctx context.Context, afterID int64, limit int) ([]
 // call (46 µs against 7 µs a query; a third of the dispatcher's CPU).
 const pendingSQL = `SELECT ` + messageCols + ` FROM outbox WHERE status IN ('queued', 'sending') AND id > ? ORDER BY id LIMIT (? + 0)`
 
+// PendingFor returns up to limit undelivered messages of one recipient with
+// afterID < id <= throughID, oldest first: the dispatcher reads a long
+// backlog of one recipient this way, a part at a time, instead of holding it
+// all in memory. It walks the outbox_pending index, so it reads the rows of
+// the other recipients queued in that range too; that is rare (once per
+// part of a backlog) and needs no index of its own on every send.
+func (db *DB) PendingFor(ctx context.Context, channel, targetKind, target string, afterID, throughID int64, limit int) ([]model.Message, error) {
+	return queryAll(ctx, db.r, pendingForSQL, scanMessage, afterID, throughID, channel, targetKind, target, limit)
+}
+
+const pendingForSQL = `SELECT ` + messageCols + ` FROM outbox WHERE status IN ('queued', 'sending') AND id > ? AND id <= ?
+	AND channel = ? AND target_kind = ? AND target = ? ORDER BY id LIMIT (? + 0)`
+
 // Messages lists outbox rows, newest first.
 func (db *DB) Messages(ctx context.Context, f model.MessageFilter) ([]model.Message, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {

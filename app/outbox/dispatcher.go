@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"botgate/app/channel"
@@ -16,6 +17,7 @@ import (
 // Store is the part of the state database the dispatcher needs.
 type Store interface {
 	PendingMessages(ctx context.Context, afterID int64, limit int) ([]model.Message, error)
+	PendingFor(ctx context.Context, channel, targetKind, target string, afterID, throughID int64, limit int) ([]model.Message, error)
 	RecordOutcomes(ctx context.Context, outs []storage.Outcome) error
 	Attachments(ctx context.Context, id int64) ([]model.Attachment, error)
 }
@@ -92,8 +94,10 @@ type Dispatcher struct {
 	cfg      Config
 	wake     chan struct{}
 	results  chan result
-	inflight map[int64]string // id -> recipient key; owned by Run
-	busy     map[string]int   // recipient key -> messages in flight; owned by Run
+	inflight map[int64]model.Message // messages with a worker; owned by Run
+	busy     map[string]int          // recipient key -> messages in flight; owned by Run
+	pend     *pending                // the rest of what is owed a delivery; owned by Run
+	resync   atomic.Bool             // the outbox changed under the dispatcher (Resync)
 	wg       sync.WaitGroup
 	heavy    chan struct{} // a slot per send holding attachment bytes
 
@@ -117,7 +121,7 @@ func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 		store: store, resolve: resolve, cfg: cfg,
 		wake:     make(chan struct{}, 1),
 		results:  make(chan result, cfg.MaxInFlight),
-		inflight: map[int64]string{},
+		inflight: map[int64]model.Message{},
 		busy:     map[string]int{},
 		sending:  map[int64]bool{},
 		heavy:    make(chan struct{}, maxAttachmentSends),
@@ -139,6 +143,15 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
+// Resync tells the dispatcher that queued messages changed outside it (a
+// failed message queued again, a queued one cancelled, retry times brought
+// forward): it reads the pending messages afresh from the database, then
+// looks for work.
+func (d *Dispatcher) Resync() {
+	d.resync.Store(true)
+	d.Wake()
+}
+
 // UnknownAtStop is the last error of a message whose send was still
 // unanswered when the stop grace ran out: the platform may or may not have
 // taken it, so it stays queued and is sent again at the next start.
@@ -149,7 +162,7 @@ const UnknownAtStop = "停止服务时发送未完成，结果未知；重启后
 // returns: a clean stop sends nothing twice. A send that outlives the grace
 // is cancelled and stays queued, noted UnknownAtStop.
 func (d *Dispatcher) Run(ctx context.Context) {
-	d.inflight, d.busy = map[int64]string{}, map[string]int{}
+	d.inflight, d.busy, d.pend = map[int64]model.Message{}, map[string]int{}, newPending()
 	d.mu.Lock()
 	d.sending = map[int64]bool{}
 	d.mu.Unlock()
@@ -160,9 +173,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		next := d.fill(ctx, sends)
+		next, left := d.fill(ctx, sends)
 		wait := time.Second
-		if !next.IsZero() {
+		if left {
+			wait = d.cfg.Gather // rows are left to read: the next round comes soon
+		} else if !next.IsZero() {
 			if w := next.Sub(d.cfg.Now()); w < wait {
 				wait = max(w, 10*time.Millisecond)
 			}
@@ -247,27 +262,48 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 	defer cancel()
 	if err := d.store.RecordOutcomes(wctx, outs); err != nil {
 		d.cfg.Log.Error("outbox: recording results failed; those messages will be sent again", "err", err)
+		// What is in memory no longer matches the table: read it again.
+		d.resync.Store(true)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	forget := func(id int64) {
-		key, ok := d.inflight[id]
-		if !ok {
-			return
-		}
-		delete(d.inflight, id)
-		delete(d.sending, id)
-		if d.busy[key]--; d.busy[key] <= 0 {
-			delete(d.busy, key)
-		}
-	}
 	for _, r := range rs {
+		// A worker's last result for its batch hands back what it did not
+		// finish: the message owed a retry and the untried rest, which go
+		// back to the front of the recipient's queue in their order.
+		var back []model.Message
+		key, n := "", 0
+		take := func(id int64, o *storage.Outcome) {
+			m, ok := d.inflight[id]
+			if !ok {
+				return
+			}
+			key, n = recipient(m), n+1
+			delete(d.inflight, id)
+			delete(d.sending, id)
+			if o != nil {
+				if o.Status != model.StatusQueued {
+					return
+				}
+				m.Attempts++ // as RecordOutcomes counted it
+				m.LastError, m.NextAttemptAt = o.LastError, o.NextAttemptAt
+			}
+			back = append(back, m)
+		}
 		if r.out != nil {
-			forget(r.out.ID)
+			take(r.out.ID, r.out)
 		}
 		for _, id := range r.release {
-			forget(id)
+			take(id, nil)
 		}
+		if n == 0 {
+			continue
+		}
+		d.pend.putBack(back)
+		if d.busy[key] -= n; d.busy[key] <= 0 {
+			delete(d.busy, key)
+		}
+		d.pend.drop(key, d.busy[key] > 0)
 	}
 }
 
@@ -275,72 +311,65 @@ func recipient(m model.Message) string {
 	return m.Channel + "\x00" + m.TargetKind + "\x00" + m.Target
 }
 
-// fill hands due recipients to workers and returns when the next
-// not-yet-due message falls due (zero if none). Workers stop starting sends
-// when ctx is done; their sends run on the sends context.
-func (d *Dispatcher) fill(ctx, sends context.Context) time.Time {
-	free := d.cfg.MaxInFlight - len(d.busy)
-	if free <= 0 || ctx.Err() != nil {
-		return time.Time{}
+// fill reads the messages queued since the last round, hands due
+// recipients to workers and returns when the next not-yet-due message falls
+// due (zero if none), and whether rows are left to read. Workers stop
+// starting sends when ctx is done; their sends run on the sends context.
+func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool) {
+	if ctx.Err() != nil {
+		return time.Time{}, false
 	}
+	if d.resync.Swap(false) {
+		d.pend = newPending()
+	}
+	withWorker := func(id int64) bool { _, ok := d.inflight[id]; return ok }
+	left, err := d.pend.readNew(ctx, d.store, withWorker)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.cfg.Log.Error("outbox: reading pending messages failed", "err", err)
+		}
+		return time.Time{}, false
+	}
+	free := d.cfg.MaxInFlight - len(d.busy)
 	now := d.cfg.Now()
-	state := map[string]int{} // recipient -> 0 blocked, else index+1 into batches
-	var batches [][]model.Message
-	var next time.Time
-	var after int64
-	// Scan a bounded number of pending rows per round; a huge backlog for one
-	// recipient must not make every round read the whole table.
-	for scanned := 0; scanned < 5000; {
-		page, err := d.store.PendingMessages(ctx, after, 500)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.cfg.Log.Error("outbox: reading pending messages failed", "err", err)
-			}
-			return time.Time{}
-		}
-		for _, m := range page {
-			after = m.ID
-			key := recipient(m)
-			if k, seen := state[key]; seen {
-				// A later message of a recipient already handed out joins its batch.
-				if k > 0 && len(batches[k-1]) < d.cfg.Batch {
-					batches[k-1] = append(batches[k-1], m)
-				}
-				continue
-			}
-			state[key] = 0
-			if _, ok := d.inflight[m.ID]; ok || d.busy[key] > 0 {
-				continue
-			}
-			if m.NextAttemptAt.After(now) {
-				if next.IsZero() || m.NextAttemptAt.Before(next) {
-					next = m.NextAttemptAt
-				}
-				continue
-			}
-			if len(batches) < free {
-				batches = append(batches, []model.Message{m})
-				state[key] = len(batches)
-			}
-		}
-		scanned += len(page)
-		if len(page) < 500 {
+	for key, q := range d.pend.queues {
+		if free <= 0 {
 			break
 		}
-	}
-	d.mu.Lock()
-	for _, b := range batches {
-		key := recipient(b[0])
+		if d.busy[key] > 0 {
+			continue
+		}
+		if len(q.msgs) == 0 && q.more {
+			if err := d.pend.reload(ctx, d.store, key); err != nil {
+				if ctx.Err() == nil {
+					d.cfg.Log.Error("outbox: reading pending messages failed", "err", err)
+				}
+				continue
+			}
+		}
+		if len(q.msgs) == 0 {
+			d.pend.drop(key, false)
+			continue
+		}
+		if due := q.msgs[0].NextAttemptAt; due.After(now) {
+			if next.IsZero() || due.Before(next) {
+				next = due
+			}
+			continue
+		}
+		b := d.pend.take(key, d.cfg.Batch)
+		d.mu.Lock()
 		for _, m := range b {
-			d.inflight[m.ID] = key
+			d.inflight[m.ID] = m
 			d.sending[m.ID] = true
 		}
+		d.mu.Unlock()
 		d.busy[key] = len(b)
+		free--
 		d.wg.Add(1)
 		go d.work(ctx, sends, b)
 	}
-	d.mu.Unlock()
-	return next
+	return next, left
 }
 
 // work delivers one recipient's batch in order, reporting each outcome as it

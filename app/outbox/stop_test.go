@@ -60,21 +60,32 @@ func (l blockingLimiter) Wait(ctx context.Context) error {
 // dispatching runs a dispatcher over db whose every channel is route; stop
 // cancels it (the graceful stop) and returns once Run has returned.
 func dispatching(t *testing.T, db *storage.DB, route outbox.Route, cfg outbox.Config) (stop func()) {
+	_, stop = runDispatcher(t, db, route, cfg)
+	return stop
+}
+
+// runDispatcher is dispatching over any store, returning the dispatcher too.
+func runDispatcher(t *testing.T, store outbox.Store, route outbox.Route, cfg outbox.Config) (*outbox.Dispatcher, func()) {
 	t.Helper()
 	cfg.Log = quiet()
-	d := outbox.NewDispatcher(db, func(string) (outbox.Route, error) { return route, nil }, cfg)
+	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return route, nil }, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return func() { cancel(); <-done }
+	return d, func() { cancel(); <-done }
 }
 
 func enqueue(t *testing.T, db *storage.DB, contents ...string) []int64 {
+	return enqueueTo(t, db, "1001", contents...)
+}
+
+// enqueueTo queues contents to QQ user to, in one transaction.
+func enqueueTo(t *testing.T, db *storage.DB, to string, contents ...string) []int64 {
 	t.Helper()
 	var msgs []model.NewMessage
 	for _, c := range contents {
-		msgs = append(msgs, model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1001", Content: c})
+		msgs = append(msgs, model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: to, Content: c})
 	}
 	res, err := db.Enqueue(context.Background(), msgs)
 	if err != nil {
