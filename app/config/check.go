@@ -3,9 +3,9 @@ package config
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"botgate/app/auth"
 	"botgate/app/channel"
@@ -138,12 +138,24 @@ func prefix(err error, what, name string, i int) error {
 	return &model.Error{Code: e.Code, Field: e.Field, Msg: label + "：" + e.Msg, Err: e.Err}
 }
 
-var namePattern = regexp.MustCompile(`^[\p{L}\p{N}_.\-]{1,64}$`)
+// validName is ^[\p{L}\p{N}_.\-]{1,64}$ written out: compiled, that
+// regexp repeats the Unicode letter class 64 times, and it was 2.5 MB of
+// the idle server's heap (GODEBUG=inittrace=1), an eighth of its RSS.
+func validName(name string) bool {
+	n := 0
+	for _, r := range name { // invalid UTF-8 comes as U+FFFD, which is refused
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '_' && r != '.' && r != '-' {
+			return false
+		}
+		n++
+	}
+	return n >= 1 && n <= 64
+}
 
 // CheckName checks the name of a user, channel or data source (what names it
 // in the message).
 func CheckName(field, what, name string) error {
-	if !namePattern.MatchString(name) {
+	if !validName(name) {
 		return model.Invalid(field, "%s名称 %q 无效：1 到 64 个字符，只能用文字、数字、_ . -", what, name)
 	}
 	return nil

@@ -3,6 +3,7 @@ package config_test
 import (
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -131,5 +132,21 @@ func TestMaskChannel_HidesTheTypesSecretKeys(t *testing.T) {
 	}
 	if in["access_token"] != "tok" {
 		t.Error("MaskChannel changed its argument")
+	}
+}
+
+// CheckName accepts exactly what the pattern it replaced accepted:
+// ^[\p{L}\p{N}_.\-]{1,64}$, counted in characters, not bytes.
+func TestCheckName_SameAsThePattern(t *testing.T) {
+	pattern := regexp.MustCompile(`^[\p{L}\p{N}_.\-]{1,64}$`)
+	for _, name := range []string{
+		"", "a", "erp", "ERP_1.prod-2", "财务部", "通道一", "٣٤", "Ⅻ", "a b", "a\n", "\na", "a/b", "a@b", "名\x00",
+		"\xff", "a\xffb", "\uFFFD", strings.Repeat("a", 64), strings.Repeat("a", 65), strings.Repeat("财", 64),
+		strings.Repeat("财", 65), "emoji😀", "tab\t", "中-文_名.1",
+	} {
+		err := config.CheckName("name", "通道", name)
+		if ok := pattern.MatchString(name); ok != (err == nil) {
+			t.Errorf("%q: pattern says %v, CheckName says %v", name, ok, err)
+		}
 	}
 }
