@@ -23,6 +23,10 @@ func setupTray(fa fyne.App, u *UI) bool {
 		u.win.Show()
 		u.hidden.Store(false)
 		u.syncState() // hidden, it was read only every few seconds
+		u.mu.Lock()
+		service := u.service
+		u.mu.Unlock()
+		go service.loadStats() // not read at all while hidden
 		u.win.RequestFocus()
 	})
 	quit := fyne.NewMenuItem(T("退出"), func() { fa.Quit() })

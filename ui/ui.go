@@ -223,7 +223,10 @@ func (u *UI) poll() {
 		u.mu.Lock()
 		service, logs := u.service, u.logs
 		u.mu.Unlock()
-		if n%5 == 0 {
+		// Hidden in the tray nobody sees the counts: not reading them (25
+		// queries over the outbox) keeps the tray near idle; showing the
+		// window reads them at once.
+		if n%5 == 0 && !u.hidden.Load() {
 			service.loadStats()
 		}
 		if logs.visible() && !u.hidden.Load() {
