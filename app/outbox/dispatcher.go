@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,6 +97,7 @@ type Dispatcher struct {
 	results  chan result
 	inflight map[int64]model.Message // messages with a worker; owned by Run
 	busy     map[string]int          // recipient key -> messages in flight; owned by Run
+	chanBusy map[string]int          // channel -> recipients in flight; owned by Run
 	pend     *pending                // the rest of what is owed a delivery; owned by Run
 	resync   atomic.Bool             // the outbox changed under the dispatcher (Resync)
 	wg       sync.WaitGroup
@@ -162,7 +164,7 @@ const UnknownAtStop = "停止服务时发送未完成，结果未知；重启后
 // returns: a clean stop sends nothing twice. A send that outlives the grace
 // is cancelled and stays queued, noted UnknownAtStop.
 func (d *Dispatcher) Run(ctx context.Context) {
-	d.inflight, d.busy, d.pend = map[int64]model.Message{}, map[string]int{}, newPending()
+	d.inflight, d.busy, d.chanBusy, d.pend = map[int64]model.Message{}, map[string]int{}, map[string]int{}, newPending()
 	d.mu.Lock()
 	d.sending = map[int64]bool{}
 	d.mu.Unlock()
@@ -302,9 +304,26 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 		d.pend.putBack(back)
 		if d.busy[key] -= n; d.busy[key] <= 0 {
 			delete(d.busy, key)
+			ch := channelOf(key)
+			if d.chanBusy[ch]--; d.chanBusy[ch] <= 0 {
+				delete(d.chanBusy, ch)
+			}
 		}
 		d.pend.drop(key, d.busy[key] > 0)
 	}
+}
+
+// limitedInFlight is how many recipients of a rate-limited channel are
+// served at once. Its sends wait for the channel's one limiter anyway, so
+// more workers would not send faster; they would only hold slots of
+// MaxInFlight while they wait, and a slow channel with a backlog for many
+// recipients took all 64, so that no other channel sent anything.
+const limitedInFlight = 4
+
+// channelOf is the channel of a recipient key.
+func channelOf(key string) string {
+	ch, _, _ := strings.Cut(key, "\x00")
+	return ch
 }
 
 func recipient(m model.Message) string {
@@ -332,11 +351,21 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 	}
 	free := d.cfg.MaxInFlight - len(d.busy)
 	now := d.cfg.Now()
+	limited := map[string]bool{} // channel -> it has a rate limit (resolved once a round)
 	for key, q := range d.pend.queues {
 		if free <= 0 {
 			break
 		}
 		if d.busy[key] > 0 {
+			continue
+		}
+		lim, ok := limited[q.channel]
+		if !ok {
+			r, err := d.resolve(q.channel)
+			lim = err == nil && r.Limiter != nil
+			limited[q.channel] = lim
+		}
+		if lim && d.chanBusy[q.channel] >= limitedInFlight {
 			continue
 		}
 		if len(q.msgs) == 0 && q.more {
@@ -365,6 +394,7 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 		}
 		d.mu.Unlock()
 		d.busy[key] = len(b)
+		d.chanBusy[q.channel]++
 		free--
 		d.wg.Add(1)
 		go d.work(ctx, sends, b)

@@ -178,3 +178,70 @@ func TestResync_CancelledHeldMessageNotSent_RetriedFailedOneSent(t *testing.T) {
 	d.Resync()
 	waitFor(t, "the retried message", func() bool { return ch.count("bad") == 1 })
 }
+
+// pacing lets one send through per interval, like a channel's rate limit.
+type pacing struct {
+	mu    sync.Mutex
+	next  time.Time
+	every time.Duration
+}
+
+func (p *pacing) Wait(ctx context.Context) error {
+	p.mu.Lock()
+	at := time.Now()
+	if p.next.After(at) {
+		at = p.next
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	select {
+	case <-time.After(time.Until(at)):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A rate-limited channel with a backlog for more recipients than the
+// dispatcher serves at once does not hold up another channel: its workers
+// would only wait for its limiter, so it gets a few of the slots, not all.
+func TestRateLimitedBacklog_ManyRecipients_OtherChannelStillSends(t *testing.T) {
+	db := openDB(t)
+	slow := &pacedChannel{got: map[string][]string{}}
+	fast := &pacedChannel{got: map[string][]string{}}
+	limit := &pacing{every: 50 * time.Millisecond}
+	d, _ := runResolving(t, db, func(name string) (outbox.Route, error) {
+		if name == "slow" {
+			return outbox.Route{Channel: slow, Limiter: limit}, nil
+		}
+		return outbox.Route{Channel: fast}, nil
+	}, outbox.Config{})
+	var msgs []model.NewMessage
+	for i := range 100 {
+		for j := range 3 {
+			msgs = append(msgs, model.NewMessage{Channel: "slow", TargetKind: channel.Private, Target: fmt.Sprint(2000 + i), Content: fmt.Sprint(j)})
+		}
+	}
+	if _, err := db.Enqueue(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	d.Wake()
+	time.Sleep(100 * time.Millisecond) // the slow channel's workers are waiting for its limiter
+	for i := range 10 {
+		if _, err := db.Enqueue(context.Background(), []model.NewMessage{{Channel: "fast", TargetKind: channel.Private, Target: fmt.Sprint(3000 + i), Content: "now"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Wake()
+	start := time.Now()
+	waitFor(t, "the other channel's 10 messages", func() bool {
+		n := 0
+		for i := range 10 {
+			n += fast.count(fmt.Sprint(3000 + i))
+		}
+		return n == 10
+	})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the other channel's messages took %s behind the rate-limited backlog", took)
+	}
+}

@@ -67,8 +67,14 @@ func dispatching(t *testing.T, db *storage.DB, route outbox.Route, cfg outbox.Co
 // runDispatcher is dispatching over any store, returning the dispatcher too.
 func runDispatcher(t *testing.T, store outbox.Store, route outbox.Route, cfg outbox.Config) (*outbox.Dispatcher, func()) {
 	t.Helper()
+	return runResolving(t, store, func(string) (outbox.Route, error) { return route, nil }, cfg)
+}
+
+// runResolving is runDispatcher with channels of their own.
+func runResolving(t *testing.T, store outbox.Store, resolve outbox.Resolver, cfg outbox.Config) (*outbox.Dispatcher, func()) {
+	t.Helper()
 	cfg.Log = quiet()
-	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return route, nil }, cfg)
+	d := outbox.NewDispatcher(store, resolve, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
