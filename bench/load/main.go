@@ -119,8 +119,6 @@ func roundsOf(n int, d time.Duration, sides ...func(time.Duration) result) []sid
 	for j, rs := range runs {
 		var rf, rp, rn []float64
 		for i, r := range rs {
-			out[j].roundsPerSec = append(out[j].roundsPerSec, r.perSec)
-			out[j].roundsP99 = append(out[j].roundsP99, float64(r.p99.Microseconds())/1000)
 			if f := runs[1][i]; f.perSec > 0 && f.p99 > 0 {
 				rf = append(rf, r.perSec/f.perSec)
 				rp = append(rp, float64(r.p99)/float64(f.p99))
@@ -129,12 +127,23 @@ func roundsOf(n int, d time.Duration, sides ...func(time.Duration) result) []sid
 				rn = append(rn, r.perSec/nn.perSec)
 			}
 		}
-		out[j].all = merge(rs...)
-		out[j].perSec = median(out[j].roundsPerSec)
-		out[j].p99 = time.Duration(median(out[j].roundsP99) * float64(time.Millisecond))
+		out[j] = sideOf(rs)
 		out[j].ratioFull, out[j].ratioFullP99, out[j].ratioNormal = median(rf), median(rp), median(rn)
 	}
 	return out
+}
+
+// sideOf is the figures of one side's rounds, without the ratios.
+func sideOf(rs []result) side {
+	var s side
+	for _, r := range rs {
+		s.roundsPerSec = append(s.roundsPerSec, r.perSec)
+		s.roundsP99 = append(s.roundsP99, float64(r.p99.Microseconds())/1000)
+	}
+	s.all = merge(rs...)
+	s.perSec = median(s.roundsPerSec)
+	s.p99 = time.Duration(median(s.roundsP99) * float64(time.Millisecond))
+	return s
 }
 
 // met is "met" or "NOT met" for the table.
@@ -174,14 +183,25 @@ type proc struct {
 	cmd   *exec.Cmd
 	addr  string
 	out   string // stdout up to the listening line
+	t0    time.Time
 	start time.Duration
+
+	mu     sync.Mutex
+	pruned map[string]time.Duration // what → time from exec to its "pruned" log line
 }
+
+// prunedLine is the retention prune's log line (slog's text handler on
+// stderr) for one table, e.g. msg=pruned what="finished messages" rows=2000.
+var prunedLine = regexp.MustCompile(`msg=pruned what="([^"]+)"`)
 
 // startProc runs a server and waits for its "已启动" line; start is the time
 // from exec to a successful TCP connect.
 func startProc(bin string, args ...string) (*proc, error) {
 	cmd := exec.Command(bin, args...)
-	cmd.Stderr = io.Discard
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -190,7 +210,8 @@ func startProc(bin string, args ...string) (*proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &proc{cmd: cmd}
+	p := &proc{cmd: cmd, t0: t0, pruned: map[string]time.Duration{}}
+	go p.watchLog(stderr)
 	sc := bufio.NewScanner(stdout)
 	var out strings.Builder
 	for sc.Scan() {
@@ -226,7 +247,39 @@ func startProc(bin string, args ...string) (*proc, error) {
 	return p, nil
 }
 
+// watchLog reads the server's log to its end, noting when each "pruned"
+// line came. The log channel writes a line per message, so nothing else is
+// kept, and a line too long for the scanner must not stop the reading: the
+// server would block on a full pipe.
+func (p *proc) watchLog(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if m := prunedLine.FindSubmatch(sc.Bytes()); m != nil {
+			at := time.Since(p.t0)
+			p.mu.Lock()
+			p.pruned[string(m[1])] = at
+			p.mu.Unlock()
+		}
+	}
+	io.Copy(io.Discard, r)
+}
+
+// prunedAt is when the prune logged what ("request log", "finished
+// messages"), from exec; ok is false while it has not.
+func (p *proc) prunedAt(what string) (at time.Duration, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at, ok = p.pruned[what]
+	return at, ok
+}
+
+// stop interrupts the server and waits for it; a stopped one is left alone,
+// so a server stopped early can keep its deferred stop.
 func (p *proc) stop() {
+	if p.cmd.ProcessState != nil {
+		return
+	}
 	p.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
 	go func() { p.cmd.Wait(); close(done) }()
@@ -307,6 +360,23 @@ func loadReq(conns int, d time.Duration, next func(worker, i int) *http.Request,
 		r.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
 	}
 	return r
+}
+
+// qqapSend is the QQAP GET of worker w's i-th plain-text send, to QQ qq+w
+// on channel (empty: the default channel, and no channel parameter).
+func qqapSend(base, password, channel string, qq int) func(w, i int) string {
+	return func(w, i int) string {
+		v := url.Values{"Access_token": {password}, "user": {"demo"}, "QQ": {strconv.Itoa(qq + w)}, "content": {"bench " + strconv.Itoa(i)}}
+		if channel != "" {
+			v.Set("channel", channel)
+		}
+		return base + v.Encode()
+	}
+}
+
+// sendPhase is a phase of roundsOf: conns connections GETting next's URLs.
+func sendPhase(conns int, next func(w, i int) string) func(time.Duration) result {
+	return func(d time.Duration) result { return load(conns, d, next, okEnvelope) }
 }
 
 func okEnvelope(b []byte) bool {
@@ -404,9 +474,7 @@ func run() error {
 	idleRSS := p.rssKB()
 
 	base := "http://" + p.addr + "/?"
-	send := func(w, i int) string {
-		return base + url.Values{"Access_token": {password}, "user": {"demo"}, "QQ": {strconv.Itoa(10000 + w)}, "content": {"bench " + strconv.Itoa(i)}}.Encode()
-	}
+	send := qqapSend(base, password, "", 10000)
 	query := func(w, i int) string {
 		return base + url.Values{"Access_token": {password}, "user": {"demo"}, "QQ": {strconv.Itoa(100000000 + rand.IntN(*rows))}, "keyword": {"查询"}}.Encode()
 	}
@@ -425,11 +493,8 @@ func run() error {
 			return refURL + url.Values{"QQ": {strconv.Itoa(10000 + w)}, "content": {"bench " + strconv.Itoa(i)}}.Encode()
 		}
 	}
-	phase := func(conns int, next func(w, i int) string) func(time.Duration) result {
-		return func(d time.Duration) result { return load(conns, d, next, okEnvelope) }
-	}
-	c1 := roundsOf(*sendRounds, *duration, phase(1, send), phase(1, refSend("full")), phase(1, refSend("normal")))
-	c32 := roundsOf(*sendRounds, *duration, phase(32, send), phase(32, refSend("full")), phase(32, refSend("normal")))
+	c1 := roundsOf(*sendRounds, *duration, sendPhase(1, send), sendPhase(1, refSend("full")), sendPhase(1, refSend("normal")))
+	c32 := roundsOf(*sendRounds, *duration, sendPhase(32, send), sendPhase(32, refSend("full")), sendPhase(32, refSend("normal")))
 	bg1, bg32 := c1[0].all, c32[0].all
 	q1 := load(1, *duration, query, okEnvelope)
 	q32 := load(32, *duration, query, okEnvelope)
@@ -464,8 +529,8 @@ func run() error {
 		// included) are what they were without these rounds.
 		data := imagePayload(*imageKB << 10)
 		img := func(w, i int) *http.Request { return imageSend(base, password, w, i, data) }
-		img1 = imageRounds(p, *rounds, *duration, phase(1, send), func(d time.Duration) result { return loadReq(1, d, img, okEnvelope) })
-		img32 = imageRounds(p, *rounds, *duration, phase(32, send), func(d time.Duration) result { return loadReq(32, d, img, okEnvelope) })
+		img1 = imageRounds(p, *rounds, *duration, sendPhase(1, send), func(d time.Duration) result { return loadReq(1, d, img, okEnvelope) })
+		img32 = imageRounds(p, *rounds, *duration, sendPhase(32, send), func(d time.Duration) result { return loadReq(32, d, img, okEnvelope) })
 		for _, r := range []struct {
 			conns string
 			run   imageRun
@@ -532,13 +597,7 @@ func prefillState(path string, n int, age time.Duration) error {
 // messageLookups is GET /api/v1/messages/{id} at 1 connection for d, on
 // random ids of the rows in the outbox now (pre-filled and sent).
 func messageLookups(p *proc, dbPath, password string, d time.Duration) (result, error) {
-	db, err := sql.Open("sqlite", dbPath+"?mode=ro&_pragma=busy_timeout(10000)")
-	if err != nil {
-		return result{}, err
-	}
-	var maxID int64
-	err = db.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&maxID)
-	db.Close()
+	maxID, err := queryInt(dbPath, `SELECT COALESCE(MAX(id), 0) FROM outbox`)
 	if err != nil || maxID == 0 {
 		return result{}, fmt.Errorf("message lookups: no rows (%v)", err)
 	}
@@ -548,6 +607,19 @@ func messageLookups(p *proc, dbPath, password string, d time.Duration) (result, 
 		req.SetBasicAuth("demo", password)
 		return req
 	}, func(b []byte) bool { return bytes.Contains(b, []byte(`"status"`)) }), nil
+}
+
+// queryInt is the one number q answers on the state database, opened read
+// only: the server running on it is not disturbed beyond a WAL reader.
+func queryInt(dbPath, q string, args ...any) (int64, error) {
+	db, err := sql.Open("sqlite", dbPath+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int64
+	err = db.QueryRow(q, args...).Scan(&n)
+	return n, err
 }
 
 // imagePayload is n bytes that a server takes for a PNG: the signature, then
