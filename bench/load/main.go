@@ -46,6 +46,7 @@ var (
 	rounds     = flag.Int("rounds", 5, "attachment rounds, each a plain-text and an image phase of d/2 in alternating order")
 	sendRounds = flag.Int("send-rounds", 4, "rounds of the send comparison, each a BotGate, FULL and NORMAL phase of d/2 in rotating order")
 	prefill    = flag.Int("prefill", 0, "rows put in the outbox (delivered) and in the request log before the server starts: a database that has grown")
+	prune      = flag.Int("prune", 0, "rows older than the retention window put in the outbox (delivered) and in the request log before a restart: 1-connection sends during the startup prune, and after it (0: no prune rows)")
 )
 
 func main() {
@@ -440,7 +441,7 @@ func run() error {
 		return fmt.Errorf("query table: %w", err)
 	}
 	cfg := filepath.Join(dir, "bench.json")
-	os.WriteFile(cfg, []byte(`{"templates":[{"keyword":"查询","kind":"query","sql":"SELECT xtuser, name, qq, dept FROM bench_staff WHERE qq = '{{来源QQ}}'"}]}`), 0o600)
+	os.WriteFile(cfg, benchConfig(), 0o600)
 	if out, err := exec.Command(*botgateBin, "--db", db, "config", "import", cfg).CombinedOutput(); err != nil {
 		return fmt.Errorf("config import: %v: %s", err, out)
 	}
@@ -541,10 +542,24 @@ func run() error {
 		peak := max(img1.peakRSS, img32.peakRSS)
 		fmt.Printf("| RSS during the image sends (peak) | %.1f MB | — | — | %.2fx the RSS after the plain-text load |\n", float64(peak)/1024, float64(peak)/float64(loadedRSS))
 	}
+	var pr pruneRun
+	if *prune > 0 {
+		// Last but the backlog: a restart, on a database whose every row so
+		// far stays, plus the old ones. The server lock wants p stopped first.
+		p.stop()
+		if p, pr, err = pruneRounds(db, password, *prune, *duration, *sendRounds); err != nil {
+			return err
+		}
+		defer p.stop()
+		pr.print(*prune, *duration)
+	}
 	fmt.Printf("\nerrors: botgate send %d/%d, query %d/%d, message lookup %d, FULL %d/%d, NORMAL %d/%d", bg1.errors, bg32.errors, q1.errors, q32.errors, msg1.errors,
 		c1[1].all.errors, c32[1].all.errors, c1[2].all.errors, c32[2].all.errors)
 	if *imageKB > 0 {
 		fmt.Printf(", image send %d/%d", img1.image.errors, img32.image.errors)
+	}
+	if *prune > 0 {
+		fmt.Printf(", send during/after the prune %d/%d", pr.during.all.errors, pr.after.all.errors)
 	}
 	fmt.Printf("; phase length %s; %d CPUs\n", *duration, numCPU())
 	return nil
@@ -592,6 +607,124 @@ func prefillState(path string, n int, age time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// benchConfig is the file the bench imports into the demo's database: the
+// keyword query template, and the retention setting the -prune rows are old
+// under (30 days is the default; written out so the scenario does not depend
+// on it).
+func benchConfig() []byte {
+	f := map[string]any{
+		"templates": []map[string]any{{"keyword": "查询", "kind": "query", "sql": "SELECT xtuser, name, qq, dept FROM bench_staff WHERE qq = '{{来源QQ}}'"}},
+	}
+	if *prune > 0 {
+		f["settings"] = map[string]any{"log_retention_days": retentionDays}
+	}
+	b, _ := json.Marshal(f)
+	return b
+}
+
+// retentionDays is log_retention_days in the bench's database, and pruneAge
+// the age of the -prune rows: well past it (the setting allows 1–3650 days).
+const (
+	retentionDays = 30
+	pruneAge      = 400 * 24 * time.Hour
+)
+
+// pruneRun is the startup-prune scenario's outcome.
+type pruneRun struct {
+	during, after side
+	start         time.Duration // exec to listening, the old rows in place
+	took          time.Duration // exec to the last "pruned" line, or to no old row left
+	logged        bool          // took is from the log lines (else from polling the database)
+	straddled     bool          // the phase the prune ended in was left out of during
+	left          int64         // old rows left at the end: 0 once the prune is done
+}
+
+// pruneRounds puts n old rows in the outbox and n in the request log of the
+// stopped server's database, starts it again and runs 1-connection send
+// phases of d/2 back to back, from the moment it listens until its startup
+// prune has deleted them all, then after phases more. The two sets cannot
+// alternate (there is one startup prune), and the last phase counted as
+// "during" may run past the prune's end. It returns the running server.
+func pruneRounds(dbPath, password string, n int, d time.Duration, after int) (*proc, pruneRun, error) {
+	t := time.Now()
+	if err := prefillState(dbPath, n, pruneAge); err != nil {
+		return nil, pruneRun{}, fmt.Errorf("prune prefill: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "bench: pre-filled %d old rows in the outbox and the request log in %s\n", n, time.Since(t).Round(time.Millisecond))
+	p, err := startProc(*botgateBin, "--db", dbPath, "serve", "--listen", "127.0.0.1:0")
+	if err != nil {
+		return nil, pruneRun{}, err
+	}
+	pr := pruneRun{start: p.start}
+	c1 := sendPhase(1, qqapSend("http://"+p.addr+"/?", password, "", 10000))
+	oldRows := func() int64 {
+		cut := time.Now().AddDate(0, 0, -retentionDays).UnixMilli()
+		n, err := queryInt(dbPath, `SELECT (SELECT COUNT(*) FROM outbox WHERE created_at < ?1) + (SELECT COUNT(*) FROM request_log WHERE at < ?1)`, cut)
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	// Both tables' lines: the prune does the request log first and the
+	// finished messages last. The database is polled only between phases, as
+	// the fallback if a line is missed: a reader during a phase would weigh on it.
+	logged := func() bool {
+		a, ok1 := p.prunedAt("request log")
+		b, ok2 := p.prunedAt("finished messages")
+		pr.took = max(a, b)
+		return ok1 && ok2
+	}
+	var during []result
+	var ends []time.Duration // from exec, the end of each phase in during
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		during = append(during, c1(d/2))
+		ends = append(ends, time.Since(p.t0))
+		if pr.logged = logged(); pr.logged {
+			break
+		}
+		if pr.left = oldRows(); pr.left == 0 {
+			pr.took = time.Since(p.t0)
+			break
+		}
+		if time.Now().After(deadline) {
+			break // pr.left > 0 says so
+		}
+	}
+	// The phase the prune ended in is mostly after it when the prune is
+	// short; it counts only when no phase ran wholly within the prune.
+	if i := slices.IndexFunc(ends, func(e time.Duration) bool { return e > pr.took }); i > 0 {
+		during, pr.straddled = during[:i], true
+	}
+	var afters []result
+	for range max(after, 1) {
+		afters = append(afters, c1(d/2))
+	}
+	pr.during, pr.after = sideOf(during), sideOf(afters)
+	pr.left = oldRows() // 0 unless the prune stopped short
+	return p, pr, nil
+}
+
+// print is the scenario's rows of the table.
+func (pr pruneRun) print(n int, d time.Duration) {
+	took := fmt.Sprintf("%.2f s (its log lines)", pr.took.Seconds())
+	if !pr.logged {
+		took = fmt.Sprintf("%.2f s (old rows gone, polled between phases)", pr.took.Seconds())
+	}
+	if pr.left != 0 {
+		took = fmt.Sprintf("NOT finished: %d old rows left", pr.left)
+	}
+	phases := fmt.Sprintf("%d phase(s) of %s wholly within it, the one it ended in left out", len(pr.during.roundsPerSec), d/2)
+	if !pr.straddled {
+		phases = fmt.Sprintf("%d phase(s) of %s begun while it ran, the last running past its end", len(pr.during.roundsPerSec), d/2)
+	}
+	fmt.Printf("| QQAP send, 1 connection, during the startup prune of %d + %d rows %d days old | %s | — | — | %.2fx the sends/s after it, p99 %.2fx after's (%s); prune took %s; start to listening %s |\n",
+		n, n, int(pruneAge.Hours()/24), pr.during, pr.during.perSec/pr.after.perSec, float64(pr.during.p99)/float64(pr.after.p99), phases, took, ms(pr.start))
+	fmt.Printf("| QQAP send, 1 connection, after the prune | %s | — | — | median of %d phases of %s |\n", pr.after, len(pr.after.roundsPerSec), d/2)
+	fmt.Printf("| rounds, prune: sends/s | during %s; after %s | — | — | |\n", roundsList(pr.during.roundsPerSec, ""), roundsList(pr.after.roundsPerSec, ""))
+	fmt.Printf("| rounds, prune: p99 ms | during %s; after %s | — | — | |\n", roundsList(pr.during.roundsP99, "ms"), roundsList(pr.after.roundsP99, "ms"))
 }
 
 // messageLookups is GET /api/v1/messages/{id} at 1 connection for d, on
