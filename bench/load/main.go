@@ -4,7 +4,11 @@
 // query p99 on a 100k-row indexed table, idle RSS, and time from start to
 // listening; then (-image-kb, default 200) sends carrying an image, in
 // rounds alternated with plain-text sends, reported as a ratio to the plain
-// text of the same run. It prints a Markdown table (README's benchmark section).
+// text of the same run; with -prune N, sends during the retention prune at
+// start of N old rows (and after it); and (-backlog, on by default) sends
+// while another client fills a rate-limited channel, with a check that the
+// default channel's messages are still delivered. It prints a Markdown table
+// (README's benchmark section).
 //
 //	go build -tags nogui -o bench/out/botgate . && go build -o bench/out/refserver ./bench/refserver
 //	go run ./bench/load -botgate bench/out/botgate -ref bench/out/refserver
@@ -38,15 +42,18 @@ import (
 )
 
 var (
-	botgateBin = flag.String("botgate", "bench/out/botgate", "headless botgate binary")
-	refBin     = flag.String("ref", "bench/out/refserver", "reference server binary")
-	duration   = flag.Duration("d", 5*time.Second, "duration of each load phase")
-	rows       = flag.Int("rows", 100000, "rows in the keyword query table")
-	imageKB    = flag.Int("image-kb", 200, "KB of the image in the attachment rounds (0: no attachment rounds)")
-	rounds     = flag.Int("rounds", 5, "attachment rounds, each a plain-text and an image phase of d/2 in alternating order")
-	sendRounds = flag.Int("send-rounds", 4, "rounds of the send comparison, each a BotGate, FULL and NORMAL phase of d/2 in rotating order")
-	prefill    = flag.Int("prefill", 0, "rows put in the outbox (delivered) and in the request log before the server starts: a database that has grown")
-	prune      = flag.Int("prune", 0, "rows older than the retention window put in the outbox (delivered) and in the request log before a restart: 1-connection sends during the startup prune, and after it (0: no prune rows)")
+	botgateBin  = flag.String("botgate", "bench/out/botgate", "headless botgate binary")
+	refBin      = flag.String("ref", "bench/out/refserver", "reference server binary")
+	duration    = flag.Duration("d", 5*time.Second, "duration of each load phase")
+	rows        = flag.Int("rows", 100000, "rows in the keyword query table")
+	imageKB     = flag.Int("image-kb", 200, "KB of the image in the attachment rounds (0: no attachment rounds)")
+	rounds      = flag.Int("rounds", 5, "attachment rounds, each a plain-text and an image phase of d/2 in alternating order")
+	sendRounds  = flag.Int("send-rounds", 4, "rounds of the send comparison, each a BotGate, FULL and NORMAL phase of d/2 in rotating order")
+	prefill     = flag.Int("prefill", 0, "rows put in the outbox (delivered) and in the request log before the server starts: a database that has grown")
+	backlog     = flag.Bool("backlog", true, "1-connection send rounds while another client fills a rate-limited channel (60/min), during the BotGate phases only")
+	backlogRate = flag.Int("backlog-rate", 200, "sends/s of the backlog client")
+	backlogTo   = flag.Int("backlog-recipients", 100, "recipients the backlog client's sends rotate over (100: more than the dispatcher's 64 in flight; 1: one recipient's queue, past 5000 rows once -backlog-rate × the BotGate phases exceed it)")
+	prune       = flag.Int("prune", 0, "rows older than the retention window put in the outbox (delivered) and in the request log before a restart: 1-connection sends during the startup prune, and after it (0: no prune rows)")
 )
 
 func main() {
@@ -553,6 +560,15 @@ func run() error {
 		defer p.stop()
 		pr.print(*prune, *duration)
 	}
+	var bl backlogRun
+	if *backlog {
+		// Last: it leaves thousands of messages queued on the slow channel.
+		full, normal := sendPhase(1, refSend("full")), sendPhase(1, refSend("normal"))
+		if bl, err = backlogRounds(p, db, password, full, normal); err != nil {
+			return err
+		}
+		bl.print()
+	}
 	fmt.Printf("\nerrors: botgate send %d/%d, query %d/%d, message lookup %d, FULL %d/%d, NORMAL %d/%d", bg1.errors, bg32.errors, q1.errors, q32.errors, msg1.errors,
 		c1[1].all.errors, c32[1].all.errors, c1[2].all.errors, c32[2].all.errors)
 	if *imageKB > 0 {
@@ -561,7 +577,14 @@ func run() error {
 	if *prune > 0 {
 		fmt.Printf(", send during/after the prune %d/%d", pr.during.all.errors, pr.after.all.errors)
 	}
+	if *backlog {
+		fmt.Printf(", send with the backlog %d (FULL %d, NORMAL %d, the backlog client %d)", bl.c1[0].all.errors, bl.c1[1].all.errors, bl.c1[2].all.errors, bl.sender.errors)
+	}
 	fmt.Printf("; phase length %s; %d CPUs\n", *duration, numCPU())
+	if *backlog && bl.stalled() {
+		fmt.Printf("\nBUG: %d of the %d messages acknowledged on the default channel were still not delivered %.1f s after the sends, while %d messages waited on the rate-limited channel %q: one channel's backlog holds back another's deliveries.\n",
+			bl.pending, bl.acked, bl.waited.Seconds(), bl.queued, slowChannel)
+	}
 	return nil
 }
 
@@ -616,6 +639,9 @@ func prefillState(path string, n int, age time.Duration) error {
 func benchConfig() []byte {
 	f := map[string]any{
 		"templates": []map[string]any{{"keyword": "查询", "kind": "query", "sql": "SELECT xtuser, name, qq, dept FROM bench_staff WHERE qq = '{{来源QQ}}'"}},
+	}
+	if *backlog {
+		f["channels"] = []map[string]any{{"name": slowChannel, "type": "log", "rate_per_minute": slowPerMinute, "config": map[string]any{}}}
 	}
 	if *prune > 0 {
 		f["settings"] = map[string]any{"log_retention_days": retentionDays}
@@ -725,6 +751,111 @@ func (pr pruneRun) print(n int, d time.Duration) {
 	fmt.Printf("| QQAP send, 1 connection, after the prune | %s | — | — | median of %d phases of %s |\n", pr.after, len(pr.after.roundsPerSec), d/2)
 	fmt.Printf("| rounds, prune: sends/s | during %s; after %s | — | — | |\n", roundsList(pr.during.roundsPerSec, ""), roundsList(pr.after.roundsPerSec, ""))
 	fmt.Printf("| rounds, prune: p99 ms | during %s; after %s | — | — | |\n", roundsList(pr.during.roundsP99, "ms"), roundsList(pr.after.roundsP99, "ms"))
+}
+
+// The backlog scenario's channel, and its recipients (QQ numbers from
+// backlogQQ) and the measured connection's one recipient, apart from every
+// other phase's so that its rows can be counted at the end.
+const (
+	slowChannel   = "slow"
+	slowPerMinute = 60
+	backlogQQ     = 30000
+	measuredQQ    = 40000
+	backlogConns  = 4 // enough that the backlog client keeps its rate when a send is slow
+)
+
+// backlogRun is the backlog scenario's outcome.
+type backlogRun struct {
+	c1        []side        // 1 connection: BotGate with the backlog growing, FULL, NORMAL
+	sender    result        // the backlog client's phases merged: its count and errors (its latencies include its pacing)
+	queued    int64         // the slow channel's messages still queued after the rounds
+	acked     int           // the measured connection's acknowledged sends, all to the default channel
+	delivered int64         // how many of its messages were delivered, after waiting
+	pending   int64         // how many were still queued then
+	waited    time.Duration // from the end of the rounds to that count
+	maxLag    time.Duration // the longest queued-to-delivered among its delivered messages
+}
+
+// stalled tells whether the default channel's messages were held back.
+func (b backlogRun) stalled() bool { return b.pending > 0 || b.delivered < int64(b.acked) }
+
+// backlogRounds runs the 1-connection send rounds again, with a second
+// client sending to the rate-limited channel during the BotGate phases, so
+// that channel's queue grows by -backlog-rate × d/2 a round while the
+// measured connection sends to the default channel. The backlog client is
+// paused during the FULL and NORMAL phases: the references have no queue to
+// fill, and it would only load the machine under them. Then it waits up to
+// 10 s for the measured connection's messages to be delivered: a channel
+// held to 60 a minute must not hold back another channel's deliveries.
+func backlogRounds(p *proc, dbPath, password string, full, normal func(time.Duration) result) (backlogRun, error) {
+	base := "http://" + p.addr + "/?"
+	measured := sendPhase(1, qqapSend(base, password, "", measuredQQ))
+	slow := qqapSend(base, password, slowChannel, backlogQQ)
+	toward := func(w, k int) string { return slow(k%max(*backlogTo, 1), k) } // the recipient rotates with the sequence
+	var senders []result
+	withBacklog := func(d time.Duration) result {
+		done := make(chan result)
+		go func() { done <- load(backlogConns, d, paced(backlogConns, *backlogRate, toward), okEnvelope) }()
+		r := measured(d)
+		senders = append(senders, <-done)
+		return r
+	}
+	var b backlogRun
+	b.c1 = roundsOf(*sendRounds, *duration, withBacklog, full, normal)
+	b.sender = merge(senders...)
+	b.acked = b.c1[0].all.reqs
+	var err error
+	if b.queued, err = queryInt(dbPath, `SELECT COUNT(*) FROM outbox WHERE channel = ? AND status IN ('queued', 'sending')`, slowChannel); err != nil {
+		return b, err
+	}
+	to := strconv.Itoa(measuredQQ)
+	t := time.Now()
+	for {
+		if b.delivered, err = queryInt(dbPath, `SELECT COUNT(*) FROM outbox WHERE channel = 'log' AND target = ? AND status = 'delivered'`, to); err != nil {
+			return b, err
+		}
+		if b.delivered >= int64(b.acked) || time.Since(t) > 10*time.Second {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.waited = time.Since(t)
+	if b.pending, err = queryInt(dbPath, `SELECT COUNT(*) FROM outbox WHERE channel = 'log' AND target = ? AND status IN ('queued', 'sending')`, to); err != nil {
+		return b, err
+	}
+	lag, err := queryInt(dbPath, `SELECT COALESCE(MAX(delivered_at - created_at), 0) FROM outbox WHERE channel = 'log' AND target = ? AND status = 'delivered'`, to)
+	b.maxLag = time.Duration(lag) * time.Millisecond
+	return b, err
+}
+
+// paced spaces next's requests so that conns workers together make perSec
+// a second, counted from now: worker w's i-th request waits for slot
+// i*conns + w, which is the k next is called with. A worker behind its
+// slots does not wait, and catches up.
+func paced(conns, perSec int, next func(w, k int) string) func(w, i int) string {
+	t0 := time.Now()
+	every := time.Second / time.Duration(max(perSec, 1))
+	return func(w, i int) string {
+		k := i*conns + w
+		time.Sleep(time.Until(t0.Add(time.Duration(k) * every)))
+		return next(w, k)
+	}
+}
+
+// print is the scenario's rows of the table.
+func (b backlogRun) print() {
+	bg := b.c1[0]
+	fmt.Printf("| QQAP send, 1 connection, while another client adds %d/s to channel %q (%d/min, %d recipients; during the BotGate phases only) | %s | %s | %s | %.2fx FULL sends/s (≥ 0.9x: %s), p99 %.2fx FULL's (≤ 1.5x: %s) |\n",
+		*backlogRate, slowChannel, slowPerMinute, max(*backlogTo, 1), bg, b.c1[1], b.c1[2], bg.ratioFull, met(bg.ratioFull >= 0.9), bg.ratioFullP99, met(bg.ratioFullP99 <= 1.5))
+	fmt.Printf("| rounds, backlog: sends/s | %s | %s | %s | |\n", roundsList(bg.roundsPerSec, ""), roundsList(b.c1[1].roundsPerSec, ""), roundsList(b.c1[2].roundsPerSec, ""))
+	fmt.Printf("| rounds, backlog: p99 ms | %s | %s | %s | |\n", roundsList(bg.roundsP99, "ms"), roundsList(b.c1[1].roundsP99, "ms"), roundsList(b.c1[2].roundsP99, "ms"))
+	fmt.Printf("| backlog of channel %q after the rounds | %d queued (the backlog client sent %d) | — | — | |\n", slowChannel, b.queued, b.sender.reqs)
+	verdict := "all delivered: met"
+	if b.stalled() {
+		verdict = fmt.Sprintf("**BUG: %d still queued behind the backlog**", b.pending)
+	}
+	fmt.Printf("| default channel delivered while the backlog waits | %d of %d acknowledged sends (counted %.1f s after the rounds), the slowest queued to delivered in %s | — | — | %s |\n",
+		b.delivered, b.acked, b.waited.Seconds(), ms(b.maxLag), verdict)
 }
 
 // messageLookups is GET /api/v1/messages/{id} at 1 connection for d, on
