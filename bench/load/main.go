@@ -671,8 +671,7 @@ type pruneRun struct {
 // stopped server's database, starts it again and runs 1-connection send
 // phases of d/2 back to back, from the moment it listens until its startup
 // prune has deleted them all, then after phases more. The two sets cannot
-// alternate (there is one startup prune), and the last phase counted as
-// "during" may run past the prune's end. It returns the running server.
+// alternate (there is one startup prune). It returns the running server.
 func pruneRounds(dbPath, password string, n int, d time.Duration, after int) (*proc, pruneRun, error) {
 	t := time.Now()
 	if err := prefillState(dbPath, n, pruneAge); err != nil {
