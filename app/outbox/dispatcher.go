@@ -198,7 +198,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		// Gather: let more sends and results arrive for a moment, so that one
 		// read and one write serve many messages instead of one each; under
 		// load this keeps the dispatcher off the single writer connection that
-		// every acknowledged send needs.
+		// every acknowledged send needs. A wake-up meanwhile stays in d.wake
+		// for the next round: taking it here woke this goroutine once per send
+		// for nothing.
 		gather := time.NewTimer(d.cfg.Gather)
 	collect:
 		for {
@@ -207,7 +209,6 @@ func (d *Dispatcher) Run(ctx context.Context) {
 				gather.Stop()
 				d.drain(rs, cancelSends)
 				return
-			case <-d.wake:
 			case r := <-d.results:
 				rs = append(rs, r)
 			case <-gather.C:
