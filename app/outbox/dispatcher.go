@@ -122,7 +122,7 @@ func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 	return &Dispatcher{
 		store: store, resolve: resolve, cfg: cfg,
 		wake:     make(chan struct{}, 1),
-		results:  make(chan result, cfg.MaxInFlight),
+		results:  make(chan result, resultsBuffer),
 		inflight: map[int64]model.Message{},
 		busy:     map[string]int{},
 		sending:  map[int64]bool{},
@@ -198,22 +198,16 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		// Gather: let more sends and results arrive for a moment, so that one
 		// read and one write serve many messages instead of one each; under
 		// load this keeps the dispatcher off the single writer connection that
-		// every acknowledged send needs. A wake-up meanwhile stays in d.wake
-		// for the next round: taking it here woke this goroutine once per send
-		// for nothing.
+		// every acknowledged send needs. Wake-ups and results wait in their
+		// channels meanwhile (record takes every result ready): taking each
+		// as it came woke this goroutine once per send, for nothing.
 		gather := time.NewTimer(d.cfg.Gather)
-	collect:
-		for {
-			select {
-			case <-ctx.Done():
-				gather.Stop()
-				d.drain(rs, cancelSends)
-				return
-			case r := <-d.results:
-				rs = append(rs, r)
-			case <-gather.C:
-				break collect
-			}
+		select {
+		case <-ctx.Done():
+			gather.Stop()
+			d.drain(rs, cancelSends)
+			return
+		case <-gather.C:
 		}
 		d.record(ctx, rs)
 	}
@@ -313,6 +307,10 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 		d.pend.drop(key, d.busy[key] > 0)
 	}
 }
+
+// resultsBuffer holds the workers' results while the dispatcher gathers;
+// a worker whose result does not fit waits until the round's record.
+const resultsBuffer = 1024
 
 // limitedInFlight is how many recipients of a rate-limited channel are
 // served at once. Its sends wait for the channel's one limiter anyway, so
