@@ -14,14 +14,16 @@ import (
 // re-reading was 40% of the server's CPU at 32 connections, and every send
 // paid for it.
 //
-// Memory stays bounded. A recipient holds at most holdPerRecipient messages;
-// the rest of its backlog stays in the database (more), and is read again,
-// only for that recipient, once what it holds is sent. At most maxHeld
-// messages are held in all; past that the cursor waits, so a flood of
-// recipients delays the newest messages, it never loses them.
+// Memory stays bounded (a few MB at most). A recipient holds at most
+// holdPerRecipient messages, enough for a burst to one person or group not
+// to be read twice; the rest of its backlog stays in the database (more),
+// and is read again, only for that recipient, once what it holds is sent. At most maxHeld
+// messages are held in all (40 recipients each with a full hold); past
+// that the cursor waits, so a flood of recipients delays the newest
+// messages, it never loses them.
 const (
-	holdPerRecipient = 100
-	maxHeld          = 10000
+	holdPerRecipient = 500
+	maxHeld          = 20000
 	// scanPerRound bounds the rows one round reads, so that the first
 	// round over a large backlog does not hold up the sends in progress.
 	scanPerRound = 5000
