@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -39,6 +40,9 @@ type DB struct {
 	// dispatcher's read and write, prepared once for the same reason: the
 	// profile of a c=1 load had a tenth of the CPU in parsing them.
 	pending, outcome *sql.Stmt
+	// multi holds enqueuePlain's multi-row INSERTs by row count.
+	multiMu sync.Mutex
+	multi   map[int]*sql.Stmt
 	// ckpt checkpoints the WAL off the request path (checkpoint.go).
 	ckpt *checkpointer
 }
@@ -153,7 +157,14 @@ func (db *DB) Path() string { return db.path }
 // closes last, so its final checkpoint leaves no WAL behind.
 func (db *DB) Close() error {
 	var err, cerr error
-	for _, st := range []*sql.Stmt{db.enqueue, db.outcome, db.pending} {
+	db.multiMu.Lock()
+	stmts := []*sql.Stmt{db.enqueue, db.outcome, db.pending}
+	for _, st := range db.multi {
+		stmts = append(stmts, st)
+	}
+	db.multi = nil
+	db.multiMu.Unlock()
+	for _, st := range stmts {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}

@@ -1,0 +1,50 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"botgate/model"
+)
+
+// A batch of plain messages, committed with multi-row INSERTs, gives each
+// message the id of its own row, across chunk boundaries; a batch with an
+// idempotency key still takes the row-by-row path, and both leave the
+// rows queued for the dispatcher.
+func TestEnqueue_BatchIDsAreTheirOwnRows(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	ctx := context.Background()
+	for _, n := range []int{2, rowsPerInsert - 1, rowsPerInsert, rowsPerInsert + 1, 3*rowsPerInsert + 7} {
+		msgs := make([]model.NewMessage, n)
+		for i := range msgs {
+			msgs[i] = model.NewMessage{Channel: "qq", TargetKind: "private", Target: fmt.Sprint(i % 7), Content: fmt.Sprintf("batch %d #%d", n, i), APIUser: "erp"}
+		}
+		if n == 2 {
+			msgs[1].At = []model.Mention{{ID: "10001", Name: "张三"}}
+		}
+		res, err := db.Enqueue(ctx, msgs)
+		if err != nil {
+			t.Fatalf("batch of %d: %v", n, err)
+		}
+		for i, e := range res {
+			m, err := db.Message(ctx, e.ID)
+			if err != nil || m.Content != msgs[i].Content || m.Target != msgs[i].Target || m.Status != model.StatusQueued || m.APIUser != "erp" {
+				t.Fatalf("batch of %d, message %d: id %d holds %+v (%v)", n, i, e.ID, m, err)
+			}
+			if len(msgs[i].At) > 0 && (len(m.At) != 1 || m.At[0].Name != "张三") {
+				t.Fatalf("mentions lost: %+v", m.At)
+			}
+		}
+	}
+	res, err := db.Enqueue(ctx, []model.NewMessage{{Channel: "qq", TargetKind: "private", Target: "1", Content: "keyed", IdemKey: "k1"}, {Channel: "qq", TargetKind: "private", Target: "1", Content: "plain"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"keyed", "plain"} {
+		if m, err := db.Message(ctx, res[i].ID); err != nil || m.Content != want {
+			t.Fatalf("keyed batch, message %d: %+v (%v)", i, m, err)
+		}
+	}
+}
