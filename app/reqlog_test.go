@@ -34,6 +34,12 @@ func TestRequestLog_WritesEveryRowInBatches_DropsPastTheCap(t *testing.T) {
 	if len(logs) > 0 {
 		written = int(logs[0].ID) // ids from 1, newest first
 	}
+	// In the order they came, each row whole (several rows go in one INSERT).
+	for _, l := range logs {
+		if l.Path != "/"+strconv.Itoa(int(l.ID)-1) {
+			t.Fatalf("row %d has path %q", l.ID, l.Path)
+		}
+	}
 	if d := r.dropped.Load(); written+int(d) != n || written < requestLogMax {
 		t.Errorf("written %d, dropped %d of %d rows; want all written but what exceeded %d held at once", written, d, n, requestLogMax)
 	}

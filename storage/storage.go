@@ -40,9 +40,9 @@ type DB struct {
 	// dispatcher's read and write, prepared once for the same reason: the
 	// profile of a c=1 load had a tenth of the CPU in parsing them.
 	pending, outcome *sql.Stmt
-	// multi holds enqueuePlain's multi-row INSERTs by row count.
+	// multi holds the multi-row INSERTs (multiRow) by their text.
 	multiMu sync.Mutex
-	multi   map[int]*sql.Stmt
+	multi   map[string]*sql.Stmt
 	// ckpt checkpoints the WAL off the request path (checkpoint.go).
 	ckpt *checkpointer
 }
