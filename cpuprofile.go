@@ -8,7 +8,7 @@ import (
 	"runtime/trace"
 )
 
-// startCPUProfile writes a CPU profile of serve to the file named by
+// startCPUProfile writes a CPU profile of serve (or the window) to the file named by
 // BOTGATE_CPUPROFILE, for the benchmark's profiling (README, 性能); unset,
 // which is the default, it does nothing. The profile ends when serve returns.
 // BOTGATE_TRACE likewise writes an execution trace (go tool trace): where

@@ -49,5 +49,6 @@ func runGUI(g *cli.Globals, stdout, stderr io.Writer) (code int) {
 		return ui.ShowStartupError(version, g.DB, cli.ErrMsg(err))
 	}
 	defer a.Close()
+	defer startCPUProfile(stderr)() // BOTGATE_CPUPROFILE / BOTGATE_TRACE, as for serve
 	return ui.Run(a, ui.Options{Version: version, Log: log})
 }
