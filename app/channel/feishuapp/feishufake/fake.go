@@ -586,6 +586,13 @@ type Conn struct {
 	ws       *websocket.Conn
 	Ticket   string
 	DeviceID string
+	// PartGap, when set, is a pause between the parts of an event Push
+	// splits. The SDK's own client (v3.4.20, ws/client.go) handles every
+	// frame in a goroutine of its own, and its combine() reads the parts
+	// cache and then sets it: two parts arriving together can each start a
+	// fresh buffer, and the event is never whole. The SDK test paces the
+	// parts so that it checks the wire format, not that race.
+	PartGap time.Duration
 
 	mu    sync.Mutex
 	acks  map[string]chan []byte
@@ -675,6 +682,9 @@ func (c *Conn) Push(event []byte, parts int) ([]byte, error) {
 	parts = max(parts, 1)
 	size := (len(event) + parts - 1) / parts
 	for i := range parts {
+		if i > 0 && c.PartGap > 0 {
+			time.Sleep(c.PartGap)
+		}
 		chunk := event[min(i*size, len(event)):min((i+1)*size, len(event))]
 		f := wsframe.Frame{SeqID: seq, LogID: seq, Service: ServiceID, Method: wsframe.MethodData, Payload: chunk,
 			Headers: []wsframe.Header{{Key: wsframe.HeaderType, Value: "event"}, {Key: wsframe.HeaderMessageID, Value: id},
