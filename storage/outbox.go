@@ -23,12 +23,15 @@ import (
 func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enqueued, error) {
 	now := db.now().UnixMilli()
 	out := make([]model.Enqueued, len(msgs))
-	// One message without an idempotency key or attachments, the usual case
-	// for a lone caller: a single INSERT is its own transaction (and as
-	// durable), and skips the BEGIN and COMMIT statements a batch needs.
-	// A message with attachments always takes the transaction below, so its
-	// row and its attachments commit together.
-	if len(msgs) == 1 && msgs[0].IdemKey == "" && len(msgs[0].Attachments) == 0 {
+	if plainBatch(msgs) {
+		if len(msgs) > 1 {
+			return db.enqueuePlain(ctx, msgs, now, out)
+		}
+		// One message without an idempotency key or attachments, the usual
+		// case for a lone caller: a single INSERT is its own transaction
+		// (and as durable), and skips the BEGIN and COMMIT statements a
+		// batch needs. A message with attachments always takes the
+		// transaction below, so its row and its attachments commit together.
 		m := msgs[0]
 		mentions, err := mentionsJSON(m.At)
 		if err != nil {
@@ -40,9 +43,6 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 		}
 		db.wrote()
 		return out, nil
-	}
-	if plainBatch(msgs) {
-		return db.enqueuePlain(ctx, msgs, now, out)
 	}
 	// Encode and hash before the transaction: the write lock is held from BEGIN.
 	extras := make([]rowExtras, len(msgs))
@@ -89,7 +89,6 @@ const rowsPerInsert = 64
 // consecutive rowids (each is one more than the largest, and the write
 // lock is held), and no row is skipped, as none has an idempotency key.
 func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int64, out []model.Enqueued) ([]model.Enqueued, error) {
-	args := make([]any, 0, 10*min(len(msgs), rowsPerInsert))
 	// Prepared before BEGIN: the writer pool's one connection is the
 	// transaction's until it ends.
 	stmts, err := chunkStmts(ctx, len(msgs), db.multiInsert)
@@ -101,27 +100,19 @@ func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int
 		return nil, err
 	}
 	defer tx.Rollback()
-	for off := 0; off < len(msgs); off += rowsPerInsert {
-		chunk := msgs[off:min(off+rowsPerInsert, len(msgs))]
-		args = args[:0]
-		for _, m := range chunk {
-			mentions, err := mentionsJSON(m.At)
-			if err != nil {
-				return nil, err
-			}
-			args = append(args, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, nil, mentions, "")
-		}
-		res, err := tx.StmtContext(ctx, stmts[len(chunk)]).ExecContext(ctx, args...)
-		if err != nil {
-			return nil, err
-		}
+	err = execChunks(ctx, tx, stmts, len(msgs), 10, func(args []any, i int) ([]any, error) {
+		m := msgs[i]
+		mentions, err := mentionsJSON(m.At)
+		return append(args, m.Channel, m.TargetKind, m.Target, m.Content, now, now, m.APIUser, nil, mentions, ""), err
+	}, func(off, n int, res sql.Result) error {
 		last, err := res.LastInsertId()
-		if err != nil {
-			return nil, err
+		for i := range n {
+			out[off+i].ID = last - int64(n-1-i)
 		}
-		for i := range chunk {
-			out[off+i].ID = last - int64(len(chunk)-1-i)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
@@ -174,6 +165,33 @@ func chunkStmts(ctx context.Context, n int, prepare func(context.Context, int) (
 		}
 	}
 	return stmts, nil
+}
+
+// execChunks runs the statements of chunkStmts in tx over n rows of cols
+// parameters, a chunk at a time: row appends row i's parameters, done (if
+// set) is told each chunk's first row, length and result.
+func execChunks(ctx context.Context, tx *sql.Tx, stmts map[int]*sql.Stmt, n, cols int, row func(args []any, i int) ([]any, error), done func(off, k int, res sql.Result) error) error {
+	args := make([]any, 0, cols*min(n, rowsPerInsert))
+	for off := 0; off < n; off += rowsPerInsert {
+		k := min(rowsPerInsert, n-off)
+		args = args[:0]
+		for i := off; i < off+k; i++ {
+			var err error
+			if args, err = row(args, i); err != nil {
+				return err
+			}
+		}
+		res, err := tx.StmtContext(ctx, stmts[k]).ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		if done != nil {
+			if err := done(off, k, res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // insertMessages writes msgs, with their attachments, in tx and fills out
@@ -492,18 +510,10 @@ func (db *DB) InsertRequestLogs(ctx context.Context, logs []model.RequestLog) er
 	}
 	// The request log is diagnostics: it need not survive a power loss, so it does not pay an fsync.
 	return db.relaxed(ctx, func(tx *sql.Tx) error {
-		args := make([]any, 0, 10*min(len(logs), rowsPerInsert))
-		for off := 0; off < len(logs); off += rowsPerInsert {
-			chunk := logs[off:min(off+rowsPerInsert, len(logs))]
-			args = args[:0]
-			for _, l := range chunk {
-				args = append(args, l.At.UnixMilli(), l.Remote, l.Method, l.Path, l.APIUser, l.Action, l.Keyword, l.Errcode, l.Errmsg, l.DurationUS)
-			}
-			if _, err := tx.StmtContext(ctx, stmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
-				return err
-			}
-		}
-		return nil
+		return execChunks(ctx, tx, stmts, len(logs), 10, func(args []any, i int) ([]any, error) {
+			l := logs[i]
+			return append(args, l.At.UnixMilli(), l.Remote, l.Method, l.Path, l.APIUser, l.Action, l.Keyword, l.Errcode, l.Errmsg, l.DurationUS), nil
+		}, nil)
 	})
 }
 
