@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,13 +274,13 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 		// finish: the message owed a retry and the untried rest, which go
 		// back to the front of the recipient's queue in their order.
 		var back []model.Message
-		key, n := "", 0
+		key, ch, n := "", "", 0
 		take := func(id int64, o *storage.Outcome) {
 			m, ok := d.inflight[id]
 			if !ok {
 				return
 			}
-			key, n = recipient(m), n+1
+			key, ch, n = recipient(m), m.Channel, n+1
 			delete(d.inflight, id)
 			delete(d.sending, id)
 			if o != nil {
@@ -305,7 +304,6 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 		d.pend.putBack(back)
 		if d.busy[key] -= n; d.busy[key] <= 0 {
 			delete(d.busy, key)
-			ch := channelOf(key)
 			if d.chanBusy[ch]--; d.chanBusy[ch] <= 0 {
 				delete(d.chanBusy, ch)
 			}
@@ -324,12 +322,6 @@ const resultsBuffer = 1024
 // MaxInFlight while they wait, and a slow channel with a backlog for many
 // recipients took all 64, so that no other channel sent anything.
 const limitedInFlight = 4
-
-// channelOf is the channel of a recipient key.
-func channelOf(key string) string {
-	ch, _, _ := strings.Cut(key, "\x00")
-	return ch
-}
 
 func recipient(m model.Message) string {
 	return m.Channel + "\x00" + m.TargetKind + "\x00" + m.Target

@@ -17,10 +17,10 @@ import (
 // Memory stays bounded (a few MB at most). A recipient holds at most
 // holdPerRecipient messages, enough for a burst to one person or group not
 // to be read twice; the rest of its backlog stays in the database (more),
-// and is read again, only for that recipient, once what it holds is sent. At most maxHeld
-// messages are held in all (40 recipients each with a full hold); past
-// that the cursor waits, so a flood of recipients delays the newest
-// messages, it never loses them.
+// and is read again, only for that recipient, once what it holds is sent.
+// At most maxHeld messages are held in all (40 recipients each with a full
+// hold); past that the cursor waits, so a flood of recipients delays the
+// newest messages, it never loses them.
 const (
 	holdPerRecipient = 500
 	maxHeld          = 20000
