@@ -148,3 +148,50 @@ func TestPruneFinished_CascadesToAttachments(t *testing.T) {
 		t.Fatalf("queued message's attachments: %v %v", kept, err)
 	}
 }
+
+// The outbox's ids are never given out twice: a new row takes the highest
+// id plus one, so pruning the newest rows would hand their ids to the next
+// sends. An ERP would then read another message under a msg_id it keeps,
+// and the dispatcher, which reads only ids above the last it has seen,
+// would not send the new message until a restart.
+func TestPruneFinished_NeverFreesTheNewestID(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		queued int // how many of the oldest stay queued (not pruned)
+	}{
+		{"every message finished", 0},
+		{"the oldest still queued", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+			defer db.Close()
+			ctx := context.Background()
+			old := time.Now().AddDate(0, 0, -40)
+			db.now = func() time.Time { return old }
+			res, err := db.Enqueue(ctx, []model.NewMessage{{Channel: "bot", TargetKind: "group", Target: "1", Content: "a"}, {Channel: "bot", TargetKind: "group", Target: "1", Content: "b"}, {Channel: "bot", TargetKind: "group", Target: "1", Content: "c"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outs []Outcome
+			for _, r := range res[tt.queued:] {
+				outs = append(outs, Outcome{ID: r.ID, Status: model.StatusDelivered, NextAttemptAt: old})
+			}
+			if err := db.RecordOutcomes(ctx, outs); err != nil {
+				t.Fatal(err)
+			}
+			newest := res[len(res)-1].ID
+			pruned, err := db.PruneFinished(ctx, time.Now().AddDate(0, 0, -30))
+			if want := int64(len(outs) - 1); err != nil || pruned != want {
+				t.Fatalf("pruned %d (%v), want %d: all finished but the newest", pruned, err, want)
+			}
+			db.now = time.Now
+			next, err := db.Enqueue(ctx, []model.NewMessage{{Channel: "bot", TargetKind: "group", Target: "1", Content: "new"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next[0].ID <= newest {
+				t.Fatalf("new message got id %d, already given to a message before the prune (newest %d)", next[0].ID, newest)
+			}
+		})
+	}
+}

@@ -542,8 +542,15 @@ func (db *DB) RequestLogs(ctx context.Context, contains string, limit int) ([]mo
 
 // PruneFinished deletes delivered and failed messages queued before before;
 // queued ones stay whatever their age (they are still owed a delivery).
+//
+// The newest message stays too, whatever its age: a new row takes the
+// highest id plus one (the table has no AUTOINCREMENT), so deleting the
+// newest rows would give their ids out again. An ERP would then read
+// another message under a msg_id it kept, and the dispatcher, which reads
+// only ids above the last it has seen, would leave the new message unsent
+// until a restart.
 func (db *DB) PruneFinished(ctx context.Context, before time.Time) (int64, error) {
-	return db.pruneBatched(ctx, "outbox", `status IN ('delivered', 'failed') AND created_at < ?`, before.UnixMilli())
+	return db.pruneBatched(ctx, "outbox", `status IN ('delivered', 'failed') AND created_at < ? AND id < (SELECT max(id) FROM outbox)`, before.UnixMilli())
 }
 
 // PruneRequestLog deletes request log rows older than before and returns how many.
