@@ -138,7 +138,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.disp = outbox.NewDispatcher(db, a.route, opts.Dispatch)
-	a.queue = outbox.NewQueue(db, a.disp.Wake)
+	a.queue = outbox.NewQueue(db, a.disp.Handoff)
 	a.sched = a.newScheduler()
 	return a, nil
 }

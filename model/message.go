@@ -27,6 +27,9 @@ type NewMessage struct {
 type Enqueued struct {
 	ID       int64
 	Existing bool // the Idempotency-Key was seen before; ID is the earlier message
+	// Row is the new row as committed (zero when Existing): the queue hands
+	// it to the dispatcher, which then need not read it back.
+	Row Message
 }
 
 // Message is one outbox row.

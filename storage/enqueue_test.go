@@ -48,3 +48,52 @@ func TestEnqueue_BatchIDsAreTheirOwnRows(t *testing.T) {
 		}
 	}
 }
+
+// Each new row comes back from Enqueue as the dispatcher would read it
+// (it hands the rows on instead of reading them back): the same fields,
+// for a lone send, a plain batch, a batch with a key, mentions and
+// attachments; a repeated key gives no row.
+func TestEnqueue_RowIsWhatIsRead(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	ctx := context.Background()
+	plain := func(i int) model.NewMessage {
+		return model.NewMessage{Channel: "qq", TargetKind: "group", Target: fmt.Sprint(100 + i), Content: fmt.Sprint("m", i), APIUser: "erp"}
+	}
+	mentioned := plain(9)
+	mentioned.At = []model.Mention{{ID: "10001", Name: "张三"}, {ID: model.MentionAll}}
+	withFiles := plain(8)
+	withFiles.IdemKey = "k"
+	withFiles.Attachments = []model.Attachment{{Kind: "file", Name: "a.txt", Data: []byte("abc")}, {Kind: "image", Name: "b.png", URL: "http://127.0.0.1/b.png"}}
+	for _, tt := range []struct {
+		name string
+		msgs []model.NewMessage
+	}{
+		{"lone plain send", []model.NewMessage{plain(1)}},
+		{"lone send with mentions", []model.NewMessage{mentioned}},
+		{"plain batch", []model.NewMessage{plain(2), mentioned, plain(3)}},
+		{"batch with a key and attachments", []model.NewMessage{plain(4), withFiles}},
+		{"the key again", []model.NewMessage{withFiles, plain(5)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := db.Enqueue(ctx, tt.msgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range res {
+				if e.Existing {
+					if e.Row.ID != 0 {
+						t.Fatalf("message %d repeats a key, yet has a row %+v", i, e.Row)
+					}
+					continue
+				}
+				read, err := db.Message(ctx, e.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := fmt.Sprintf("%+v", e.Row), fmt.Sprintf("%+v", read); got != want {
+					t.Fatalf("message %d:\nEnqueue gave %s\nthe table has %s", i, got, want)
+				}
+			}
+		})
+	}
+}

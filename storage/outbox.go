@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 		if err != nil {
 			return nil, err
 		}
+		out[0].Row = queuedRow(m, out[0].ID, now, nil)
 		db.wrote()
 		return out, nil
 	}
@@ -107,7 +109,8 @@ func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int
 	}, func(off, n int, res sql.Result) error {
 		last, err := res.LastInsertId()
 		for i := range n {
-			out[off+i].ID = last - int64(n-1-i)
+			id := last - int64(n-1-i)
+			out[off+i] = model.Enqueued{ID: id, Row: queuedRow(msgs[off+i], id, now, nil)}
 		}
 		return err
 	})
@@ -220,6 +223,7 @@ func (db *DB) insertMessages(ctx context.Context, tx *sql.Tx, msgs []model.NewMe
 		if err != nil {
 			return err
 		}
+		out[i].Row = queuedRow(m, out[i].ID, now, x.infos)
 		if len(m.Attachments) == 0 {
 			continue
 		}
@@ -278,6 +282,20 @@ func scanMessage(s interface{ Scan(...any) error }) (model.Message, error) {
 		}
 	}
 	return m, nil
+}
+
+// queuedRow is the row Enqueue commits for m, as scanMessage would read
+// it back (the mentions and attachment summary are what their JSON holds).
+func queuedRow(m model.NewMessage, id, now int64, infos []model.AttachmentInfo) model.Message {
+	r := model.Message{ID: id, Channel: m.Channel, TargetKind: m.TargetKind, Target: m.Target, Content: m.Content,
+		Status: model.StatusQueued, NextAttemptAt: time.UnixMilli(now), CreatedAt: time.UnixMilli(now), APIUser: m.APIUser}
+	if len(m.At) > 0 {
+		r.At = slices.Clone(m.At)
+	}
+	if len(infos) > 0 {
+		r.Attachments = infos
+	}
+	return r
 }
 
 // mentionsJSON is the mentions column: ” for none, so a plain message stores nothing extra.

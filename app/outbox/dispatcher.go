@@ -106,6 +106,9 @@ type Dispatcher struct {
 	// "sending" without a database write per attempt).
 	mu      sync.Mutex
 	sending map[int64]bool
+
+	handMu sync.Mutex
+	handed []model.Message // committed rows the queue handed over, not yet in pend
 }
 
 // result is what a worker reports: one attempt's outcome, and/or messages it
@@ -142,6 +145,31 @@ func (d *Dispatcher) Wake() {
 	case d.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Handoff gives the dispatcher rows just committed, in id order, and wakes
+// it: it takes them without reading them back from the database when they
+// follow on from what it has read (no other writer's row came between),
+// and otherwise reads them as it reads every row. Reading each new row back
+// was a tenth of the server's CPU at one connection.
+func (d *Dispatcher) Handoff(rows []model.Message) {
+	d.handMu.Lock()
+	if len(d.handed)+len(rows) > maxHeld {
+		// The dispatcher is far behind: let it read these from the table.
+		d.handed = nil
+	} else {
+		d.handed = append(d.handed, rows...)
+	}
+	d.handMu.Unlock()
+	d.Wake()
+}
+
+func (d *Dispatcher) takeHanded() []model.Message {
+	d.handMu.Lock()
+	defer d.handMu.Unlock()
+	h := d.handed
+	d.handed = nil
+	return h
 }
 
 // Resync tells the dispatcher that queued messages changed outside it (a
@@ -335,10 +363,17 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 	if ctx.Err() != nil {
 		return time.Time{}, false
 	}
+	handed := d.takeHanded()
 	if d.resync.Swap(false) {
-		d.pend = newPending()
+		// The table changed under what the dispatcher holds, and under
+		// what was handed over: both are read again.
+		d.pend, handed = newPending(), nil
 	}
 	withWorker := func(id int64) bool { _, ok := d.inflight[id]; return ok }
+	d.pend.accept(handed, withWorker)
+	// Still read: rows of other writers (schedules), and any handed row
+	// that did not follow on, are found there; when every new row was
+	// handed over, the read finds nothing, which costs one index probe.
 	left, err := d.pend.readNew(ctx, d.store, withWorker)
 	if err != nil {
 		if ctx.Err() == nil {

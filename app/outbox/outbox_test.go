@@ -67,7 +67,7 @@ func run(t *testing.T, db *storage.DB, ch channel.Channel, cfg outbox.Config) (*
 		}
 		return outbox.Route{Channel: ch}, nil
 	}, cfg)
-	q := outbox.NewQueue(db, d.Wake)
+	q := outbox.NewQueue(db, d.Handoff)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()

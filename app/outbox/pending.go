@@ -135,6 +135,28 @@ func (p *pending) readNew(ctx context.Context, store Store, withWorker func(id i
 	return true, nil
 }
 
+// accept takes rows handed over after their commit, in id order, as
+// readNew would have read them: as long as each is the row right after the
+// cursor, nothing can have been committed in between that the dispatcher
+// has not seen (ids grow with every commit, and none is given out twice).
+// It stops at the first row that does not follow on, or once maxHeld
+// messages are held; readNew reads the rest from the table. Rows at or
+// below the cursor were read already.
+func (p *pending) accept(rows []model.Message, withWorker func(id int64) bool) {
+	for _, m := range rows {
+		if m.ID <= p.cursor {
+			continue
+		}
+		if m.ID != p.cursor+1 || p.held >= maxHeld {
+			return
+		}
+		p.cursor = m.ID
+		if !withWorker(m.ID) {
+			p.add(m)
+		}
+	}
+}
+
 // reload reads again from the database the backlog of a recipient whose
 // queue ran dry while more of its rows were left there: the next
 // holdPerRecipient of them, none above the cursor (those are read in turn).

@@ -43,7 +43,7 @@ type addRes struct {
 // microseconds on a virtual machine).
 type Queue struct {
 	store Enqueuer
-	added func() // told after each commit (wakes the dispatcher)
+	added func([]model.Message) // told the rows of each commit (the dispatcher's Handoff)
 	max   int
 
 	mu      sync.Mutex
@@ -53,8 +53,9 @@ type Queue struct {
 	idle    sync.Cond // broadcast when leading ends (Close waits for it)
 }
 
-// NewQueue builds a queue; call Close to stop it.
-func NewQueue(store Enqueuer, added func()) *Queue {
+// NewQueue builds a queue; call Close to stop it. added, if not nil, is
+// given the new rows of each commit, in id order.
+func NewQueue(store Enqueuer, added func([]model.Message)) *Queue {
 	q := &Queue{store: store, added: added, max: 256}
 	q.idle.L = &q.mu
 	return q
@@ -132,6 +133,12 @@ func (q *Queue) commit(batch []*addReq) {
 		}
 	}
 	if err == nil && q.added != nil {
-		q.added()
+		rows := make([]model.Message, 0, len(res))
+		for _, e := range res {
+			if !e.Existing {
+				rows = append(rows, e.Row)
+			}
+		}
+		q.added(rows)
 	}
 }

@@ -38,7 +38,7 @@ func (s *slowEnqueuer) Enqueue(_ context.Context, msgs []model.NewMessage) ([]mo
 func TestQueue_GroupCommit_OwnIDs_FailureAndClose(t *testing.T) {
 	store := &slowEnqueuer{}
 	var wakes atomic.Int32
-	q := outbox.NewQueue(store, func() { wakes.Add(1) })
+	q := outbox.NewQueue(store, func([]model.Message) { wakes.Add(1) })
 	const n = 64
 	ids := make(chan int64, n)
 	var wg sync.WaitGroup
