@@ -109,6 +109,11 @@ type Dispatcher struct {
 
 	handMu sync.Mutex
 	handed []model.Message // committed rows the queue handed over, not yet in pend
+	// seen is the highest id the dispatcher ever had in pend (its cursor
+	// before any resync); owned by Run. A handed row at or below it was
+	// read from the table before its hand-over came, and may be delivered
+	// by now: it is not taken again, even after a resync lowered the cursor.
+	seen int64
 }
 
 // result is what a worker reports: one attempt's outcome, and/or messages it
@@ -192,6 +197,9 @@ const UnknownAtStop = "停止服务时发送未完成，结果未知；重启后
 // is cancelled and stays queued, noted UnknownAtStop.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.inflight, d.busy, d.chanBusy, d.pend = map[int64]model.Message{}, map[string]int{}, map[string]int{}, newPending()
+	// Rows handed over before this run may have been delivered since (by an
+	// earlier run that read them first): the run reads the table afresh.
+	d.takeHanded()
 	d.mu.Lock()
 	d.sending = map[int64]bool{}
 	d.mu.Unlock()
@@ -370,11 +378,12 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 		d.pend, handed = newPending(), nil
 	}
 	withWorker := func(id int64) bool { _, ok := d.inflight[id]; return ok }
-	d.pend.accept(handed, withWorker)
+	d.pend.accept(handed, withWorker, d.seen)
 	// Still read: rows of other writers (schedules), and any handed row
 	// that did not follow on, are found there; when every new row was
 	// handed over, the read finds nothing, which costs one index probe.
 	left, err := d.pend.readNew(ctx, d.store, withWorker)
+	d.seen = max(d.seen, d.pend.cursor)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.cfg.Log.Error("outbox: reading pending messages failed", "err", err)

@@ -141,10 +141,11 @@ func (p *pending) readNew(ctx context.Context, store Store, withWorker func(id i
 // has not seen (ids grow with every commit, and none is given out twice).
 // It stops at the first row that does not follow on, or once maxHeld
 // messages are held; readNew reads the rest from the table. Rows at or
-// below the cursor were read already.
-func (p *pending) accept(rows []model.Message, withWorker func(id int64) bool) {
+// below the cursor, or at or below seen (the highest id ever read, which a
+// resync does not lower), were read already.
+func (p *pending) accept(rows []model.Message, withWorker func(id int64) bool, seen int64) {
 	for _, m := range rows {
-		if m.ID <= p.cursor {
+		if m.ID <= p.cursor || m.ID <= seen {
 			continue
 		}
 		if m.ID != p.cursor+1 || p.held >= maxHeld {
