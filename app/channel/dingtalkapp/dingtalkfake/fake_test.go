@@ -21,7 +21,7 @@ import (
 // platform's SYSTEM ping.
 func TestSDKClient_ConnectsAndReceivesBotMessage(t *testing.T) {
 	s := New(t)
-	got := make(chan *chatbot.BotCallbackDataModel, 2)
+	got := make(chan *chatbot.BotCallbackDataModel, 4) // one per push
 	cli := client.NewStreamClient(
 		client.WithOpenApiHost(s.URL),
 		client.WithAppCredential(client.NewAppCredentialConfig(ClientID, ClientSecret)),
@@ -46,11 +46,11 @@ func TestSDKClient_ConnectsAndReceivesBotMessage(t *testing.T) {
 
 	msg := s.Text("manager4585", "张三", "cidGroupFake==", "账号 cs02")
 	ack, err := c.Push(msg)
-	if err != nil && strings.Contains(err.Error(), "was not acknowledged") {
+	for try := 1; try < 3 && err != nil && strings.Contains(err.Error(), "was not acknowledged"); try++ {
 		// The v0.9.1 client writes acks from two goroutines at once (see
 		// TestSDKClient_MissedPong_PanicsTheProcess for its other race); on
-		// a loaded machine an ack is now and then lost. One more push still
-		// proves the fake speaks the protocol.
+		// a loaded machine an ack is now and then lost (twice in a row once,
+		// in CI). Another push still proves the fake speaks the protocol.
 		ack, err = c.Push(msg)
 	}
 	if err != nil {
