@@ -3,7 +3,6 @@ package outbox_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 
 	"botgate/app/channel"
@@ -12,25 +11,13 @@ import (
 	"botgate/storage"
 )
 
-// rowCountingStore counts the rows the dispatcher reads back from the table.
-type rowCountingStore struct {
-	*storage.DB
-	read atomic.Int64
-}
-
-func (s *rowCountingStore) PendingMessages(ctx context.Context, afterID int64, limit int) ([]model.Message, error) {
-	ms, err := s.DB.PendingMessages(ctx, afterID, limit)
-	s.read.Add(int64(len(ms)))
-	return ms, err
-}
-
 // Rows the queue commits reach the dispatcher in memory: it reads (almost)
 // none of them back. A row another writer commits in between (a schedule's) is
 // read, and so is the handed row after it, which no longer follows on from
 // what the dispatcher has seen; every message is delivered once, in order.
 func TestHandoff_QueuedRowsAreNotReadBack_OtherWritersRowsAre(t *testing.T) {
 	db := openDB(t)
-	store := &rowCountingStore{DB: db}
+	store := &readCounter{DB: db}
 	ch := &fakeChannel{}
 	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return outbox.Route{Channel: ch}, nil }, outbox.Config{Log: quiet()})
 	q := outbox.NewQueue(db, d.Handoff)
@@ -52,7 +39,7 @@ func TestHandoff_QueuedRowsAreNotReadBack_OtherWritersRowsAre(t *testing.T) {
 	waitFor(t, "the queued messages delivered", func() bool { return len(ch.delivered()) >= n })
 	// A row can still be read back when the dispatcher reads the table
 	// between its commit and its hand-over (it then skips the handed copy).
-	before := store.read.Load()
+	before := store.rows.Load()
 	t.Logf("%d of %d rows read back", before, n)
 	if before > n/2 {
 		t.Fatalf("the dispatcher read %d of the %d handed rows back from the table (all of them, before the hand-over)", before, n)
@@ -68,7 +55,7 @@ func TestHandoff_QueuedRowsAreNotReadBack_OtherWritersRowsAre(t *testing.T) {
 	if len(got) != n+2 || got[n].Content != "other writer" || got[n+1].Content != "after it" {
 		t.Fatalf("delivered %d, the last two %q: want %d, the other writer's row first", len(got), texts(got[n:]), n+2)
 	}
-	if r := store.read.Load() - before; r < 1 || r > 2 {
+	if r := store.rows.Load() - before; r < 1 || r > 2 {
 		t.Fatalf("read %d rows back, want the other writer's (and perhaps the one after it)", r)
 	}
 }
