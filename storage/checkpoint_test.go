@@ -52,3 +52,34 @@ func TestCheckpointer_CopiesWALSoonAfterWrites(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Under a steady stream of sends the WAL is started over, not grown: the
+// checkpointer's passive checkpoint alone never copies the last frame while
+// commits keep coming, and SQLite restarts only a WAL copied to its end.
+// Without the writer-side checkpoint the file grows until the writer's own
+// threshold (autocheckpointPages, 40 MB): a commit that grows a file costs
+// an fsync twice as slow.
+func TestCheckpointer_StartsTheWALOverUnderSteadyWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openTest(t, path)
+	defer db.Close()
+	msg := []model.NewMessage{{Channel: "log", TargetKind: "user", Target: "1", Content: "steady"}}
+	// 6000 lone sends back to back write some 18,000 frames, more than
+	// four times restartFrames.
+	const sends = 6000
+	for i := 0; i < sends; i++ {
+		if _, err := db.Enqueue(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The WAL holds restartFrames and what came during one gather at most;
+	// four times that is the bound, far below the 70 MB a grown WAL has.
+	const frame = 4096 + 24
+	if limit := int64(4 * restartFrames * frame); st.Size() > limit {
+		t.Fatalf("WAL is %d bytes after %d sends, want at most %d: it grew instead of starting over", st.Size(), sends, limit)
+	}
+}

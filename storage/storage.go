@@ -137,7 +137,7 @@ func open(ctx context.Context, abs string) (*DB, error) {
 		return nil, err
 	}
 	c.SetMaxOpenConns(1)
-	db.ckpt = startCheckpointer(c)
+	db.ckpt = startCheckpointer(c, w)
 	if db.enqueue, err = w.PrepareContext(ctx, enqueueSQL); err == nil {
 		if db.outcome, err = w.PrepareContext(ctx, outcomeSQL); err == nil {
 			db.pending, err = r.PrepareContext(ctx, pendingSQL)
