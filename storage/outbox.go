@@ -128,15 +128,15 @@ func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int
 // first time a batch of n comes and kept (at most rowsPerInsert of them).
 func (db *DB) multiInsert(ctx context.Context, n int) (*sql.Stmt, error) {
 	return db.multiRow(ctx, `INSERT INTO outbox (channel, target_kind, target, content, status, next_attempt_at, created_at, api_user, idem_key, mentions, attachments) VALUES `,
-		`(?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`, n)
+		`(?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`, "", n)
 }
 
-// multiRow is the statement head followed by n copies of row, prepared on
+// multiRow is the statement head followed by n copies of row and tail, prepared on
 // the writer once and kept by its text (a few dozen statements in all:
 // chunks are rowsPerInsert rows and one shorter remainder). It must be
 // called outside a transaction, which holds the writer's one connection.
-func (db *DB) multiRow(ctx context.Context, head, row string, n int) (*sql.Stmt, error) {
-	q := head + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+func (db *DB) multiRow(ctx context.Context, head, row, tail string, n int) (*sql.Stmt, error) {
+	q := head + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + tail
 	db.multiMu.Lock()
 	defer db.multiMu.Unlock()
 	if st := db.multi[q]; st != nil {
@@ -414,8 +414,8 @@ type Outcome struct {
 	ID            int64
 	Status        string // delivered, queued (retry later) or failed
 	LastError     string
-	NextAttemptAt time.Time
-	Invalid       []string // delivered: the recipients the platform refused
+	NextAttemptAt time.Time // queued and failed; a delivery leaves the row's as it was
+	Invalid       []string  // delivered: the recipients the platform refused
 }
 
 // outcomeSQL records one attempt. A delivered message keeps the error of
@@ -424,22 +424,51 @@ type Outcome struct {
 // the rest were refused instead.
 const outcomeSQL = `UPDATE outbox SET status = ?1, attempts = attempts + 1,
 	last_error = CASE WHEN ?1 = 'delivered' AND ?6 IS NULL THEN last_error ELSE ?2 END,
-	next_attempt_at = ?3, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END,
+	next_attempt_at = CASE WHEN ?1 = 'delivered' THEN next_attempt_at ELSE ?3 END,
+	delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END,
 	invalid = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE invalid END WHERE id = ?5`
 
 // RecordOutcomes stores a batch of attempt results in one transaction and
 // counts the attempts. It commits with relaxed durability: after a power loss
 // the worst case is that a delivered message is sent once more (at-least-once),
 // never that a queued one is lost, and it saves an fsync per delivery.
+//
+// Plain deliveries (every recipient took it), nearly all of a batch, are
+// marked by one UPDATE per rowsPerInsert ids rather than one per message:
+// this transaction holds the one writer that every acknowledged send
+// needs, and a send that came while it ran waited for it.
 func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
+	var plain []int64
+	var rest []Outcome
+	for _, o := range outs {
+		if o.Status == model.StatusDelivered && len(o.Invalid) == 0 {
+			plain = append(plain, o.ID)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	// Prepared before the transaction, which holds the writer's one connection.
+	stmts, err := chunkStmts(ctx, len(plain), db.deliveredUpdate)
+	if err != nil {
+		return err
+	}
 	now := db.now().UnixMilli()
 	return db.relaxed(ctx, func(tx *sql.Tx) error {
+		err := execChunks(ctx, tx, stmts, len(plain), 1, func(args []any, i int) ([]any, error) {
+			if len(args) == 0 {
+				args = append(args, now) // ?1, delivered_at, ahead of each chunk's ids
+			}
+			return append(args, plain[i]), nil
+		}, nil)
+		if err != nil || len(rest) == 0 {
+			return err
+		}
 		st := tx.StmtContext(ctx, db.outcome)
 		defer st.Close()
-		for _, o := range outs {
+		for _, o := range rest {
 			var invalid any // NULL: nobody was refused
 			if len(o.Invalid) > 0 {
 				b, err := json.Marshal(o.Invalid)
@@ -454,6 +483,14 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 		}
 		return nil
 	})
+}
+
+// deliveredUpdate marks n messages delivered to every recipient, as
+// outcomeSQL does one: the attempt counted, last_error kept (it tells of
+// the retries before), next_attempt_at left as it was. ?1 is delivered_at,
+// the ids follow.
+func (db *DB) deliveredUpdate(ctx context.Context, n int) (*sql.Stmt, error) {
+	return db.multiRow(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?1, invalid = NULL WHERE id IN (`, `?`, `)`, n)
 }
 
 // RetryMessage puts a failed message back in the queue with a fresh retry window.
@@ -521,7 +558,7 @@ func (db *DB) InsertRequestLogs(ctx context.Context, logs []model.RequestLog) er
 	// Several rows a statement, as enqueuePlain: at 15k requests/s one
 	// statement a row was 6% of the CPU.
 	stmts, err := chunkStmts(ctx, len(logs), func(ctx context.Context, n int) (*sql.Stmt, error) {
-		return db.multiRow(ctx, `INSERT INTO request_log (at, remote, method, path, api_user, action, keyword, errcode, errmsg, duration_us) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, n)
+		return db.multiRow(ctx, `INSERT INTO request_log (at, remote, method, path, api_user, action, keyword, errcode, errmsg, duration_us) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, "", n)
 	})
 	if err != nil {
 		return err

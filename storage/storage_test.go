@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -228,9 +229,14 @@ func TestOutbox_DueNow_OneChannelsQueuedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := time.Now().Add(time.Hour)
+	// Message 1 is delivered after a retry: a delivery leaves the retry's
+	// time in the row.
+	if err := db.RecordOutcomes(ctx, []Outcome{{ID: res[1].ID, Status: model.StatusQueued, NextAttemptAt: later}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.RecordOutcomes(ctx, []Outcome{
 		{ID: res[0].ID, Status: model.StatusQueued, LastError: "尚未连接", NextAttemptAt: later},
-		{ID: res[1].ID, Status: model.StatusDelivered, NextAttemptAt: later},
+		{ID: res[1].ID, Status: model.StatusDelivered},
 		{ID: res[2].ID, Status: model.StatusFailed, NextAttemptAt: later},
 		{ID: res[3].ID, Status: model.StatusQueued, NextAttemptAt: later},
 	}); err != nil {
@@ -249,5 +255,83 @@ func TestOutbox_DueNow_OneChannelsQueuedMessages(t *testing.T) {
 		if i == 0 && (!m.CreatedAt.Equal(before.CreatedAt) || m.Attempts != before.Attempts) {
 			t.Errorf("DueNow changed more than the next attempt: %+v, was %+v", m, before)
 		}
+	}
+}
+
+// A round's plain deliveries are marked by multi-row UPDATEs, in chunks of
+// rowsPerInsert: every row of a batch that crosses chunks gets its own
+// outcome, whatever else the batch holds, and rows outside it stay queued.
+func TestRecordOutcomes_ManyPlainDeliveriesAmongOthers(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	const n = 2*rowsPerInsert + 12
+	msgs := make([]model.NewMessage, n+1)
+	for i := range msgs {
+		msgs[i] = model.NewMessage{Channel: "qq", TargetKind: "private", Target: strconv.Itoa(i), Content: "m"}
+	}
+	res, err := db.Enqueue(ctx, msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An earlier failed attempt on row 5: its delivery keeps that error.
+	if err := db.RecordOutcomes(ctx, []Outcome{{ID: res[5].ID, Status: model.StatusQueued, LastError: "超时", NextAttemptAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	retry := time.Now().Add(time.Hour)
+	special := map[int]Outcome{
+		7:  {Status: model.StatusQueued, LastError: "平台没有响应", NextAttemptAt: retry},
+		70: {Status: model.StatusFailed, LastError: "接收人不存在"},
+		99: {Status: model.StatusDelivered, LastError: "不存在（未送达：x）", Invalid: []string{"x"}},
+	}
+	var outs []Outcome
+	for i := 0; i < n; i++ { // row n is left out of the round
+		o, ok := special[i]
+		if !ok {
+			o = Outcome{Status: model.StatusDelivered}
+		}
+		o.ID = res[i].ID
+		outs = append(outs, o)
+	}
+	if err := db.RecordOutcomes(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= n; i++ {
+		m, err := db.Message(ctx, res[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, isSpecial := special[i]
+		switch {
+		case i == n:
+			if m.Status != model.StatusQueued || m.Attempts != 0 {
+				t.Errorf("row outside the round: %+v", m)
+			}
+		case isSpecial && o.Status == model.StatusQueued:
+			if m.Status != model.StatusQueued || m.LastError != o.LastError || m.NextAttemptAt.UnixMilli() != retry.UnixMilli() || m.Attempts != 1 {
+				t.Errorf("retried row %d: %+v", i, m)
+			}
+		case isSpecial && o.Status == model.StatusFailed:
+			if m.Status != model.StatusFailed || m.LastError != o.LastError || !m.DeliveredAt.IsZero() {
+				t.Errorf("failed row %d: %+v", i, m)
+			}
+		case isSpecial:
+			if m.Status != model.StatusDelivered || !slices.Equal(m.Invalid, []string{"x"}) || m.LastError != o.LastError || m.DeliveredAt.IsZero() {
+				t.Errorf("partly delivered row %d: %+v", i, m)
+			}
+		default:
+			want := ""
+			attempts := 1
+			if i == 5 {
+				want, attempts = "超时", 2
+			}
+			if m.Status != model.StatusDelivered || m.DeliveredAt.IsZero() || m.Invalid != nil || m.Attempts != attempts || m.LastError != want {
+				t.Errorf("delivered row %d: %+v", i, m)
+			}
+		}
+	}
+	pend, err := db.PendingMessages(ctx, 0, 10)
+	if err != nil || len(pend) != 2 || pend[0].ID != res[7].ID || pend[1].ID != res[n].ID {
+		t.Fatalf("pending after the round: %+v, %v; want rows 7 and %d", pend, err, n)
 	}
 }
