@@ -283,6 +283,8 @@ check "config export without --db reads it back" contains "$tmp/default.json" '"
 # --- The Windows service, on the machine-wide database that `service`
 # commands use without --db (%ProgramData%\BotGate\botgate.db).
 shared='C:\ProgramData\BotGate\botgate.db'
+env -u BOTGATE_DB "$WINE" "$bg" service -h >"$tmp/svc-help.out" 2>&1
+check "service -h names the service's default database, $shared" contains "$tmp/svc-help.out" "默认 $shared"
 sport=$(freeport)
 printf '{"settings":{"listen":"127.0.0.1:%s"},"users":[{"name":"erp","password":"Erp-pass-1234","roles":["admin"]}]}' "$sport" >"$C/svc.json"
 w "$bg" --db "$shared" config import 'C:\svc.json' >/dev/null 2>&1

@@ -12,7 +12,9 @@ import (
 )
 
 // help is `botgate service -h`. --report, which the window uses, is left
-// out: it is no use to an admin.
+// out: it is no use to an admin. The default database it names is the
+// service commands' own (DefaultDB: on Windows the machine-wide one under
+// %ProgramData%, not the admin's %APPDATA% that other commands use).
 func help() string {
 	return `用法：botgate [--db 路径] service install [--start]|uninstall|start|stop|status
 
@@ -23,7 +25,7 @@ func help() string {
   stop                停止服务，等它关闭数据库
   status              查看服务状态（没有安装服务时，数据库必须已存在）
 
-` + cli.GlobalHelp()
+` + cli.GlobalHelpFor(DefaultDB(cli.DefaultDB()))
 }
 
 // Command runs `botgate service ACTION` (args: ACTION and its flags)

@@ -165,3 +165,13 @@ func TestServiceCommand_InstallStart_InstallsThenStartsAndWaitsForTheListener(t 
 		t.Fatalf("stdout %q", stdout.String())
 	}
 }
+
+// `service -h` names the database the service commands use without --db
+// (DefaultDB), which on Windows is not the one other commands use.
+func TestHelp_NamesTheServiceDefaultDatabase(t *testing.T) {
+	t.Setenv("BOTGATE_DB", "")
+	want := "默认 " + DefaultDB(cli.DefaultDB()) + "，"
+	if h := help(); !strings.Contains(h, want) {
+		t.Fatalf("service help does not name %q:\n%s", want, h)
+	}
+}

@@ -43,11 +43,15 @@ func DefaultDB() string {
 }
 
 // GlobalHelp describes the flags of Globals.Register, for every help text.
-func GlobalHelp() string {
+func GlobalHelp() string { return GlobalHelpFor(DefaultDB()) }
+
+// GlobalHelpFor is GlobalHelp for a command whose database without --db is
+// defaultDB rather than DefaultDB (the service commands on Windows).
+func GlobalHelpFor(defaultDB string) string {
 	return fmt.Sprintf(`全局选项（写在子命令前后都可以）:
   --db 路径        状态数据库（默认 %s，也可用环境变量 BOTGATE_DB）
   --listen 地址    覆盖保存的监听地址，例如 127.0.0.1:7789
-`, DefaultDB())
+`, defaultDB)
 }
 
 // Parse parses args into fs for an admin: -h or --help prints help to
