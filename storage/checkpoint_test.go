@@ -77,7 +77,7 @@ func TestCheckpointer_StartsTheWALOverUnderSteadyWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The WAL holds restartFrames and what came during one gather at most;
-	// four times that is the bound, far below the 70 MB a grown WAL has.
+	// four times that is the bound, far below the 78 MB the WAL grew to.
 	const frame = 4096 + 24
 	if limit := int64(4 * restartFrames * frame); st.Size() > limit {
 		t.Fatalf("WAL is %d bytes after %d sends, want at most %d: it grew instead of starting over", st.Size(), sends, limit)

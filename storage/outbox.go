@@ -418,12 +418,11 @@ type Outcome struct {
 	Invalid       []string  // delivered: the recipients the platform refused
 }
 
-// outcomeSQL records one attempt. A delivered message keeps the error of
-// its last failed attempt: with the attempt count it tells the admin the
-// delivery needed retries, and why. A delivery to part of a list records why
-// the rest were refused instead.
-const outcomeSQL = `UPDATE outbox SET status = ?1, attempts = attempts + 1,
-	last_error = CASE WHEN ?1 = 'delivered' AND ?6 IS NULL THEN last_error ELSE ?2 END,
+// outcomeSQL records one attempt that is not a plain delivery (those are
+// deliveredUpdate's): a retry, a failure, or a delivery to part of a list,
+// which stores who was refused and why (last_error) instead. A delivery
+// leaves next_attempt_at as it was.
+const outcomeSQL = `UPDATE outbox SET status = ?1, attempts = attempts + 1, last_error = ?2,
 	next_attempt_at = CASE WHEN ?1 = 'delivered' THEN next_attempt_at ELSE ?3 END,
 	delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END,
 	invalid = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE invalid END WHERE id = ?5`
@@ -485,10 +484,10 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	})
 }
 
-// deliveredUpdate marks n messages delivered to every recipient, as
-// outcomeSQL does one: the attempt counted, last_error kept (it tells of
-// the retries before), next_attempt_at left as it was. ?1 is delivered_at,
-// the ids follow.
+// deliveredUpdate marks n messages delivered to every recipient: the
+// attempt counted, last_error kept (with the attempt count it tells the
+// admin the delivery needed retries, and why), next_attempt_at left as it
+// was. ?1 is delivered_at, the ids follow.
 func (db *DB) deliveredUpdate(ctx context.Context, n int) (*sql.Stmt, error) {
 	return db.multiRow(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?1, invalid = NULL WHERE id IN (`, `?`, `)`, n)
 }
