@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"botgate/model"
 )
@@ -95,5 +97,59 @@ func TestEnqueue_RowIsWhatIsRead(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// NewestMessageID follows every way a row enters the outbox: a lone send, a
+// batch, a batch with an idempotency key, a schedule's run. A repeated key
+// gives back its first row's id, older than the newest, which stays.
+func TestNewestMessageID_FollowsEveryInsert(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	ctx := context.Background()
+	if got := db.NewestMessageID(); got != 0 {
+		t.Fatalf("a new database: newest %d, want 0", got)
+	}
+	upsertSchedule(t, db, daily("日报"))
+	msg := func(text, key string) model.NewMessage {
+		return model.NewMessage{Channel: "qq", TargetKind: "private", Target: "1", Content: text, IdemKey: key}
+	}
+	var slot int
+	for _, tt := range []struct {
+		name  string
+		msgs  []model.NewMessage
+		sched bool
+	}{
+		{"a lone send", []model.NewMessage{msg("one", "")}, false},
+		{"a batch", []model.NewMessage{msg("a", ""), msg("b", ""), msg("c", "")}, false},
+		{"a batch with a key", []model.NewMessage{msg("keyed", "k1"), msg("plain", "")}, false},
+		{"a schedule's run", []model.NewMessage{msg("日报 1", ""), msg("日报 2", "")}, true},
+		{"the key again", []model.NewMessage{msg("keyed again", "k1")}, false},
+	} {
+		before := db.NewestMessageID()
+		var ids []int64
+		if tt.sched {
+			slot++
+			at := time.Date(2026, 3, slot, 1, 0, 0, 0, time.UTC)
+			var err error
+			if ids, err = db.CommitScheduleRun(ctx, model.ScheduleRun{Schedule: "日报", Slot: at, Outcome: model.RunSent, At: at}, tt.msgs); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			res, err := db.Enqueue(ctx, tt.msgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range res {
+				ids = append(ids, e.ID)
+			}
+		}
+		want := max(before, slices.Max(ids))
+		var inTable int64
+		if err := db.r.QueryRowContext(ctx, `SELECT max(id) FROM outbox`).Scan(&inTable); err != nil {
+			t.Fatal(err)
+		}
+		if got := db.NewestMessageID(); got != want || got != inTable {
+			t.Errorf("after %s (ids %v): newest %d, want %d (the table's highest %d)", tt.name, ids, got, want, inTable)
+		}
 	}
 }

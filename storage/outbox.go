@@ -43,7 +43,7 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 			return nil, err
 		}
 		out[0].Row = queuedRow(m, out[0].ID, now, nil)
-		db.wrote()
+		db.enqueued(out)
 		return out, nil
 	}
 	// Encode and hash before the transaction: the write lock is held from BEGIN.
@@ -65,7 +65,7 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	db.wrote()
+	db.enqueued(out)
 	return out, nil
 }
 
@@ -120,7 +120,7 @@ func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	db.wrote()
+	db.enqueued(out)
 	return out, nil
 }
 

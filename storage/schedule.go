@@ -150,5 +150,6 @@ func (db *DB) CommitScheduleRun(ctx context.Context, run model.ScheduleRun, msgs
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	db.enqueued(out)
 	return ids, nil
 }

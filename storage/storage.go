@@ -17,7 +17,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"botgate/model"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -45,6 +48,9 @@ type DB struct {
 	multi   map[string]*sql.Stmt
 	// ckpt checkpoints the WAL off the request path (checkpoint.go).
 	ckpt *checkpointer
+	// newest is the highest outbox id this process has committed
+	// (NewestMessageID).
+	newest atomic.Int64
 }
 
 // ErrNotFound is returned by lookups of a single row that does not exist.
@@ -173,6 +179,26 @@ func (db *DB) Close() error {
 		cerr = db.ckpt.close()
 	}
 	return errors.Join(err, cerr, db.r.Close(), db.w.Close())
+}
+
+// NewestMessageID is the highest outbox id this process has committed, 0
+// before its first: with the server lock, this process is the outbox's only
+// writer, so a reader that has seen this id has seen every row there is
+// (the dispatcher need not ask the table for rows it was handed).
+func (db *DB) NewestMessageID() int64 { return db.newest.Load() }
+
+// enqueued records the rows of a committed insert in NewestMessageID, then
+// tells the checkpointer: before the caller hands them on, so that whoever
+// learns of the rows finds the id raised.
+func (db *DB) enqueued(out []model.Enqueued) {
+	for _, e := range out {
+		for cur := db.newest.Load(); e.ID > cur; cur = db.newest.Load() {
+			if db.newest.CompareAndSwap(cur, e.ID) {
+				break
+			}
+		}
+	}
+	db.wrote()
 }
 
 // wrote tells the checkpointer that a commit added to the WAL.

@@ -96,3 +96,33 @@ func TestHandoff_BeforeARun_IsNotTrusted(t *testing.T) {
 		t.Fatalf("delivered %q, want only the new message", got)
 	}
 }
+
+// A dispatcher that holds every row the store committed does not ask the
+// table for new ones at each wake-up: one send at a time, each delivered
+// before the next (an ERP at one connection), costs no read at all after
+// the first round's, bar the once-a-second safety net.
+func TestHandoff_HandedRowsAreNotLookedForInTheTable(t *testing.T) {
+	db := openDB(t)
+	store := &readCounter{DB: db}
+	ch := &fakeChannel{}
+	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return outbox.Route{Channel: ch}, nil }, outbox.Config{Log: quiet()})
+	q := outbox.NewQueue(db, d.Handoff)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	defer func() { q.Close(); cancel(); <-done }()
+
+	const n = 30
+	for i := range n {
+		if _, err := q.Add(context.Background(), model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1000", Content: fmt.Sprint("m", i)}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the message delivered", func() bool { return len(ch.delivered()) > i })
+	}
+	if r := store.reads.Load(); r > 3 {
+		t.Fatalf("the dispatcher looked for new rows in the table %d times for %d sends, all handed over to it", r, n)
+	}
+	if got := texts(ch.delivered()); len(got) != n || got[n-1] != fmt.Sprint("m", n-1) {
+		t.Fatalf("delivered %q, want the %d messages in order", got, n)
+	}
+}

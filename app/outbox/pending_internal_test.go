@@ -32,6 +32,13 @@ func (s *rowStore) PendingFor(_ context.Context, ch, kind, target string, afterI
 	return out, nil
 }
 
+func (s *rowStore) NewestMessageID() int64 {
+	if len(s.rows) == 0 {
+		return 0
+	}
+	return s.rows[len(s.rows)-1].ID
+}
+
 func (s *rowStore) RecordOutcomes(context.Context, []storage.Outcome) error { return nil }
 func (s *rowStore) Attachments(context.Context, int64) ([]model.Attachment, error) {
 	return nil, nil

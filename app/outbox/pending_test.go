@@ -15,15 +15,16 @@ import (
 )
 
 // readCounter is the state database, counting the pending rows the
-// dispatcher reads.
+// dispatcher reads, and its reads of new rows (PendingMessages).
 type readCounter struct {
 	*storage.DB
-	rows atomic.Int64
+	rows, reads atomic.Int64
 }
 
 func (s *readCounter) PendingMessages(ctx context.Context, afterID int64, limit int) ([]model.Message, error) {
 	ms, err := s.DB.PendingMessages(ctx, afterID, limit)
 	s.rows.Add(int64(len(ms)))
+	s.reads.Add(1)
 	return ms, err
 }
 
