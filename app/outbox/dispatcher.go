@@ -48,7 +48,7 @@ type Config struct {
 	SendTimeout time.Duration // one attempt (default 30s)
 	StopGrace   time.Duration // at stop, how long sends in flight may take to finish (default 5s)
 	MaxInFlight int           // recipients served at once (default 64)
-	Batch       int           // messages one recipient's worker takes per round (default 50)
+	Batch       int           // messages one recipient's worker takes per round on a rate-limited channel (default 50); elsewhere all it holds
 	Gather      time.Duration // how long results and sends gather between rounds (default 20ms)
 	Now         func() time.Time
 	Log         *slog.Logger
@@ -445,7 +445,17 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 			}
 			continue
 		}
-		b := d.pend.take(key, d.cfg.Batch)
+		n := d.cfg.Batch
+		if !lim {
+			// A channel without a rate limit takes all the recipient holds:
+			// with Batch a round, one recipient's sends were capped at Batch
+			// per gather (2500/s), below what one ERP connection sends, and
+			// the backlog grew until it was read back from the table. A
+			// paced channel keeps Batch: its batch takes minutes to send,
+			// and a message in it can no longer be cancelled.
+			n = max(n, len(q.msgs))
+		}
+		b := d.pend.take(key, n)
 		d.mu.Lock()
 		for _, m := range b {
 			d.inflight[m.ID] = m

@@ -246,3 +246,51 @@ func TestRateLimitedBacklog_ManyRecipients_OtherChannelStillSends(t *testing.T) 
 		t.Errorf("the other channel's messages took %s behind the rate-limited backlog", took)
 	}
 }
+
+// outcomeCounter is the state database, counting the rounds of outcomes the
+// dispatcher records.
+type outcomeCounter struct {
+	*storage.DB
+	rounds atomic.Int64
+}
+
+func (s *outcomeCounter) RecordOutcomes(ctx context.Context, outs []storage.Outcome) error {
+	s.rounds.Add(1)
+	return s.DB.RecordOutcomes(ctx, outs)
+}
+
+// One recipient's backlog on a channel without a rate limit goes out in
+// rounds of all it holds, not of Batch: at Batch a round a single recipient
+// was capped below what one ERP connection sends, and its backlog only grew.
+// The order stays the queue's.
+func TestDispatcher_UnlimitedRecipientTakesAllItHolds(t *testing.T) {
+	db := openDB(t)
+	const n = 1200 // more than one recipient holds: a part is read back
+	for lo := 0; lo < n; lo += 100 {
+		var msgs []model.NewMessage
+		for i := lo; i < lo+100; i++ {
+			msgs = append(msgs, model.NewMessage{Channel: "qq", TargetKind: channel.Private, Target: "1", Content: fmt.Sprint("m", i)})
+		}
+		if _, err := db.Enqueue(context.Background(), msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := &outcomeCounter{DB: db}
+	ch := &fakeChannel{}
+	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return outbox.Route{Channel: ch}, nil }, outbox.Config{Log: quiet(), Batch: 50})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the backlog delivered", func() bool { return len(ch.delivered()) >= n })
+	got := ch.delivered()
+	for i, m := range got {
+		if m.Content != fmt.Sprint("m", i) {
+			t.Fatalf("message %d is %q: the order was lost", i, m.Content)
+		}
+	}
+	// 500 + 500 + 200; a round's results can split over two records.
+	if r := store.rounds.Load(); r > 8 {
+		t.Fatalf("%d messages to one recipient took %d rounds (Batch is 50: %d rounds)", n, r, n/50)
+	}
+}
