@@ -5,7 +5,8 @@
 // listening; then (-image-kb, default 200) sends carrying an image, in
 // rounds alternated with plain-text sends, reported as a ratio to the plain
 // text of the same run; with -prune N, sends during the retention prune at
-// start of N old rows (and after it); and (-backlog, on by default) sends
+// start of N old rows (and after it); with -growth N,M the same sends on
+// databases of 0, N and M rows, rotated in one run; and (-backlog, on by default) sends
 // while another client fills a rate-limited channel, with a check that the
 // default channel's messages are still delivered. It prints a Markdown table
 // (README's benchmark section).
@@ -453,6 +454,19 @@ func run() error {
 		return fmt.Errorf("config import: %v: %s", err, out)
 	}
 
+	// The growth rounds' databases start from this one: configured, with no
+	// message yet.
+	var sizes []int
+	growthBase := filepath.Join(dir, "growth-base.db")
+	if *growth != "" {
+		if sizes, err = growthSizes(*growth); err != nil {
+			return err
+		}
+		if err := copyFile(db, growthBase); err != nil {
+			return err
+		}
+	}
+
 	if *prefill > 0 {
 		t := time.Now()
 		if err := prefillState(db, *prefill, 0); err != nil {
@@ -560,6 +574,13 @@ func run() error {
 		defer p.stop()
 		pr.print(*prune, *duration)
 	}
+	var gr growthRun
+	if len(sizes) > 0 {
+		if gr, err = growthRounds(dir, growthBase, password, sizes, *duration, *sendRounds); err != nil {
+			return err
+		}
+		gr.print(*duration, *sendRounds)
+	}
 	var bl backlogRun
 	if *backlog {
 		// Last: it leaves thousands of messages queued on the slow channel.
@@ -576,6 +597,13 @@ func run() error {
 	}
 	if *prune > 0 {
 		fmt.Printf(", send during/after the prune %d/%d", pr.during.all.errors, pr.after.all.errors)
+	}
+	if len(sizes) > 0 {
+		var e1, e32 int
+		for i := range sizes {
+			e1, e32 = e1+gr.c1[i].all.errors, e32+gr.c32[i].all.errors
+		}
+		fmt.Printf(", growth sends %d/%d, growth message lookup %d", e1, e32, gr.lookup.errors)
 	}
 	if *backlog {
 		fmt.Printf(", send with the backlog %d (FULL %d, NORMAL %d, the backlog client %d)", bl.c1[0].all.errors, bl.c1[1].all.errors, bl.c1[2].all.errors, bl.sender.errors)
