@@ -154,7 +154,13 @@ func (a *App) RetryMessage(ctx context.Context, id int64) error {
 
 // CancelMessage stops a queued or failed message from being sent.
 func (a *App) CancelMessage(ctx context.Context, id int64) error {
-	if err := a.db.CancelMessage(ctx, id, "已由管理员取消"); err != nil {
+	const note = "已由管理员取消"
+	// First the dispatcher, which may hold it in a worker's batch: once its
+	// send has begun, it is too late.
+	if !a.disp.Cancel(id, note) {
+		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或已在发送", id)
+	}
+	if err := a.db.CancelMessage(ctx, id, note); err != nil {
 		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或已在发送", id)
 	}
 	a.disp.Resync() // it holds the message in memory: forget it

@@ -109,6 +109,11 @@ type Dispatcher struct {
 	// "sending" without a database write per attempt).
 	mu      sync.Mutex
 	sending map[int64]bool
+	// begun holds the messages with a worker whose send has begun, and
+	// cancelled those the admin cancelled before that (Cancel), with the
+	// note the worker records them failed with instead of sending them.
+	begun     map[int64]bool
+	cancelled map[int64]string
 
 	handMu sync.Mutex
 	handed []model.Message // committed rows the queue handed over, not yet in pend
@@ -138,13 +143,48 @@ func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 	cfg.defaults()
 	return &Dispatcher{
 		store: store, resolve: resolve, cfg: cfg,
-		wake:     make(chan struct{}, 1),
-		results:  make(chan result, resultsBuffer),
-		inflight: map[int64]model.Message{},
-		busy:     map[string]int{},
-		sending:  map[int64]bool{},
-		heavy:    make(chan struct{}, maxAttachmentSends),
+		wake:      make(chan struct{}, 1),
+		results:   make(chan result, resultsBuffer),
+		inflight:  map[int64]model.Message{},
+		busy:      map[string]int{},
+		sending:   map[int64]bool{},
+		begun:     map[int64]bool{},
+		cancelled: map[int64]string{},
+		heavy:     make(chan struct{}, maxAttachmentSends),
 	}
+}
+
+// Cancel keeps message id from being sent when a worker holds it but has
+// not begun its send: the worker records it failed, with note, instead. It
+// reports false when the send has begun (it cannot be called back). A
+// message no worker holds is the table's to cancel (storage's
+// CancelMessage, then Resync). A worker's batch can hold hundreds of one
+// recipient's messages: without this, one cancelled in the table was sent
+// anyway, and marked delivered.
+func (d *Dispatcher) Cancel(id int64, note string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.sending[id] {
+		return true
+	}
+	if d.begun[id] {
+		return false
+	}
+	d.cancelled[id] = note
+	return true
+}
+
+// begin marks the send of id begun, unless it was cancelled: then it
+// returns the note to record it failed with.
+func (d *Dispatcher) begin(id int64) (note string, cancelled bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if note, ok := d.cancelled[id]; ok {
+		delete(d.cancelled, id)
+		return note, true
+	}
+	d.begun[id] = true
+	return "", false
 }
 
 // Sending tells whether message id is with a worker now.
@@ -212,7 +252,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	// earlier run that read them first): the run reads the table afresh.
 	d.takeHanded()
 	d.mu.Lock()
-	d.sending = map[int64]bool{}
+	d.sending, d.begun, d.cancelled = map[int64]bool{}, map[int64]bool{}, map[int64]string{}
 	d.mu.Unlock()
 	// Sends run on their own context: cancelling one mid-request leaves its
 	// outcome unknown, so it is cancelled only when the grace runs out.
@@ -330,6 +370,8 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 			key, ch, n = recipient(m), m.Channel, n+1
 			delete(d.inflight, id)
 			delete(d.sending, id)
+			delete(d.begun, id)
+			delete(d.cancelled, id)
 			if o != nil {
 				if o.Status != model.StatusQueued {
 					return
@@ -451,8 +493,9 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 			// with Batch a round, one recipient's sends were capped at Batch
 			// per gather (2500/s), below what one ERP connection sends, and
 			// the backlog grew until it was read back from the table. A
-			// paced channel keeps Batch: its batch takes minutes to send,
-			// and a message in it can no longer be cancelled.
+			// paced channel keeps Batch: only limitedInFlight of its
+			// recipients are served at once, and a short batch gives the
+			// others their turn sooner (50 at 60/min is already a minute).
 			n = max(n, len(q.msgs))
 		}
 		b := d.pend.take(key, n)
@@ -477,6 +520,10 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 func (d *Dispatcher) work(ctx, sends context.Context, batch []model.Message) {
 	defer d.wg.Done()
 	for i, m := range batch {
+		if note, cancelled := d.begin(m.ID); cancelled {
+			d.results <- result{out: &storage.Outcome{ID: m.ID, Status: model.StatusFailed, LastError: note, NextAttemptAt: m.NextAttemptAt}}
+			continue
+		}
 		o, tried := d.attempt(ctx, sends, m)
 		if tried && (o.Status == model.StatusDelivered || o.Status == model.StatusFailed) {
 			d.results <- result{out: &o}

@@ -294,3 +294,39 @@ func TestDispatcher_UnlimitedRecipientTakesAllItHolds(t *testing.T) {
 		t.Fatalf("%d messages to one recipient took %d rounds (Batch is 50: %d rounds)", n, r, n/50)
 	}
 }
+
+// A message cancelled while it waits in a worker's batch is not sent: the
+// worker records it failed with the admin's note. One whose send has begun
+// cannot be called back, and Cancel says so. The rest of the batch goes out.
+func TestCancel_MessageInAWorkersBatchIsNotSent(t *testing.T) {
+	db := openDB(t)
+	ch := &pacedChannel{got: map[string][]string{}, gate: make(chan struct{})}
+	ids := enqueueTo(t, db, "held", "first", "cancelled", "third")
+	d, _ := runDispatcher(t, db, outbox.Route{Channel: ch}, outbox.Config{})
+	waitFor(t, "the batch with a worker", func() bool { return d.Sending(ids[2]) })
+	time.Sleep(20 * time.Millisecond) // the first send is under way, held by the gate
+	if d.Cancel(ids[0], "已由管理员取消") {
+		t.Fatal("Cancel of the message being sent said it could still stop it")
+	}
+	if !d.Cancel(ids[1], "已由管理员取消") {
+		t.Fatal("Cancel of a message not yet sent said it was too late")
+	}
+	// What App.CancelMessage does next.
+	if err := db.CancelMessage(context.Background(), ids[1], "已由管理员取消"); err != nil {
+		t.Fatal(err)
+	}
+	d.Resync()
+	close(ch.gate)
+	waitFor(t, "the batch done", func() bool { return !d.Sending(ids[2]) && ch.count("held") == 2 })
+	if got := ch.contents("held"); len(got) != 2 || got[0] != "first" || got[1] != "third" {
+		t.Fatalf("sent %q, want first and third", got)
+	}
+	waitFor(t, "the outcome recorded", func() bool {
+		m, err := db.Message(context.Background(), ids[1])
+		return err == nil && m.Status == model.StatusFailed && m.LastError == "已由管理员取消"
+	})
+	time.Sleep(100 * time.Millisecond) // a Resync's round would send it now, were it queued again
+	if got := ch.count("held"); got != 2 {
+		t.Fatalf("the cancelled message was sent after all (%d sends)", got)
+	}
+}
