@@ -108,12 +108,13 @@ type Dispatcher struct {
 	// sending mirrors inflight for readers outside Run (the status API shows
 	// "sending" without a database write per attempt).
 	mu      sync.Mutex
-	sending map[int64]bool
-	// begun holds the messages with a worker whose send has begun, and
-	// cancelled those the admin cancelled before that (Cancel), with the
-	// note the worker records them failed with instead of sending them.
-	begun     map[int64]bool
+	sending map[int64]slot
+	// cancelled holds the messages with a worker that the admin cancelled
+	// before their send began (Cancel), with the note the worker records
+	// them failed with instead; cancels counts them, so that a worker
+	// looks (and locks mu) only when there is one.
 	cancelled map[int64]string
+	cancels   atomic.Int32
 
 	handMu sync.Mutex
 	handed []model.Message // committed rows the queue handed over, not yet in pend
@@ -147,11 +148,17 @@ func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 		results:   make(chan result, resultsBuffer),
 		inflight:  map[int64]model.Message{},
 		busy:      map[string]int{},
-		sending:   map[int64]bool{},
-		begun:     map[int64]bool{},
+		sending:   map[int64]slot{},
 		cancelled: map[int64]string{},
 		heavy:     make(chan struct{}, maxAttachmentSends),
 	}
+}
+
+// slot is where a message with a worker sits in its batch: next is how
+// far the worker has gone (the send of message i begins once next > i).
+type slot struct {
+	next *atomic.Int32
+	i    int32
 }
 
 // Cancel keeps message id from being sent when a worker holds it but has
@@ -164,26 +171,37 @@ func NewDispatcher(store Store, resolve Resolver, cfg Config) *Dispatcher {
 func (d *Dispatcher) Cancel(id int64, note string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.sending[id] {
+	at, ok := d.sending[id]
+	if !ok {
 		return true
 	}
-	if d.begun[id] {
+	// Counted first, then the worker's progress read; the worker moves on
+	// first, then reads the count (begin): one of the two sees the other.
+	d.cancelled[id] = note
+	d.cancels.Add(1)
+	if at.next.Load() > at.i {
+		delete(d.cancelled, id)
+		d.cancels.Add(-1)
 		return false
 	}
-	d.cancelled[id] = note
 	return true
 }
 
-// begin marks the send of id begun, unless it was cancelled: then it
-// returns the note to record it failed with.
-func (d *Dispatcher) begin(id int64) (note string, cancelled bool) {
+// begin moves the worker on to message i of its batch, whose send then
+// begins unless it was cancelled: it returns the note to record it failed
+// with. Without a cancel anywhere it takes no lock.
+func (d *Dispatcher) begin(next *atomic.Int32, i int32, id int64) (note string, cancelled bool) {
+	next.Store(i + 1)
+	if d.cancels.Load() == 0 {
+		return "", false
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if note, ok := d.cancelled[id]; ok {
 		delete(d.cancelled, id)
+		d.cancels.Add(-1)
 		return note, true
 	}
-	d.begun[id] = true
 	return "", false
 }
 
@@ -191,7 +209,8 @@ func (d *Dispatcher) begin(id int64) (note string, cancelled bool) {
 func (d *Dispatcher) Sending(id int64) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.sending[id]
+	_, ok := d.sending[id]
+	return ok
 }
 
 // Wake asks the dispatcher to look for work now (after an enqueue, a retry click...).
@@ -252,7 +271,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	// earlier run that read them first): the run reads the table afresh.
 	d.takeHanded()
 	d.mu.Lock()
-	d.sending, d.begun, d.cancelled = map[int64]bool{}, map[int64]bool{}, map[int64]string{}
+	d.sending, d.cancelled = map[int64]slot{}, map[int64]string{}
+	d.cancels.Store(0)
 	d.mu.Unlock()
 	// Sends run on their own context: cancelling one mid-request leaves its
 	// outcome unknown, so it is cancelled only when the grace runs out.
@@ -370,8 +390,10 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 			key, ch, n = recipient(m), m.Channel, n+1
 			delete(d.inflight, id)
 			delete(d.sending, id)
-			delete(d.begun, id)
-			delete(d.cancelled, id)
+			if _, ok := d.cancelled[id]; ok {
+				delete(d.cancelled, id)
+				d.cancels.Add(-1)
+			}
 			if o != nil {
 				if o.Status != model.StatusQueued {
 					return
@@ -499,17 +521,18 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 			n = max(n, len(q.msgs))
 		}
 		b := d.pend.take(key, n)
+		next := new(atomic.Int32)
 		d.mu.Lock()
-		for _, m := range b {
+		for i, m := range b {
 			d.inflight[m.ID] = m
-			d.sending[m.ID] = true
+			d.sending[m.ID] = slot{next, int32(i)}
 		}
 		d.mu.Unlock()
 		d.busy[key] = len(b)
 		d.chanBusy[q.channel]++
 		free--
 		d.wg.Add(1)
-		go d.work(ctx, sends, b)
+		go d.work(ctx, sends, b, next)
 	}
 	return next, left
 }
@@ -517,10 +540,10 @@ func (d *Dispatcher) fill(ctx, sends context.Context) (next time.Time, left bool
 // work delivers one recipient's batch in order, reporting each outcome as it
 // happens; at the first failure, or at a stop (ctx done), it hands the rest
 // back untried.
-func (d *Dispatcher) work(ctx, sends context.Context, batch []model.Message) {
+func (d *Dispatcher) work(ctx, sends context.Context, batch []model.Message, next *atomic.Int32) {
 	defer d.wg.Done()
 	for i, m := range batch {
-		if note, cancelled := d.begin(m.ID); cancelled {
+		if note, cancelled := d.begin(next, int32(i), m.ID); cancelled {
 			d.results <- result{out: &storage.Outcome{ID: m.ID, Status: model.StatusFailed, LastError: note, NextAttemptAt: m.NextAttemptAt}}
 			continue
 		}
