@@ -89,8 +89,8 @@ func growthRounds(dir, base, password string, sizes []int, d time.Duration, n in
 	return g, err
 }
 
-// rotated is roundsOf without the reference ratios: n rounds of every
-// side, each phase d/2, the order turned each round.
+// rotated runs n rounds of every side, each phase d/2, the order turned
+// each round (roundsOf adds the ratios to the references).
 func rotated(n int, d time.Duration, sides ...func(time.Duration) result) []side {
 	runs := make([][]result, len(sides))
 	for i := 0; i < n; i++ {
@@ -107,7 +107,8 @@ func rotated(n int, d time.Duration, sides ...func(time.Duration) result) []side
 }
 
 // roundRatios is the median over rounds of s's sends/s and p99 each
-// divided by base's in the same round.
+// divided by base's in the same round (rounds where base has none are left
+// out).
 func roundRatios(s, base side) (perSec, p99 float64) {
 	var rs, rp []float64
 	for i := range s.roundsPerSec {

@@ -117,27 +117,10 @@ func (s side) String() string {
 // own ratios, which on a busy machine is steadier than either figure alone.
 // sides[1] is the FULL reference and sides[2] the NORMAL one.
 func roundsOf(n int, d time.Duration, sides ...func(time.Duration) result) []side {
-	runs := make([][]result, len(sides))
-	for i := 0; i < n; i++ {
-		for k := range sides {
-			j := (i + k) % len(sides)
-			runs[j] = append(runs[j], sides[j](d/2))
-		}
-	}
-	out := make([]side, len(sides))
-	for j, rs := range runs {
-		var rf, rp, rn []float64
-		for i, r := range rs {
-			if f := runs[1][i]; f.perSec > 0 && f.p99 > 0 {
-				rf = append(rf, r.perSec/f.perSec)
-				rp = append(rp, float64(r.p99)/float64(f.p99))
-			}
-			if nn := runs[2][i]; nn.perSec > 0 {
-				rn = append(rn, r.perSec/nn.perSec)
-			}
-		}
-		out[j] = sideOf(rs)
-		out[j].ratioFull, out[j].ratioFullP99, out[j].ratioNormal = median(rf), median(rp), median(rn)
+	out := rotated(n, d, sides...)
+	for j := range out {
+		out[j].ratioFull, out[j].ratioFullP99 = roundRatios(out[j], out[1])
+		out[j].ratioNormal, _ = roundRatios(out[j], out[2])
 	}
 	return out
 }
