@@ -156,11 +156,8 @@ func (a *App) RetryMessage(ctx context.Context, id int64) error {
 func (a *App) CancelMessage(ctx context.Context, id int64) error {
 	const note = "已由管理员取消"
 	// First the dispatcher, which may hold it in a worker's batch: once its
-	// send has begun, it is too late.
-	if !a.disp.Cancel(id, note) {
-		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或已在发送", id)
-	}
-	if err := a.db.CancelMessage(ctx, id, note); err != nil {
+	// send has begun, it is too late. Then the table.
+	if !a.disp.Cancel(id, note) || a.db.CancelMessage(ctx, id, note) != nil {
 		return model.Errorf(model.CodeNoMessage, "消息 %d 不存在或已在发送", id)
 	}
 	a.disp.Resync() // it holds the message in memory: forget it

@@ -191,11 +191,13 @@ func (db *DB) NewestMessageID() int64 { return db.newest.Load() }
 // tells the checkpointer: before the caller hands them on, so that whoever
 // learns of the rows finds the id raised.
 func (db *DB) enqueued(out []model.Enqueued) {
+	var id int64
 	for _, e := range out {
-		for cur := db.newest.Load(); e.ID > cur; cur = db.newest.Load() {
-			if db.newest.CompareAndSwap(cur, e.ID) {
-				break
-			}
+		id = max(id, e.ID)
+	}
+	for cur := db.newest.Load(); id > cur; cur = db.newest.Load() {
+		if db.newest.CompareAndSwap(cur, id) {
+			break
 		}
 	}
 	db.wrote()

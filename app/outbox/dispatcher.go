@@ -180,11 +180,20 @@ func (d *Dispatcher) Cancel(id int64, note string) bool {
 	d.cancelled[id] = note
 	d.cancels.Add(1)
 	if at.next.Load() > at.i {
-		delete(d.cancelled, id)
-		d.cancels.Add(-1)
+		d.takeCancel(id)
 		return false
 	}
 	return true
+}
+
+// takeCancel removes id's cancel, if it has one, and returns its note.
+// The caller holds mu.
+func (d *Dispatcher) takeCancel(id int64) (note string, ok bool) {
+	if note, ok = d.cancelled[id]; ok {
+		delete(d.cancelled, id)
+		d.cancels.Add(-1)
+	}
+	return note, ok
 }
 
 // begin moves the worker on to message i of its batch, whose send then
@@ -197,12 +206,7 @@ func (d *Dispatcher) begin(next *atomic.Int32, i int32, id int64) (note string, 
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if note, ok := d.cancelled[id]; ok {
-		delete(d.cancelled, id)
-		d.cancels.Add(-1)
-		return note, true
-	}
-	return "", false
+	return d.takeCancel(id)
 }
 
 // Sending tells whether message id is with a worker now.
@@ -390,10 +394,7 @@ func (d *Dispatcher) record(ctx context.Context, rs []result) {
 			key, ch, n = recipient(m), m.Channel, n+1
 			delete(d.inflight, id)
 			delete(d.sending, id)
-			if _, ok := d.cancelled[id]; ok {
-				delete(d.cancelled, id)
-				d.cancels.Add(-1)
-			}
+			d.takeCancel(id) // one that came too late for begin
 			if o != nil {
 				if o.Status != model.StatusQueued {
 					return

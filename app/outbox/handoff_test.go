@@ -18,13 +18,7 @@ import (
 func TestHandoff_QueuedRowsAreNotReadBack_OtherWritersRowsAre(t *testing.T) {
 	db := openDB(t)
 	store := &readCounter{DB: db}
-	ch := &fakeChannel{}
-	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return outbox.Route{Channel: ch}, nil }, outbox.Config{Log: quiet()})
-	q := outbox.NewQueue(db, d.Handoff)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	defer func() { q.Close(); cancel(); <-done }()
+	q, ch := runQueued(t, db, store)
 
 	send := func(to, text string) {
 		t.Helper()
@@ -58,6 +52,21 @@ func TestHandoff_QueuedRowsAreNotReadBack_OtherWritersRowsAre(t *testing.T) {
 	if r := store.rows.Load() - before; r < 1 || r > 2 {
 		t.Fatalf("read %d rows back, want the other writer's (and perhaps the one after it)", r)
 	}
+}
+
+// runQueued runs a dispatcher on store, delivering to a fake channel, fed
+// by a queue on db that hands it the rows it commits, as the server wires
+// them; the test's cleanup closes the queue, then stops the dispatcher.
+func runQueued(t *testing.T, db *storage.DB, store outbox.Store) (*outbox.Queue, *fakeChannel) {
+	t.Helper()
+	ch := &fakeChannel{}
+	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return outbox.Route{Channel: ch}, nil }, outbox.Config{Log: quiet()})
+	q := outbox.NewQueue(db, d.Handoff)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	t.Cleanup(func() { q.Close(); cancel(); <-done })
+	return q, ch
 }
 
 func texts(ms []channel.Message) []string {
@@ -104,13 +113,7 @@ func TestHandoff_BeforeARun_IsNotTrusted(t *testing.T) {
 func TestHandoff_HandedRowsAreNotLookedForInTheTable(t *testing.T) {
 	db := openDB(t)
 	store := &readCounter{DB: db}
-	ch := &fakeChannel{}
-	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return outbox.Route{Channel: ch}, nil }, outbox.Config{Log: quiet()})
-	q := outbox.NewQueue(db, d.Handoff)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	defer func() { q.Close(); cancel(); <-done }()
+	q, ch := runQueued(t, db, store)
 
 	const n = 30
 	for i := range n {

@@ -277,11 +277,7 @@ func TestDispatcher_UnlimitedRecipientTakesAllItHolds(t *testing.T) {
 	}
 	store := &outcomeCounter{DB: db}
 	ch := &fakeChannel{}
-	d := outbox.NewDispatcher(store, func(string) (outbox.Route, error) { return outbox.Route{Channel: ch}, nil }, outbox.Config{Log: quiet(), Batch: 50})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runDispatcher(t, store, outbox.Route{Channel: ch}, outbox.Config{Batch: 50})
 	waitFor(t, "the backlog delivered", func() bool { return len(ch.delivered()) >= n })
 	got := ch.delivered()
 	for i, m := range got {
