@@ -73,5 +73,5 @@ func (db *DB) InboundLogs(ctx context.Context, f model.InboundFilter) ([]model.I
 
 // PruneInbound deletes inbound log rows older than before and returns how many.
 func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
-	return db.pruneBatched(ctx, "inbound_log", `at < ?`, before.UnixMilli())
+	return db.pruneBatched(ctx, pruneInbound, before.UnixMilli())
 }
