@@ -31,30 +31,12 @@ func (a *App) Stats(ctx context.Context) (Stats, error) {
 	}
 	s.Sent, s.Failed = m[model.StatusDelivered], m[model.StatusFailed]
 	s.Pending = m[model.StatusQueued] + m[model.StatusSending]
-	// Hour buckets from cumulative counts: messages created since each boundary.
 	s.HourlyStart = now.Truncate(time.Hour).Add(-23 * time.Hour)
-	since := func(t time.Time) (int, error) {
-		m, err := a.db.StatusCounts(ctx, t)
-		n := 0
-		for _, v := range m {
-			n += v
-		}
-		return n, err
-	}
-	prev, err := since(s.HourlyStart)
+	hourly, err := a.db.HourlyCounts(ctx, s.HourlyStart, len(s.Hourly))
 	if err != nil {
 		return s, err
 	}
-	for i := range 24 {
-		next := 0
-		if i < 23 {
-			if next, err = since(s.HourlyStart.Add(time.Duration(i+1) * time.Hour)); err != nil {
-				return s, err
-			}
-		}
-		s.Hourly[i] = prev - next
-		prev = next
-	}
+	copy(s.Hourly[:], hourly)
 	logs, err := a.db.RequestLogs(ctx, "", statsRequestCap)
 	if err != nil {
 		return s, err

@@ -153,3 +153,34 @@ func TestNewestMessageID_FollowsEveryInsert(t *testing.T) {
 		}
 	}
 }
+
+// HourlyCounts puts each row in the hour it was created in: an hour's
+// first millisecond is its own, its last is still the hour's, rows before
+// start are left out and rows after the last hour are counted in it.
+func TestHourlyCounts_BucketsByCreationHour(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for _, at := range []time.Duration{
+		-time.Millisecond,               // before start: not counted
+		0, time.Hour - time.Millisecond, // hour 0
+		time.Hour,                    // hour 1
+		23*time.Hour + 5*time.Minute, // the last hour
+		25 * time.Hour,               // later than the last hour: in it
+	} {
+		db.now = func() time.Time { return start.Add(at) }
+		if _, err := db.Enqueue(ctx, []model.NewMessage{{Channel: "log", TargetKind: "user", Target: "1", Content: "x"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.HourlyCounts(ctx, start, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int, 24)
+	want[0], want[1], want[23] = 2, 1, 2
+	if !slices.Equal(got, want) {
+		t.Fatalf("HourlyCounts = %v, want %v", got, want)
+	}
+}
