@@ -67,23 +67,9 @@ func TestOpen_NotADatabase_ExplainedAndUntouched(t *testing.T) {
 func TestPrune_FindsRowsThroughTheTimeIndex(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
 	defer db.Close()
-	ctx := context.Background()
 	for _, p := range prunes {
 		t.Run(p.table, func(t *testing.T) {
-			rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+p.find(), 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
+			plan := queryPlan(t, db, p.find(), 0)
 			// The first step is the walk over p.table; a scalar subquery
 			// (the outbox's max(id)) may follow.
 			if len(plan) == 0 || !strings.Contains(plan[0], "INDEX "+p.index+" (") || !strings.Contains(plan[0], "<?)") {
@@ -91,4 +77,29 @@ func TestPrune_FindsRowsThroughTheTimeIndex(t *testing.T) {
 			}
 		})
 	}
+}
+
+// queryPlan is the detail column of EXPLAIN QUERY PLAN for q, one step per
+// element: how SQLite will walk the tables, which is what a slow query on a
+// large database comes down to.
+func queryPlan(t *testing.T, db *DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
