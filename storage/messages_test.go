@@ -70,11 +70,7 @@ func TestMessages_StatusFilter(t *testing.T) {
 			if !slices.Equal(ids, w) {
 				t.Fatalf("ids %v, want %v", ids, w)
 			}
-			q := `SELECT id FROM outbox` + statusWhere(tt.status) + ` ORDER BY id DESC LIMIT 2`
-			var args []any
-			if tt.status != "" {
-				args = append(args, tt.status)
-			}
+			q, args := messagesQuery(model.MessageFilter{Status: tt.status, Limit: 2})
 			plan := strings.Join(queryPlan(t, db, q, args...), "; ")
 			if tt.index != "" && !strings.Contains(plan, "INDEX "+tt.index) {
 				t.Fatalf("plan %q: want index %s", plan, tt.index)

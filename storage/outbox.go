@@ -400,35 +400,35 @@ func (db *DB) Messages(ctx context.Context, f model.MessageFilter) ([]model.Mess
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
-	q := `SELECT ` + messageCols + ` FROM outbox` + statusWhere(f.Status)
-	var args []any
-	if f.Status != "" {
-		args = append(args, f.Status)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, f.Limit)
+	q, args := messagesQuery(f)
 	return queryAll(ctx, db.r, q, scanMessage, args...)
 }
 
-// statusWhere is Messages' filter on status ?1. SQLite uses a partial index
-// only when it can prove the query's WHERE implies the index's condition, and
-// it does not prove status IN ('queued', 'sending') from status = 'queued';
-// so the rare statuses repeat their index's condition (failed literally, so
-// the plan does not hang on the value bound). Without it the newest 200
-// failed or queued rows were found by walking all of a large outbox from the
-// top, every second the log tab was open. Delivered rows are most of the
-// table and come first from the top anyway.
-func statusWhere(status string) string {
-	switch status {
+// messagesQuery is Messages' statement and its arguments (f.Limit already
+// bounded). SQLite uses a partial index only when it can prove the query's
+// WHERE implies the index's condition, and it does not prove status IN
+// ('queued', 'sending') from status = 'queued'; so the rare statuses repeat
+// their index's condition (failed literally, so the plan does not hang on
+// the value bound). Without it the newest 200 failed or queued rows were
+// found by walking all of a large outbox from the top, every second the log
+// tab was open. Delivered rows are most of the table and come first from
+// the top anyway.
+func messagesQuery(f model.MessageFilter) (string, []any) {
+	q := `SELECT ` + messageCols + ` FROM outbox`
+	var args []any
+	switch f.Status {
 	case "":
-		return ""
 	case model.StatusQueued, model.StatusSending:
-		return ` WHERE status IN ('queued', 'sending') AND status = ?` // outbox_pending
+		q += ` WHERE status IN ('queued', 'sending') AND status = ?` // outbox_pending
 	case model.StatusFailed:
-		return ` WHERE status = 'failed' AND status = ?` // outbox_failed
+		q += ` WHERE status = 'failed' AND status = ?` // outbox_failed
 	default:
-		return ` WHERE status = ?`
+		q += ` WHERE status = ?`
 	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+	}
+	return q + ` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)
 }
 
 // Outcome is the result of one delivery attempt.
