@@ -72,6 +72,9 @@ type result struct {
 	p50, p99 time.Duration
 	lat      []time.Duration // sorted
 	elapsed  time.Duration
+	// use is what the server spent during the phase (withUse); zero when
+	// not measured.
+	use usage
 }
 
 // merge combines runs of the same phase into one result.
@@ -82,6 +85,7 @@ func merge(rs ...result) result {
 		m.errors += r.errors
 		m.elapsed += r.elapsed
 		m.lat = append(m.lat, r.lat...)
+		m.use = m.use.add(r.use)
 	}
 	slices.Sort(m.lat)
 	m.perSec = float64(m.reqs) / m.elapsed.Seconds()
@@ -366,6 +370,81 @@ func qqapSend(base, password, channel string, qq int) func(w, i int) string {
 	}
 }
 
+// usage is what a server process spent: CPU time (user and system) and
+// the bytes it made dirty for the disk (write_bytes in /proc/PID/io: each
+// page of the page cache it dirtied, whether or not an fsync followed).
+// Both come from Linux's /proc; elsewhere ok is false.
+type usage struct {
+	ok      bool
+	cpu     time.Duration
+	written int64
+}
+
+func (u usage) add(v usage) usage {
+	if !v.ok {
+		return u
+	}
+	return usage{ok: true, cpu: u.cpu + v.cpu, written: u.written + v.written}
+}
+
+func (u usage) sub(v usage) usage {
+	return usage{ok: u.ok && v.ok, cpu: u.cpu - v.cpu, written: u.written - v.written}
+}
+
+// usage reads the process's usage so far.
+func (p *proc) usage() usage {
+	pid := p.cmd.Process.Pid
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return usage{}
+	}
+	ioStat, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return usage{}
+	}
+	// The fields after the command's closing parenthesis (which may hold
+	// spaces): utime and stime are the 12th and 13th, in clock ticks of
+	// 1/100 s (USER_HZ, 100 on every Linux this runs on).
+	rest := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(rest) < 13 {
+		return usage{}
+	}
+	utime, err1 := strconv.ParseInt(rest[11], 10, 64)
+	stime, err2 := strconv.ParseInt(rest[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return usage{}
+	}
+	u := usage{cpu: time.Duration(utime+stime) * 10 * time.Millisecond}
+	for _, line := range strings.Split(string(ioStat), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			u.written, err = strconv.ParseInt(v, 10, 64)
+			u.ok = err == nil
+		}
+	}
+	return u
+}
+
+// withUse measures what p spends during each run of phase.
+func withUse(p *proc, phase func(time.Duration) result) func(time.Duration) result {
+	return func(d time.Duration) result {
+		before := p.usage()
+		r := phase(d)
+		r.use = p.usage().sub(before)
+		return r
+	}
+}
+
+// perSend is a side's server CPU and dirtied bytes per acknowledged send,
+// over all its rounds, for the table.
+func (s side) perSend() string {
+	u := s.all.use
+	if !u.ok || s.all.reqs == 0 {
+		return "—"
+	}
+	n := float64(s.all.reqs)
+	return fmt.Sprintf("%.0f µs CPU, %.1f KB written", float64(u.cpu.Microseconds())/n, float64(u.written)/n/1024)
+}
+
 // sendPhase is a phase of roundsOf: conns connections GETting next's URLs.
 func sendPhase(conns int, next func(w, i int) string) func(time.Duration) result {
 	return func(d time.Duration) result { return load(conns, d, next, okEnvelope) }
@@ -498,8 +577,15 @@ func run() error {
 			return refURL + url.Values{"QQ": {strconv.Itoa(10000 + w)}, "content": {"bench " + strconv.Itoa(i)}}.Encode()
 		}
 	}
-	c1 := roundsOf(*sendRounds, *duration, sendPhase(1, send), sendPhase(1, refSend("full")), sendPhase(1, refSend("normal")))
-	c32 := roundsOf(*sendRounds, *duration, sendPhase(32, send), sendPhase(32, refSend("full")), sendPhase(32, refSend("normal")))
+	sides := func(conns int) []func(time.Duration) result {
+		return []func(time.Duration) result{
+			withUse(p, sendPhase(conns, send)),
+			withUse(refs["full"], sendPhase(conns, refSend("full"))),
+			withUse(refs["normal"], sendPhase(conns, refSend("normal"))),
+		}
+	}
+	c1 := roundsOf(*sendRounds, *duration, sides(1)...)
+	c32 := roundsOf(*sendRounds, *duration, sides(32)...)
 	bg1, bg32 := c1[0].all, c32[0].all
 	q1 := load(1, *duration, query, okEnvelope)
 	q32 := load(32, *duration, query, okEnvelope)
@@ -521,6 +607,12 @@ func run() error {
 	}{{"1 connection", c1}, {"32 connections", c32}} {
 		fmt.Printf("| rounds, %s: sends/s | %s | %s | %s | |\n", r.name, roundsList(r.s[0].roundsPerSec, ""), roundsList(r.s[1].roundsPerSec, ""), roundsList(r.s[2].roundsPerSec, ""))
 		fmt.Printf("| rounds, %s: p99 ms | %s | %s | %s | |\n", r.name, roundsList(r.s[0].roundsP99, "ms"), roundsList(r.s[1].roundsP99, "ms"), roundsList(r.s[2].roundsP99, "ms"))
+	}
+	for _, r := range []struct {
+		name string
+		s    []side
+	}{{"1 connection", c1}, {"32 connections", c32}} {
+		fmt.Printf("| server per send, %s (/proc: CPU, write_bytes) | %s | %s | %s | |\n", r.name, r.s[0].perSend(), r.s[1].perSend(), r.s[2].perSend())
 	}
 	fmt.Printf("| GET /api/v1/messages/{id}, random ids, 1 connection | %s | — | — | p99 target ≤ 2 ms (at 5 M rows) |\n", msg1)
 	fmt.Printf("| keyword query, 100k rows, 1 connection | %s | — | — | p99 target < 5 ms |\n", q1)
