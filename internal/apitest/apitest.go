@@ -23,21 +23,28 @@ import (
 
 // Env is a running BotGate on a temp database, listening on 127.0.0.1.
 type Env struct {
-	t        *testing.T
+	t        testing.TB
 	App      *app.App
 	Base     string // http://127.0.0.1:port
 	Password string // the demo user's
+	// Handler is the API handler the server runs, for benchmarks that
+	// call it without the network.
+	Handler http.Handler
 }
 
 // Start opens an app on a fresh database with the demo set up and starts its server.
-func Start(t *testing.T) *Env {
+func Start(t testing.TB) *Env {
 	t.Helper()
 	dir := t.TempDir()
+	var h http.Handler
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := app.Open(context.Background(), app.Options{
 		DBPath: filepath.Join(dir, "botgate.db"), Listen: "127.0.0.1:0", Log: log,
 		Dispatch: outbox.Config{BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond},
-		Handler:  func(a *app.App) http.Handler { return apiserver.New(apiserver.AppDeps(a), log, "test") },
+		Handler: func(a *app.App) http.Handler {
+			h = apiserver.New(apiserver.AppDeps(a), log, "test")
+			return h
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +58,7 @@ func Start(t *testing.T) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{t: t, App: a, Base: "http://" + addr, Password: pw}
+	return &Env{t: t, App: a, Base: "http://" + addr, Password: pw, Handler: h}
 }
 
 // ImportJSON applies a config file snippet.

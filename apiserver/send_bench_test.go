@@ -1,0 +1,52 @@
+package apiserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"botgate/internal/apitest"
+	"botgate/model"
+)
+
+// BenchmarkQQAPSend is one acknowledged send as an ERP makes it (the QQAP
+// GET of the demo), through the handler the server runs, without the
+// network. The timed part ends when the dispatcher has delivered every
+// message through the demo's log channel, so ns/op and allocs/op include
+// the delivery, its outcome, and the request log row of each send: the
+// CPU a send costs BotGate, whichever goroutine spends it. Sends here are
+// one at a time, as at one connection.
+func BenchmarkQQAPSend(b *testing.B) {
+	e := apitest.Start(b)
+	target := "/?" + e.Auth().Encode() + "&QQ=350310976&content=API%E5%8F%91%E9%80%81%E6%B6%88%E6%81%AF%E6%B5%8B%E8%AF%95"
+	var last int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		w := httptest.NewRecorder()
+		e.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+		var env apitest.Envelope
+		if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Errcode != 0 || env.MsgID == 0 {
+			b.Fatalf("send failed: HTTP %d %s", w.Code, w.Body)
+		}
+		last = env.MsgID
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		m, err := e.App.DB().Message(context.Background(), last)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m.Status == model.StatusDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("message %d still %s after 30 s", last, m.Status)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+}
