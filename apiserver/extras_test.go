@@ -230,6 +230,30 @@ func TestDecodeMessage_BadAtOrAttachments_RefusedWithTheReason(t *testing.T) {
 	}
 }
 
+// RedactURL replaces the value of every secret parameter, whatever the case
+// of its name (a Unicode one too: the Kelvin sign lowers to k), and an
+// undecodable name with its value, and leaves the rest as sent.
+func TestRedactURL_HidesSecrets(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{"/", "/"},
+		{"/?Access_token=pw&QQ=1&content=a%20b", "/?Access_token=***&QQ=1&content=a%20b"},
+		{"/?PASSWORD=x&Pwd=y&sEcReT=z&key&sign=", "/?PASSWORD=***&Pwd=***&sEcReT=***&key=***&sign=***"},
+		{"/?%E2%84%AAey=pw&k=1", "/?%E2%84%AAey=***&k=1"},
+		{"/?to%6Ben=pw", "/?to%6Ben=***"},
+		{"/?bad%zz=pw&ok=1&", "/?***&ok=1&"},
+		{"/api?averyveryverylongparametername=1&&x", "/api?averyveryverylongparametername=1&&x"},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := RedactURL(u); got != tt.want {
+			t.Errorf("RedactURL(%s) = %s, want %s", tt.raw, got, tt.want)
+		}
+	}
+}
+
 func TestRedactURL_DropsImageData(t *testing.T) {
 	data := bytes.Repeat([]byte{0xfb}, 3000)
 	q := url.Values{"Access_token": {"pw"}, "image": {"base64://" + base64.StdEncoding.EncodeToString(data), "https://erp/a.png"}, "content": {"hi"}}

