@@ -84,3 +84,20 @@ func TestSend_RecordsMentionsAndAttachments(t *testing.T) {
 	err = c.Send(context.Background(), channel.Message{ID: 9, Attachments: []model.Attachment{{Kind: "file", Name: "x", URL: "http://127.0.0.1:1/x"}}})
 	ct.WantError(t, err, false, "下载附件“x”失败")
 }
+
+// The log keeps the first 200 runes of a message (not bytes: a Chinese
+// message is cut between characters, never inside one), with … when cut.
+func TestPreview_CutsAfter200Runes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"短消息", "短消息"},
+		{strings.Repeat("中", 200), strings.Repeat("中", 200)},
+		{strings.Repeat("中", 201), strings.Repeat("中", 200) + "…"},
+		{strings.Repeat("a", 199) + "中文", strings.Repeat("a", 199) + "中…"},
+	}
+	for _, tt := range tests {
+		if got := preview(tt.in); got != tt.want {
+			t.Errorf("preview(%d runes) = %q (%d runes), want %d runes", len([]rune(tt.in)), got, len([]rune(got)), len([]rune(tt.want)))
+		}
+	}
+}
