@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -76,5 +77,65 @@ func TestMessages_StatusFilter(t *testing.T) {
 				t.Fatalf("plan %q: want index %s", plan, tt.index)
 			}
 		})
+	}
+}
+
+// StatusCounts counts the messages created since a time by status, as a
+// GROUP BY over the whole table would, and reads the table only through
+// indexes: on a day of millions of messages, grouping every row took
+// seconds a poll.
+func TestStatusCounts_MatchesGroupByThroughIndexes(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	var outs []Outcome
+	for i := range 40 {
+		db.now = func() time.Time { return start.Add(time.Duration(i) * time.Hour) }
+		res, err := db.Enqueue(ctx, []model.NewMessage{{Channel: "bot", TargetKind: "group", Target: "1", Content: "x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i % 5 {
+		case 0, 1:
+			outs = append(outs, Outcome{ID: res[0].ID, Status: model.StatusDelivered})
+		case 2:
+			outs = append(outs, Outcome{ID: res[0].ID, Status: model.StatusFailed, NextAttemptAt: db.now()})
+		case 3:
+			if _, err := db.w.ExecContext(ctx, `UPDATE outbox SET status = 'sending' WHERE id = ?`, res[0].ID); err != nil {
+				t.Fatal(err)
+			}
+		} // 4: stays queued
+	}
+	if err := db.RecordOutcomes(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	for _, since := range []time.Time{start.Add(-time.Hour), start, start.Add(17 * time.Hour), start.Add(39 * time.Hour), start.Add(40 * time.Hour)} {
+		got, err := db.StatusCounts(ctx, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{model.StatusQueued: 0, model.StatusSending: 0, model.StatusDelivered: 0, model.StatusFailed: 0}
+		rows, err := db.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE created_at >= ? GROUP BY status`, since.UnixMilli())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			var n int
+			if err := rows.Scan(&s, &n); err != nil {
+				t.Fatal(err)
+			}
+			want[s] = n
+		}
+		rows.Close()
+		if !maps.Equal(got, want) {
+			t.Errorf("since %s: %v, want %v", since.Format(time.DateTime), got, want)
+		}
+	}
+	for _, step := range queryPlan(t, db, statusCountsSQL, 0) {
+		if strings.Contains(step, "outbox") && !strings.Contains(step, "INDEX") {
+			t.Errorf("plan step %q reads the outbox without an index", step)
+		}
 	}
 }

@@ -575,24 +575,35 @@ func (db *DB) HourlyCounts(ctx context.Context, start time.Time, n int) ([]int, 
 	return counts, rows.Err()
 }
 
-// StatusCounts counts outbox rows created since the given time, by status.
+// StatusCounts counts outbox rows created since the given time, by status
+// (every status is in the map, zero or not). The window asks every few
+// seconds for today's. Grouping the rows by status read every one of them
+// from the table (outbox_created has no status): 5.8 s a poll on 5 M
+// messages of one day. Now only the unfinished and the failed rows, which
+// their partial indexes find, are read; all of today's are counted on
+// outbox_created alone, and the delivered are what is left. One statement,
+// so the counts are of one snapshot.
 func (db *DB) StatusCounts(ctx context.Context, since time.Time) (map[string]int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE created_at >= ? GROUP BY status`, since.UnixMilli())
-	if err != nil {
+	var total, queued, sending, failed int
+	if err := db.r.QueryRowContext(ctx, statusCountsSQL, since.UnixMilli()).Scan(&total, &queued, &sending, &failed); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	m := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		m[s] = n
-	}
-	return m, rows.Err()
+	return map[string]int{
+		model.StatusQueued:    queued,
+		model.StatusSending:   sending,
+		model.StatusFailed:    failed,
+		model.StatusDelivered: total - queued - sending - failed,
+	}, nil
 }
+
+// statusCountsSQL is StatusCounts' statement; ?1 is the time in ms. The
+// status conditions repeat the partial indexes' (as messagesQuery's do), so
+// that SQLite takes them.
+const statusCountsSQL = `SELECT
+	(SELECT COUNT(*) FROM outbox INDEXED BY outbox_created WHERE created_at >= ?1),
+	(SELECT COUNT(*) FROM outbox INDEXED BY outbox_pending WHERE status IN ('queued', 'sending') AND status = 'queued' AND created_at >= ?1),
+	(SELECT COUNT(*) FROM outbox INDEXED BY outbox_pending WHERE status IN ('queued', 'sending') AND status = 'sending' AND created_at >= ?1),
+	(SELECT COUNT(*) FROM outbox INDEXED BY outbox_failed WHERE status = 'failed' AND created_at >= ?1)`
 
 // --- request log ---
 
