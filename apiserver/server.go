@@ -200,7 +200,7 @@ func RedactURL(u *url.URL) string {
 func isSecretParam(name string) bool {
 	var buf [16]byte
 	if len(name) > len(buf) {
-		return false // no secret parameter's name is this long
+		return secretParams[strings.ToLower(name)]
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]

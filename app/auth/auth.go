@@ -102,7 +102,7 @@ func New(now func() time.Time) *Authenticator {
 		dummy:    dummy,
 		verified: map[[32]byte]time.Time{},
 	}
-	a.macs.New = func() any { return &keyMAC{mac: hmac.New(sha256.New, key)} }
+	a.macs.New = func() any { return &keyMAC{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)} }
 	return a
 }
 
@@ -125,9 +125,13 @@ func (a *Authenticator) cacheKey(mode, user, password string) [32]byte {
 	m.buf = append(append(append(append(append(m.buf[:0], mode...), 0), user...), 0), password...)
 	m.mac.Reset()
 	m.mac.Write(m.buf)
+	clear(m.buf)
 	m.buf = m.mac.Sum(m.buf[:0])
 	k := [32]byte(m.buf)
-	clear(m.buf[:cap(m.buf)]) // the pool keeps no password bytes
+	// What goes back to the pool holds no password bytes: the buffer is
+	// cleared, and Reset zeroes the hash's copy of the last input block.
+	m.mac.Reset()
+	clear(m.buf)
 	a.macs.Put(m)
 	return k
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync/atomic"
@@ -175,5 +176,30 @@ func TestVerify_ConcurrentFirstRequestsShareOneCheck(t *testing.T) {
 				t.Errorf("%d bcrypt checks for %d concurrent requests; want them shared", c, n)
 			}
 		})
+	}
+}
+
+// The cache key depends on mode, user and password, the same every time for
+// the same three (the pooled HMAC starts afresh), and what cacheKey puts
+// back in the pool holds no byte of the password.
+func TestCacheKey_StableDistinctAndLeavesNoPassword(t *testing.T) {
+	a := New(time.Now)
+	const pw = "SuperSecretPw-123"
+	k := a.cacheKey(ModeToken, "demo", pw)
+	for i := range 3 {
+		if got := a.cacheKey(ModeToken, "demo", pw); got != k {
+			t.Fatalf("call %d: key changed", i)
+		}
+	}
+	for _, other := range [][3]string{{ModeUsers, "demo", pw}, {ModeToken, "demo2", pw}, {ModeToken, "demo", pw + "x"}, {ModeToken, "demo\x00" + pw, ""}} {
+		if a.cacheKey(other[0], other[1], other[2]) == k {
+			t.Errorf("%q has the same key", other)
+		}
+	}
+	// A long user name puts the password past the 32 bytes the MAC overwrites.
+	a.cacheKey(ModeUsers, "a-user-name-longer-than-a-sha256-sum", pw)
+	m := a.macs.Get().(*keyMAC)
+	if bytes.Contains(m.buf[:cap(m.buf)], []byte("SuperSecret")) {
+		t.Fatal("the pooled buffer still holds the password")
 	}
 }
