@@ -579,10 +579,12 @@ func (db *DB) HourlyCounts(ctx context.Context, start time.Time, n int) ([]int, 
 // (every status is in the map, zero or not). The window asks every few
 // seconds for today's. Grouping the rows by status read every one of them
 // from the table (outbox_created has no status): 5.8 s a poll on 5 M
-// messages of one day. Now only the unfinished and the failed rows, which
-// their partial indexes find, are read; all of today's are counted on
-// outbox_created alone, and the delivered are what is left. One statement,
-// so the counts are of one snapshot.
+// messages of one day. Now all of today's are counted on outbox_created
+// alone, and the table is read only for the unfinished and the failed rows
+// that their partial indexes hold (all of them, of any day: those indexes
+// are on id, and failed rows are few); the delivered are what is left, as
+// queued, sending, delivered and failed are the only statuses the code
+// writes. One statement, so the counts are of one snapshot.
 func (db *DB) StatusCounts(ctx context.Context, since time.Time) (map[string]int, error) {
 	var total, queued, sending, failed int
 	if err := db.r.QueryRowContext(ctx, statusCountsSQL, since.UnixMilli()).Scan(&total, &queued, &sending, &failed); err != nil {
