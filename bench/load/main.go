@@ -72,9 +72,6 @@ type result struct {
 	p50, p99 time.Duration
 	lat      []time.Duration // sorted
 	elapsed  time.Duration
-	// use is what the server spent during the phase (withUse); zero when
-	// not measured.
-	use usage
 }
 
 // merge combines runs of the same phase into one result.
@@ -85,7 +82,6 @@ func merge(rs ...result) result {
 		m.errors += r.errors
 		m.elapsed += r.elapsed
 		m.lat = append(m.lat, r.lat...)
-		m.use = m.use.add(r.use)
 	}
 	slices.Sort(m.lat)
 	m.perSec = float64(m.reqs) / m.elapsed.Seconds()
@@ -107,6 +103,7 @@ type side struct {
 	ratioFull    float64   // median over rounds of this side's sends/s / FULL's
 	ratioFullP99 float64   // median over rounds of this side's p99 / FULL's
 	ratioNormal  float64   // median over rounds of this side's sends/s / NORMAL's
+	use          usage     // what the server spent over all the rounds (usageOver)
 }
 
 func (s side) String() string {
@@ -380,13 +377,6 @@ type usage struct {
 	written int64
 }
 
-func (u usage) add(v usage) usage {
-	if !v.ok {
-		return u
-	}
-	return usage{ok: true, cpu: u.cpu + v.cpu, written: u.written + v.written}
-}
-
 func (u usage) sub(v usage) usage {
 	return usage{ok: u.ok && v.ok, cpu: u.cpu - v.cpu, written: u.written - v.written}
 }
@@ -418,26 +408,39 @@ func (p *proc) usage() usage {
 	for _, line := range strings.Split(string(ioStat), "\n") {
 		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
 			u.written, err = strconv.ParseInt(v, 10, 64)
-			u.ok = err == nil
+			u.ok = err == nil // CPU and bytes are reported together or not at all
 		}
 	}
 	return u
 }
 
-// withUse measures what p spends during each run of phase.
-func withUse(p *proc, phase func(time.Duration) result) func(time.Duration) result {
-	return func(d time.Duration) result {
-		before := p.usage()
-		r := phase(d)
-		r.use = p.usage().sub(before)
-		return r
+// usageOver runs f and returns what each of ps spent meanwhile. BotGate
+// delivers a message and writes its request log row after the reply, so
+// what it spends for one phase partly falls in the phases after it; over
+// all the rounds and a settle at the end, each server's figure holds all of
+// its own work and the references' idle time costs them nothing.
+func usageOver(ps []*proc, settle time.Duration, f func()) []usage {
+	before := make([]usage, len(ps))
+	for i, p := range ps {
+		before[i] = p.usage()
 	}
+	f()
+	time.Sleep(settle)
+	out := make([]usage, len(ps))
+	for i, p := range ps {
+		out[i] = p.usage().sub(before[i])
+	}
+	return out
 }
 
+// settleTime is how long usageOver waits after the rounds: longer than
+// BotGate's request log interval (500 ms) and its dispatcher's rounds.
+const settleTime = 1500 * time.Millisecond
+
 // perSend is a side's server CPU and dirtied bytes per acknowledged send,
-// over all its rounds, for the table.
+// over all its rounds (usageOver), for the table.
 func (s side) perSend() string {
-	u := s.all.use
+	u := s.use
 	if !u.ok || s.all.reqs == 0 {
 		return "—"
 	}
@@ -577,15 +580,19 @@ func run() error {
 			return refURL + url.Values{"QQ": {strconv.Itoa(10000 + w)}, "content": {"bench " + strconv.Itoa(i)}}.Encode()
 		}
 	}
-	sides := func(conns int) []func(time.Duration) result {
-		return []func(time.Duration) result{
-			withUse(p, sendPhase(conns, send)),
-			withUse(refs["full"], sendPhase(conns, refSend("full"))),
-			withUse(refs["normal"], sendPhase(conns, refSend("normal"))),
+	servers := []*proc{p, refs["full"], refs["normal"]}
+	sendRoundsOf := func(conns int) []side {
+		var sides []side
+		use := usageOver(servers, settleTime, func() {
+			sides = roundsOf(*sendRounds, *duration, sendPhase(conns, send), sendPhase(conns, refSend("full")), sendPhase(conns, refSend("normal")))
+		})
+		for i := range sides {
+			sides[i].use = use[i]
 		}
+		return sides
 	}
-	c1 := roundsOf(*sendRounds, *duration, sides(1)...)
-	c32 := roundsOf(*sendRounds, *duration, sides(32)...)
+	c1 := sendRoundsOf(1)
+	c32 := sendRoundsOf(32)
 	bg1, bg32 := c1[0].all, c32[0].all
 	q1 := load(1, *duration, query, okEnvelope)
 	q32 := load(32, *duration, query, okEnvelope)
