@@ -1,12 +1,10 @@
 package apiserver_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"botgate/internal/apitest"
 	"botgate/model"
@@ -35,19 +33,6 @@ func BenchmarkQQAPSend(b *testing.B) {
 		}
 		last = env.MsgID
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		m, err := e.App.DB().Message(context.Background(), last)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if m.Status == model.StatusDelivered {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("message %d still %s after 30 s", last, m.Status)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	e.WaitStatus(last, model.StatusDelivered) // and so every earlier one: one recipient, delivered in order
 	b.StopTimer()
 }

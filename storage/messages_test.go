@@ -116,20 +116,21 @@ func TestStatusCounts_MatchesGroupByThroughIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{model.StatusQueued: 0, model.StatusSending: 0, model.StatusDelivered: 0, model.StatusFailed: 0}
-		rows, err := db.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE created_at >= ? GROUP BY status`, since.UnixMilli())
+		type statusCount struct {
+			status string
+			n      int
+		}
+		grouped, err := queryAll(ctx, db.r, `SELECT status, COUNT(*) FROM outbox WHERE created_at >= ? GROUP BY status`, func(s interface{ Scan(...any) error }) (statusCount, error) {
+			var c statusCount
+			return c, s.Scan(&c.status, &c.n)
+		}, since.UnixMilli())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for rows.Next() {
-			var s string
-			var n int
-			if err := rows.Scan(&s, &n); err != nil {
-				t.Fatal(err)
-			}
-			want[s] = n
+		want := map[string]int{model.StatusQueued: 0, model.StatusSending: 0, model.StatusDelivered: 0, model.StatusFailed: 0}
+		for _, c := range grouped {
+			want[c.status] = c.n
 		}
-		rows.Close()
 		if !maps.Equal(got, want) {
 			t.Errorf("since %s: %v, want %v", since.Format(time.DateTime), got, want)
 		}
