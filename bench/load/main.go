@@ -40,6 +40,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"botgate/bench/procstat"
 )
 
 var (
@@ -284,17 +286,11 @@ func (p *proc) stop() {
 }
 
 func (p *proc) rssKB() int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	n, err := procstat.RSSKB(p.cmd.Process.Pid)
 	if err != nil {
 		return -1
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			n, _ := strconv.Atoi(strings.Fields(line)[1])
-			return n
-		}
-	}
-	return -1
+	return int(n)
 }
 
 // load runs conns workers for the duration, each calling next() for a URL to GET.
@@ -384,34 +380,10 @@ func (u usage) sub(v usage) usage {
 // usage reads the process's usage so far.
 func (p *proc) usage() usage {
 	pid := p.cmd.Process.Pid
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return usage{}
-	}
-	ioStat, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
-	if err != nil {
-		return usage{}
-	}
-	// The fields after the command's closing parenthesis (which may hold
-	// spaces): utime and stime are the 12th and 13th, in clock ticks of
-	// 1/100 s (USER_HZ, 100 on every Linux this runs on).
-	rest := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	if len(rest) < 13 {
-		return usage{}
-	}
-	utime, err1 := strconv.ParseInt(rest[11], 10, 64)
-	stime, err2 := strconv.ParseInt(rest[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return usage{}
-	}
-	u := usage{cpu: time.Duration(utime+stime) * 10 * time.Millisecond}
-	for _, line := range strings.Split(string(ioStat), "\n") {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			u.written, err = strconv.ParseInt(v, 10, 64)
-			u.ok = err == nil // CPU and bytes are reported together or not at all
-		}
-	}
-	return u
+	cpu, err1 := procstat.CPU(pid)
+	written, err2 := procstat.WriteBytes(pid)
+	// CPU and bytes are reported together or not at all.
+	return usage{ok: err1 == nil && err2 == nil, cpu: cpu, written: written}
 }
 
 // usageOver runs f and returns what each of ps spent meanwhile. BotGate
