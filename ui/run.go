@@ -32,6 +32,7 @@ func Run(ctrl Controller, opts Options) int {
 	fa := NewApp(opts.Version)
 	u := New(fa, ctrl, opts)
 	tray := setupTray(fa, u)
+	idle := newWindowIdler(u.hidden.Load, u.log)
 	u.win.SetCloseIntercept(func() {
 		if !tray {
 			fa.Quit()
@@ -39,6 +40,7 @@ func Run(ctrl Controller, opts Options) int {
 		}
 		u.win.Hide()
 		u.hidden.Store(true)
+		idle.park() // Fyne's loop would otherwise poll the hidden window 60 times a second
 		// Say once where the window went, so the admin knows the service keeps running.
 		if !fa.Preferences().Bool("told_tray") {
 			fa.Preferences().SetBool("told_tray", true)
