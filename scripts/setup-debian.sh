@@ -5,7 +5,8 @@
 # the Go modules. The options add, for
 #   --gui   the window (`go run .`): gcc and the C libraries Fyne's GLFW driver
 #           links, and a CJK font;
-#   --test  scripts/test.sh and `make screenshots`: --gui, Xvfb, ImageMagick,
+#   --test  scripts/test.sh and `make screenshots`: --gui, Xvfb, DBus (the tray
+#           test runs its own session bus), ImageMagick,
 #           and PostgreSQL and MariaDB for the database tests;
 #   --dist  scripts/dist.sh: --gui, mingw-w64 for the Windows build and nsis
 #           for its installer.
@@ -20,10 +21,10 @@ pkgs=("${base[@]}")
 for opt in "$@"; do
   case "$opt" in
     --gui) pkgs+=("${gui[@]}") ;;
-    --test) pkgs+=("${gui[@]}" xvfb xauth imagemagick postgresql mariadb-server) ;;
+    --test) pkgs+=("${gui[@]}" xvfb xauth dbus imagemagick postgresql mariadb-server) ;;
     --dist) pkgs+=("${gui[@]}" gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis) ;;
     -h|--help)
-      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *) echo "setup: unknown option $opt (use --gui, --test or --dist)" >&2; exit 2 ;;
   esac
