@@ -1,6 +1,6 @@
 # BotGate developer tasks.
 
-.PHONY: screenshots test bench dist test-windows
+.PHONY: screenshots test bench bench-tray dist test-windows
 
 # screenshots runs the real window under Xvfb at 1024x768 over demo data and
 # writes one PNG per tab to docs/screenshots/ (needs xvfb and the GLFW dev packages).
@@ -14,6 +14,12 @@ test:
 # bench prints the benchmark table (BotGate vs. the net/http + SQLite reference).
 bench:
 	bash scripts/bench.sh
+
+# bench-tray measures the real window's CPU, shown and closed to the tray, under
+# Xvfb with its own DBus session bus (README, 性能测试, 托盘).
+bench-tray:
+	mkdir -p bench/out && go build -o bench/out/botgate-gui .
+	xvfb-run -a go run ./bench/tray -bin bench/out/botgate-gui
 
 # dist builds the Linux GUI, headless and Windows binaries into dist/.
 dist:
