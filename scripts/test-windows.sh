@@ -6,11 +6,13 @@
 # the Windows service from install --start to uninstall, and its log), the
 # installer in silent mode (files, shortcuts, 开机自动启动, upgrade in place,
 # uninstall keeping the data) and the GUI exe (a window titled BotGate under
-# Xvfb, the server auto-started, a screenshot).
+# Xvfb, the server auto-started, a screenshot, closed to the tray and still
+# serving).
 #
 # Installs what is missing (Debian/Ubuntu, root or sudo): wine64, mingw-w64,
-# nsis, Xvfb, xdotool, x11-utils, imagemagick. Builds into a temp folder and
-# makes a fresh Wine prefix there; nothing outside it is touched but the
+# nsis, Xvfb, xdotool, x11-utils, imagemagick, gcc and libx11-dev (for
+# internal/xwin/xclose, which closes the window to the tray). Builds into a
+# temp folder and makes a fresh Wine prefix there; nothing outside it is touched but the
 # screenshot, written to $SCREENSHOT (default docs/screenshots/windows-wine.png).
 #
 # Wine is not Windows: there is no real desktop, no UAC prompt (every
@@ -29,7 +31,7 @@ SUDO=""
 
 # --- Packages.
 pkgs=(wine64 gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis xvfb xauth xdotool x11-utils imagemagick curl
-	fonts-wqy-microhei)
+	fonts-wqy-microhei gcc libx11-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -394,6 +396,22 @@ sleep 3 # let the first frames draw
 import -window root "$tmp/shot.png" 2>"$tmp/import.err" && cp "$tmp/shot.png" "$SCREENSHOT"
 colors=$(identify -format '%k' "$tmp/shot.png" 2>/dev/null || echo 0)
 check "GUI exe: the screenshot shows a drawn window ($colors colours) → $SCREENSHOT" test "${colors:-0}" -gt 50
+# Closed to the tray (WM_DELETE_WINDOW, as the close button sends): the window
+# hides, botgate keeps running and serving, and its window loop naps
+# (ui/idle.go; on Windows it waits in GLFW for the tray's messages).
+go build -o "$tmp/xclose" ./internal/xwin/xclose || exit 1
+check "GUI exe: the close button hides the window to the tray ($("$tmp/xclose" BotGate 2>&1))" \
+	bash -c "! xwininfo -id '$win' 2>/dev/null | grep -q 'Map State: IsViewable'"
+sleep 2
+check "GUI exe: closed to the tray, botgate keeps running" kill -0 "$gui"
+check "GUI exe: closed to the tray, the server still answers" up "http://127.0.0.1:$gport/healthz" 5
+gpid=$(pgrep -f 'botgate-gui.exe' | head -n1)
+if [ -n "$gpid" ]; then
+	c0=$(awk '{print $14+$15}' "/proc/$gpid/stat")
+	sleep 10
+	c1=$(awk '{print $14+$15}' "/proc/$gpid/stat")
+	echo "test-windows: in the tray the GUI exe used $(((c1 - c0) * 10)) ms of CPU in 10 s under Wine"
+fi
 kill "$gui" 2>/dev/null
 
 echo "test-windows: $(elapsed "$t0") s in all"

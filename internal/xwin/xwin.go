@@ -30,20 +30,26 @@ static char *title(Display *d, Window w) {
 	return NULL;
 }
 
-// find returns the first child of the root whose title starts with prefix, or 0.
+// find returns the first child of the root whose title starts with prefix,
+// preferring one that is shown (Wine keeps hidden windows of the same
+// title), or 0.
 static Window find(Display *d, const char *prefix) {
-	Window root, parent, *kids = NULL, found = 0;
+	Window root, parent, *kids = NULL, found = 0, hidden = 0;
 	unsigned int n = 0;
 	if (!XQueryTree(d, DefaultRootWindow(d), &root, &parent, &kids, &n)) return 0;
 	for (unsigned int i = 0; i < n && !found; i++) {
 		char *t = title(d, kids[i]);
 		if (t != NULL) {
-			if (strncmp(t, prefix, strlen(prefix)) == 0) found = kids[i];
+			if (strncmp(t, prefix, strlen(prefix)) == 0) {
+				XWindowAttributes a;
+				if (XGetWindowAttributes(d, kids[i], &a) && a.map_state == IsViewable) found = kids[i];
+				else if (!hidden) hidden = kids[i];
+			}
 			XFree(t);
 		}
 	}
 	if (kids != NULL) XFree(kids);
-	return found;
+	return found ? found : hidden;
 }
 
 // askClose sends WM_DELETE_WINDOW, as a window manager does for the close button.
@@ -78,6 +84,9 @@ import (
 	"time"
 	"unsafe"
 )
+
+// ErrGone: the window no longer exists.
+var ErrGone = errors.New("the window is gone")
 
 // Display is a connection to the X server named by DISPLAY.
 type Display struct{ d *C.Display }
@@ -123,7 +132,7 @@ func (x *Display) AskClose(w Window) { C.askClose(x.d, C.Window(w)) }
 func (x *Display) Viewable(w Window) (bool, error) {
 	switch C.viewable(x.d, C.Window(w)) {
 	case -1:
-		return false, errors.New("the window is gone")
+		return false, ErrGone
 	case 0:
 		return false, nil
 	}
@@ -142,7 +151,11 @@ func (x *Display) WaitViewable(w Window, want bool, timeout time.Duration) (time
 			return time.Since(start), nil
 		}
 		if time.Since(start) > timeout {
-			return time.Since(start), fmt.Errorf("window still %s after %v", map[bool]string{true: "hidden", false: "shown"}[want], timeout)
+			still := "shown"
+			if want {
+				still = "hidden"
+			}
+			return time.Since(start), fmt.Errorf("window still %s after %v", still, timeout)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
