@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,13 +39,15 @@ func TestGUI_ClosedToTray_TrayMenuStillWorks(t *testing.T) {
 	gui.Env = append(gui.Env, "DBUS_SESSION_BUS_ADDRESS="+bus, "XDG_CONFIG_HOME="+t.TempDir())
 	log := &syncBuffer{}
 	gui.Stdout, gui.Stderr = log, log
+	gui.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // even if go test's timeout kills us
 	if err := gui.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- gui.Wait() }()
+	ended := false // only the test goroutine reads exited
 	t.Cleanup(func() {
-		if gui.ProcessState == nil {
+		if !ended {
 			gui.Process.Kill()
 			<-exited
 		}
@@ -82,6 +85,7 @@ func TestGUI_ClosedToTray_TrayMenuStillWorks(t *testing.T) {
 		resp.Body.Close()
 		select {
 		case err := <-exited:
+			ended = true
 			fail("round %d: closing the window ended botgate (%v) instead of keeping it in the tray", round, err)
 		default:
 		}
@@ -98,6 +102,7 @@ func TestGUI_ClosedToTray_TrayMenuStillWorks(t *testing.T) {
 	menu.click(t, "退出")
 	select {
 	case err := <-exited:
+		ended = true
 		if err != nil {
 			fail("退出 ended botgate with %v, want exit status 0", err)
 		}
@@ -116,6 +121,7 @@ func TestGUI_ClosedToTray_TrayMenuStillWorks(t *testing.T) {
 func startSessionBus(t *testing.T) string {
 	t.Helper()
 	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

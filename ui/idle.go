@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,8 +10,9 @@ import (
 // Closed to the tray, the window is hidden but Fyne v2.7.1's loop still wakes
 // 60 times a second to poll GLFW and walk the hidden window: about 2% of a
 // core for nothing. While the window is hidden, an idler keeps a nap queued
-// on that loop instead, so the loop runs about four times a second; between
-// two naps it runs whatever is due (one poll of the OS, queued actions).
+// on that loop instead, so the loop turns about four times a second: between
+// two naps it runs what was queued meanwhile, and Fyne's own tick (a poll of
+// the OS) when its select picks the tick before the next nap.
 const (
 	// napHidden bounds how late a queued action (a tray menu click, a state
 	// update, Quit) runs while the window is hidden.
@@ -33,17 +33,18 @@ const (
 type idler struct {
 	hidden func() bool
 	// wait blocks the main goroutine for d, or less where the OS can wake it
-	// (waitForEvents).
-	wait func(d time.Duration)
+	// (waitForEvents); an error means waiting there cannot work.
+	wait func(d time.Duration) error
 	// queue runs f on the main loop later, behind what is queued (fyne.Do).
 	queue func(f func())
 	now   func() time.Time
 	log   *slog.Logger
 
-	parked bool      // a nap is queued or running
-	busy   int       // naps left at napBusy
-	woke   time.Time // when the last nap ended
-	broken bool      // wait failed once: the loop keeps Fyne's pace from then on
+	parked  bool      // a nap is queued or running
+	queuing bool      // inside queue: a nap run now was not queued
+	busy    int       // naps left at napBusy
+	woke    time.Time // when the last nap ended
+	broken  bool      // wait failed once: the loop keeps Fyne's pace from then on
 }
 
 // newWindowIdler is the idler for the real window. Only Run installs it:
@@ -59,12 +60,23 @@ func (p *idler) park() {
 		return
 	}
 	p.parked, p.busy, p.woke = true, 0, time.Time{}
+	p.requeue()
+}
+
+// requeue queues the next nap. Once Fyne is quitting (its Quit clears
+// "running" before the loop ends), fyne.Do on the main goroutine runs the
+// function at once instead of queueing it: a nap run that way stops the
+// chain, or each nap would call the next and the loop would never get back
+// to its select to end.
+func (p *idler) requeue() {
+	p.queuing = true
 	p.queue(p.nap)
+	p.queuing = false
 }
 
 // nap waits once and queues the next nap, until the window is shown again.
 func (p *idler) nap() {
-	if !p.hidden() || p.broken {
+	if p.queuing || !p.hidden() || p.broken {
 		p.parked = false
 		return
 	}
@@ -77,9 +89,8 @@ func (p *idler) nap() {
 		d = napBusy
 		p.busy--
 	}
-	if err := p.safeWait(d); err != nil {
-		// GLFW reports errors by panicking; one in a nap must not take the
-		// app down. Fyne's own 60 Hz loop goes on as before.
+	if err := p.wait(d); err != nil {
+		// Fyne's own 60 Hz loop goes on as before.
 		p.broken, p.parked = true, false
 		p.log.Warn("tray idle wait failed; the window loop keeps its normal pace", "err", err)
 		return
@@ -88,15 +99,5 @@ func (p *idler) nap() {
 	if el := p.woke.Sub(start); el < d*9/10 || el > d+busyGap {
 		p.busy = busyNaps // an OS event woke it, or handling one took long
 	}
-	p.queue(p.nap)
-}
-
-func (p *idler) safeWait(d time.Duration) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	p.wait(d)
-	return nil
+	p.requeue()
 }

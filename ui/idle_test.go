@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -18,28 +19,38 @@ type fakeLoop struct {
 	waits  []time.Duration // what each nap asked for
 	// took says how long a nap's wait really lasts (an OS event can end it
 	// early, handling one can make it longer); nil: as long as asked.
-	took  func(n int, d time.Duration) time.Duration
-	panic bool
-	logs  bytes.Buffer
+	took func(n int, d time.Duration) time.Duration
+	fail bool // the wait reports an error
+	// inline runs queued functions at once, as fyne.Do does on the main
+	// goroutine once Fyne is quitting.
+	inline bool
+	logs   bytes.Buffer
 }
 
 func newFakeLoop() (*fakeLoop, *idler) {
 	l := &fakeLoop{clock: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC), hidden: true}
 	p := &idler{
 		hidden: func() bool { return l.hidden },
-		wait: func(d time.Duration) {
-			if l.panic {
-				panic("glfw: platform error")
+		wait: func(d time.Duration) error {
+			if l.fail {
+				return errors.New("PlatformError: Win32: failed to wait")
 			}
 			l.waits = append(l.waits, d)
 			if l.took != nil {
 				d = l.took(len(l.waits), d)
 			}
 			l.clock = l.clock.Add(d)
+			return nil
 		},
-		queue: func(f func()) { l.queued = append(l.queued, f) },
-		now:   func() time.Time { return l.clock },
-		log:   slog.New(slog.NewTextHandler(&l.logs, nil)),
+		queue: func(f func()) {
+			if l.inline {
+				f()
+				return
+			}
+			l.queued = append(l.queued, f)
+		},
+		now: func() time.Time { return l.clock },
+		log: slog.New(slog.NewTextHandler(&l.logs, nil)),
 	}
 	return l, p
 }
@@ -155,18 +166,46 @@ func TestIdler_KeepsFynesPaceWhileTheAdminUsesTheTray(t *testing.T) {
 
 func TestIdler_AFailedWaitLeavesTheLoopToFyne(t *testing.T) {
 	l, p := newFakeLoop()
-	l.panic = true
+	l.fail = true
 	p.park()
-	l.step(0) // must not panic
+	l.step(0)
 	if len(l.queued) != 0 || !p.broken {
 		t.Fatalf("after a failed wait: queued %d, broken %v", len(l.queued), p.broken)
 	}
-	if !strings.Contains(l.logs.String(), "glfw: platform error") {
+	if !strings.Contains(l.logs.String(), "failed to wait") {
 		t.Fatalf("log does not say why: %q", l.logs.String())
 	}
-	l.panic = false
+	l.fail = false
 	p.park() // closed to the tray again: no second try
 	if len(l.queued) != 0 {
 		t.Fatalf("parked again after a failure")
+	}
+}
+
+// Quit while the window is in the tray: Fyne's Quit clears "running" before
+// the loop ends, and from then on fyne.Do runs the function at once. The nap
+// that runs then must stop, not call the next nap itself (found in review:
+// the naps then nested for ever and 退出 hung in 4 of 10 runs).
+func TestIdler_StopsWhenFyneRunsItInline(t *testing.T) {
+	l, p := newFakeLoop()
+	p.park()
+	l.step(0)
+	l.inline = true // Quit
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.step(0)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the naps kept running each other after Quit")
+	}
+	if len(l.waits) != 2 || p.parked {
+		t.Fatalf("after Quit: %d waits (want 2: one before, the last queued one), parked %v", len(l.waits), p.parked)
+	}
+	l.step(0)
+	if len(l.waits) != 2 {
+		t.Fatalf("naps went on after Quit: %d waits", len(l.waits))
 	}
 }
