@@ -405,7 +405,7 @@ check "GUI exe: the close button hides the window to the tray ($("$tmp/xclose" B
 sleep 2
 check "GUI exe: closed to the tray, botgate keeps running" kill -0 "$gui"
 check "GUI exe: closed to the tray, the server still answers" up "http://127.0.0.1:$gport/healthz" 5
-gpid=$(pgrep -f 'botgate-gui.exe' | head -n1)
+gpid=$(pgrep -f 'botgate-gui.exe --db' | head -n1)
 if [ -n "$gpid" ]; then
 	c0=$(awk '{print $14+$15}' "/proc/$gpid/stat")
 	sleep 10
