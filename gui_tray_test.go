@@ -69,7 +69,14 @@ func TestGUI_ClosedToTray_TrayMenuStillWorks(t *testing.T) {
 	if _, err := x.WaitViewable(win, true, 10*time.Second); err != nil {
 		fail("the window did not show: %v", err)
 	}
-	addr := waitFor(t, log, regexp.MustCompile(`msg="BotGate listening" addr=([0-9.:]+)`), 15*time.Second)
+	listening := regexp.MustCompile(`msg="BotGate listening" addr=([0-9.:]+)`)
+	var addr string
+	waitUntil(t, 15*time.Second, "botgate's log saying where its server listens", func() bool {
+		if m := listening.FindStringSubmatch(log.String()); m != nil {
+			addr = m[1]
+		}
+		return addr != ""
+	})
 	menu := trayMenu(t, bus, gui.Process.Pid)
 
 	for round := 1; round <= 2; round++ {
@@ -137,20 +144,6 @@ func startSessionBus(t *testing.T) string {
 	return strings.TrimSpace(line)
 }
 
-// waitFor waits for re in the log and returns its first group.
-func waitFor(t *testing.T, log *syncBuffer, re *regexp.Regexp, timeout time.Duration) string {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(log.String()); m != nil {
-			return m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no %q in the log after %v:\n%s", re, timeout, log.String())
-	return ""
-}
-
 // dbusMenu is botgate's tray menu as a StatusNotifier host sees it
 // (com.canonical.dbusmenu, which Fyne's tray exports).
 type dbusMenu struct {
@@ -165,17 +158,11 @@ func trayMenu(t *testing.T, bus string, pid int) *dbusMenu {
 	}
 	t.Cleanup(func() { conn.Close() })
 	name := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", pid)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitUntil(t, 10*time.Second, "botgate's tray icon "+name+" on the session bus", func() bool {
 		var has bool
-		if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has); err == nil && has {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("botgate's tray icon %s never appeared on the session bus", name)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has)
+		return err == nil && has
+	})
 	return &dbusMenu{obj: conn.Object(name, "/StatusNotifierMenu")}
 }
 
