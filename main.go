@@ -21,6 +21,7 @@ import (
 	"botgate/app/config"
 	_ "botgate/internal/cleanlocale" // before Fyne reads the locale
 	"botgate/internal/cli"
+	"botgate/internal/gctune"
 	_ "botgate/internal/winconsole" // Windows: subcommands print to the console they were typed in
 	"botgate/service"
 )
@@ -153,6 +154,7 @@ func cmdServe(g *cli.Globals, args []string, stdout, stderr io.Writer) int {
 	defer startCPUProfile(stderr)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	gctune.Start(ctx, gctune.Settings{}) // see the package: GC CPU under load on a small heap
 	a, err := openApp(ctx, g, log)
 	if err != nil {
 		return cli.Fail(stderr, err)
@@ -282,6 +284,9 @@ func configExport(ctx context.Context, g *cli.Globals, log *slog.Logger, stdout,
 // serveAsService is `botgate serve` started by the service manager: the same
 // server, with the manager's start/stop protocol and the service logs.
 func serveAsService(g *cli.Globals, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gctune.Start(ctx, gctune.Settings{}) // the service lives as long as this process
 	err := service.Run(g.DB, func(ctx context.Context, log *slog.Logger) (service.Server, error) {
 		return openApp(ctx, g, log)
 	})

@@ -1,0 +1,116 @@
+package gctune
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestPercent(t *testing.T) {
+	s := Settings{}
+	s.fill()
+	const mb = 1 << 20
+	tests := []struct {
+		name     string
+		n, quiet int
+		live     uint64
+		current  int
+		want     int
+	}{
+		{"busy, 2 MB live: goal about 16 MB", 40, 0, 2 * mb, 100, 700},
+		{"busy, 1 MB live: capped at Max", 90, 0, 1 * mb, 100, 800},
+		{"busy, 12 MB live: never below the default", 10, 0, 12 * mb, 700, 100},
+		{"busy, heap above the floor: the default", 10, 0, 64 * mb, 100, 100},
+		{"busy but no live figure: as it is", 10, 0, 0, 100, 100},
+		{"fewer collections than busy: as it is", 4, 0, 2 * mb, 700, 700},
+		{"quiet, not yet calm: as it is", 0, 2, 2 * mb, 700, 700},
+		{"calm: back to the default", 0, 3, 2 * mb, 700, 100},
+		{"calm at the default: stays", 0, 9, 2 * mb, 100, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.percent(tt.n, tt.quiet, tt.live, tt.current); got != tt.want {
+				t.Errorf("percent(n=%d, quiet=%d, live=%d, current=%d) = %d, want %d", tt.n, tt.quiet, tt.live, tt.current, got, tt.want)
+			}
+		})
+	}
+}
+
+var sink []byte
+
+// TestRun_RaisesWhileCollectingOftenAndRestoresWhenCalm drives the real
+// runtime: garbage made fast enough to collect many times an interval
+// raises the percent; once it stops, the default comes back; ending the
+// context leaves the default.
+func TestRun_RaisesWhileCollectingOftenAndRestoresWhenCalm(t *testing.T) {
+	var now atomic.Int64
+	now.Store(defaultPercent)
+	sets := make(chan int, 100)
+	s := Settings{Interval: 50 * time.Millisecond, set: func(p int) int {
+		sets <- p
+		return int(now.Swap(int64(p)))
+	}}
+	s.fill()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { run(ctx, s); close(done) }()
+
+	churn, stop := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(churn)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for range 64 {
+				sink = make([]byte, 64<<10) // the real collector runs: s.set is the recorder, so GOGC stays 100
+			}
+			runtime.Gosched()
+		}
+	}()
+	wait := func(what string, ok func(int) bool) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case p := <-sets:
+				if ok(p) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %s within 10 s (percent now %d)", what, now.Load())
+			}
+		}
+	}
+	wait("raised percent while collecting often", func(p int) bool { return p > defaultPercent })
+	close(stop)
+	<-churn
+	wait("default percent once calm", func(p int) bool { return p == defaultPercent })
+	cancel()
+	<-done
+	if p := now.Load(); p != defaultPercent {
+		t.Errorf("after the context ended the percent is %d, want %d", p, defaultPercent)
+	}
+}
+
+func TestStart_LeavesAnAdminsGOGCAlone(t *testing.T) {
+	t.Setenv("GOGC", "200")
+	called := make(chan int, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	Start(ctx, Settings{Interval: time.Millisecond, Busy: 1, set: func(p int) int { called <- p; return p }})
+	for range 50 {
+		sink = make([]byte, 1<<20)
+		runtime.GC()
+	}
+	time.Sleep(20 * time.Millisecond) // many intervals: a running tuner would have set a percent
+	select {
+	case p := <-called:
+		t.Fatalf("with GOGC set the tuner set the percent to %d", p)
+	default:
+	}
+}
