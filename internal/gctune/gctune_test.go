@@ -25,6 +25,9 @@ func TestPercent(t *testing.T) {
 		{"busy, heap above the floor: the default", 10, 0, 64 * mb, 100, 100},
 		{"busy but no live figure: as it is", 10, 0, 0, 100, 100},
 		{"fewer collections than busy: as it is", 4, 0, 2 * mb, 700, 700},
+		{"fewer collections, live heap grew: the percent comes down", 4, 0, 4 * mb, 700, 300},
+		{"fewer collections, heap now above the floor: the default", 2, 0, 40 * mb, 700, 100},
+		{"fewer collections at the default: never raised", 29, 0, 1 * mb, 100, 100},
 		{"quiet, not yet calm: as it is", 0, 2, 2 * mb, 700, 700},
 		{"calm: back to the default", 0, 3, 2 * mb, 700, 100},
 		{"calm at the default: stays", 0, 9, 2 * mb, 100, 100},
@@ -48,7 +51,7 @@ func TestRun_RaisesWhileCollectingOftenAndRestoresWhenCalm(t *testing.T) {
 	var now atomic.Int64
 	now.Store(defaultPercent)
 	sets := make(chan int, 100)
-	s := Settings{Interval: 50 * time.Millisecond, set: func(p int) int {
+	s := Settings{Interval: 50 * time.Millisecond, Busy: 3, set: func(p int) int {
 		sets <- p
 		return int(now.Swap(int64(p)))
 	}}
