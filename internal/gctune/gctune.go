@@ -21,9 +21,9 @@ import (
 // Settings for Run; zero fields take the defaults below.
 type Settings struct {
 	Floor    uint64        // heap goal to keep while busy (bytes); default 16 MiB
-	Busy     int           // collections in one Interval that mean busy; default 30
-	Calm     int           // Intervals in a row without a collection before the default comes back; default 3
-	Interval time.Duration // how often to look; default 1 s
+	Busy     int           // collections a second that mean busy; default 30
+	Calm     time.Duration // time without a collection before the default comes back; default 3 s
+	Interval time.Duration // how often to look; default 250 ms, so a burst of sends is met within it
 	Max      int           // highest GC percent set; default 800
 	// set applies a GC percent and returns the previous one
 	// (debug.SetGCPercent); tests record instead.
@@ -44,10 +44,10 @@ func (s *Settings) fill() {
 		s.Busy = 30
 	}
 	if s.Calm == 0 {
-		s.Calm = 3
+		s.Calm = 3 * time.Second
 	}
 	if s.Interval == 0 {
-		s.Interval = time.Second
+		s.Interval = 250 * time.Millisecond
 	}
 	if s.Max == 0 {
 		s.Max = 800
@@ -84,7 +84,7 @@ func run(ctx context.Context, s Settings) {
 		}
 		return cycles, live
 	}
-	current, quiet := defaultPercent, 0
+	current, quiet := defaultPercent, time.Duration(0)
 	last, _ := read()
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
@@ -100,38 +100,40 @@ func run(ctx context.Context, s Settings) {
 		case <-t.C:
 		}
 		cycles, live := read()
-		n := int(cycles - last)
+		n := cycles - last
 		last = cycles
 		if n == 0 {
-			quiet++
+			quiet += s.Interval
 		} else {
 			quiet = 0
 		}
-		if want := s.percent(n, quiet, live, current); want != current {
+		busy := float64(n) >= float64(s.Busy)*s.Interval.Seconds()
+		if want := s.percent(busy, quiet >= s.Calm, live, current); want != current {
 			s.set(want)
 			current = want
 		}
 	}
 }
 
-// percent is the GC percent to run with after an interval that saw n
-// collections, quiet intervals in a row without one, and live bytes after
-// the last one, the percent now being current. Busy: a goal of about Floor
+// percent is the GC percent to run with after an interval that was busy
+// (Busy collections a second or more) or ended a calm (no collection for
+// Calm), with live bytes after the last collection, the percent now being
+// current. Busy: a goal of about Floor
 // (live × (1 + percent/100)), never below the default nor above Max. Calm:
 // the default. In between, a raised percent stays, so that a busy server
 // that now collects less often keeps the goal that made it so, but comes
 // down if the live heap has grown: the goal stays near Floor and never
 // becomes a multiple of a large heap (a burst of image sends).
-func (s *Settings) percent(n, quiet int, live uint64, current int) int {
+func (s *Settings) percent(busy, calm bool, live uint64, current int) int {
 	forFloor := func() int {
 		return min(max(int(s.Floor*100/live)-100, defaultPercent), s.Max)
 	}
 	switch {
-	case quiet >= s.Calm:
+	case calm:
 		return defaultPercent
 	case live == 0: // no figure: nothing to go by
 		return current
-	case n >= s.Busy:
+	case busy:
 		return forFloor()
 	case current > defaultPercent:
 		return min(current, forFloor())

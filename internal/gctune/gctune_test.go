@@ -13,29 +13,28 @@ func TestPercent(t *testing.T) {
 	s.fill()
 	const mb = 1 << 20
 	tests := []struct {
-		name     string
-		n, quiet int
-		live     uint64
-		current  int
-		want     int
+		name       string
+		busy, calm bool
+		live       uint64
+		current    int
+		want       int
 	}{
-		{"busy, 2 MB live: goal about 16 MB", 40, 0, 2 * mb, 100, 700},
-		{"busy, 1 MB live: capped at Max", 90, 0, 1 * mb, 100, 800},
-		{"busy, 12 MB live: never below the default", 10, 0, 12 * mb, 700, 100},
-		{"busy, heap above the floor: the default", 10, 0, 64 * mb, 100, 100},
-		{"busy but no live figure: as it is", 10, 0, 0, 100, 100},
-		{"fewer collections than busy: as it is", 4, 0, 2 * mb, 700, 700},
-		{"fewer collections, live heap grew: the percent comes down", 4, 0, 4 * mb, 700, 300},
-		{"fewer collections, heap now above the floor: the default", 2, 0, 40 * mb, 700, 100},
-		{"fewer collections at the default: never raised", 29, 0, 1 * mb, 100, 100},
-		{"quiet, not yet calm: as it is", 0, 2, 2 * mb, 700, 700},
-		{"calm: back to the default", 0, 3, 2 * mb, 700, 100},
-		{"calm at the default: stays", 0, 9, 2 * mb, 100, 100},
+		{"busy, 2 MB live: goal about 16 MB", true, false, 2 * mb, 100, 700},
+		{"busy, 1 MB live: capped at Max", true, false, 1 * mb, 100, 800},
+		{"busy, 12 MB live: never below the default", true, false, 12 * mb, 700, 100},
+		{"busy, heap above the floor: the default", true, false, 64 * mb, 100, 100},
+		{"busy but no live figure: as it is", true, false, 0, 100, 100},
+		{"not busy, raised: stays", false, false, 2 * mb, 700, 700},
+		{"not busy, live heap grew: the percent comes down", false, false, 4 * mb, 700, 300},
+		{"not busy, heap now above the floor: the default", false, false, 40 * mb, 700, 100},
+		{"not busy at the default: never raised", false, false, 1 * mb, 100, 100},
+		{"calm: back to the default", false, true, 2 * mb, 700, 100},
+		{"calm at the default: stays", false, true, 2 * mb, 100, 100},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := s.percent(tt.n, tt.quiet, tt.live, tt.current); got != tt.want {
-				t.Errorf("percent(n=%d, quiet=%d, live=%d, current=%d) = %d, want %d", tt.n, tt.quiet, tt.live, tt.current, got, tt.want)
+			if got := s.percent(tt.busy, tt.calm, tt.live, tt.current); got != tt.want {
+				t.Errorf("percent(busy=%v, calm=%v, live=%d, current=%d) = %d, want %d", tt.busy, tt.calm, tt.live, tt.current, got, tt.want)
 			}
 		})
 	}
@@ -51,7 +50,7 @@ func TestRun_RaisesWhileCollectingOftenAndRestoresWhenCalm(t *testing.T) {
 	var now atomic.Int64
 	now.Store(defaultPercent)
 	sets := make(chan int, 100)
-	s := Settings{Interval: 50 * time.Millisecond, Busy: 3, set: func(p int) int {
+	s := Settings{Interval: 50 * time.Millisecond, Busy: 60, Calm: 150 * time.Millisecond, set: func(p int) int {
 		sets <- p
 		return int(now.Swap(int64(p)))
 	}}
