@@ -57,9 +57,9 @@ func (s *Settings) fill() {
 	}
 }
 
-// Start runs the tuner until ctx ends, unless the admin set GOGC (then the
-// runtime keeps what they chose). On return the percent is back at the
-// default.
+// Start runs the tuner in its own goroutine until ctx ends, when the
+// percent goes back to the default; if the admin set GOGC it does nothing
+// (the runtime keeps what they chose).
 func Start(ctx context.Context, s Settings) {
 	if os.Getenv("GOGC") != "" {
 		return
@@ -118,9 +118,8 @@ func run(ctx context.Context, s Settings) {
 // percent is the GC percent to run with after an interval that was busy
 // (Busy collections a second or more) or ended a calm (no collection for
 // Calm), with live bytes after the last collection, the percent now being
-// current. Busy: a goal of about Floor
-// (live × (1 + percent/100)), never below the default nor above Max. Calm:
-// the default. In between, a raised percent stays, so that a busy server
+// current. Busy: a goal of about Floor (live × (1 + percent/100)), never
+// below the default nor above Max. Calm: the default. In between, a raised percent stays, so that a busy server
 // that now collects less often keeps the goal that made it so, but comes
 // down if the live heap has grown: the goal stays near Floor and never
 // becomes a multiple of a large heap (a burst of image sends).
