@@ -13,24 +13,28 @@ package gctune
 import (
 	"context"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"time"
 )
 
-// Settings for Run; zero fields take the defaults below.
+// Settings for Start; zero fields take the defaults below.
 type Settings struct {
-	Floor    uint64        // heap goal to keep while busy (bytes); default 16 MiB
-	Busy     int           // collections a second that mean busy; default 30
-	Calm     time.Duration // time without a collection before the default comes back; default 3 s
-	Interval time.Duration // how often to look; default 250 ms, so a burst of sends is met within it
-	Max      int           // highest GC percent set; default 800
+	Floor uint64        // heap goal to keep while busy (bytes); default 16 MiB
+	Busy  int           // collections a second that mean busy; default 30
+	Calm  time.Duration // time without a collection before the default comes back; default 3 s
+	Max   int           // highest GC percent set; default 800
 	// set applies a GC percent and returns the previous one
 	// (debug.SetGCPercent); tests record instead.
 	set func(int) int
 }
 
-const defaultPercent = 100 // Go's own default, which GOGC unset means
+const (
+	defaultPercent = 100 // Go's own default, which GOGC unset means
+	window         = 8   // collections whose times give the rate
+)
 
 func (s *Settings) fill() {
 	if s.Floor == 0 {
@@ -46,9 +50,6 @@ func (s *Settings) fill() {
 	if s.Calm == 0 {
 		s.Calm = 3 * time.Second
 	}
-	if s.Interval == 0 {
-		s.Interval = 250 * time.Millisecond
-	}
 	if s.Max == 0 {
 		s.Max = 800
 	}
@@ -57,71 +58,114 @@ func (s *Settings) fill() {
 	}
 }
 
-// Start runs the tuner in its own goroutine until ctx ends, when the
-// percent goes back to the default; if the admin set GOGC it does nothing
-// (the runtime keeps what they chose).
+// Start runs the tuner until ctx ends, when the percent goes back to the
+// default; if the admin set GOGC it does nothing (the runtime keeps what
+// they chose).
 func Start(ctx context.Context, s Settings) {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
 	s.fill()
-	go run(ctx, s)
+	start(ctx, s)
 }
 
-func run(ctx context.Context, s Settings) {
-	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
-	read := func() (cycles, live uint64) {
-		metrics.Read(samples)
-		for i, v := range samples {
-			if v.Value.Kind() != metrics.KindUint64 { // not in this runtime: stay at the default
-				return 0, 0
-			}
-			if i == 0 {
-				cycles = v.Value.Uint64()
-			} else {
-				live = v.Value.Uint64()
-			}
-		}
-		return cycles, live
-	}
-	current, quiet := defaultPercent, time.Duration(0)
-	last, _ := read()
-	t := time.NewTicker(s.Interval)
-	defer t.Stop()
-	defer func() {
-		if current != defaultPercent {
-			s.set(defaultPercent)
-		}
+// tuner hears of each collection from a finalizer, so an idle server,
+// which collects about once in two minutes, pays nothing for it: no
+// ticker wakes the process (polling four times a second cost an idle
+// server 0.06% of a core).
+type tuner struct {
+	s       Settings
+	mu      sync.Mutex
+	current int
+	times   [window]time.Time // the last collections' times, a ring
+	n       int               // collections heard of
+	calm    *time.Timer       // runs restore once no collection came for Calm
+	stopped bool
+	live    []metrics.Sample
+}
+
+// sentinel is garbage made for its finalizer: a struct with a pointer, so
+// that the runtime's tiny allocator does not share it with other objects
+// (a finalizer on such an object might never run).
+type sentinel struct{ t *tuner }
+
+// start begins listening for collections; the returned channel closes once
+// ctx has ended and the default is back.
+func start(ctx context.Context, s Settings) <-chan struct{} {
+	t := &tuner{s: s, current: defaultPercent, live: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	t.calm = time.AfterFunc(time.Hour, t.restore)
+	t.calm.Stop()
+	t.arm()
+	done := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		t.mu.Lock()
+		t.stopped = true
+		t.calm.Stop()
+		t.setLocked(defaultPercent)
+		t.mu.Unlock()
+		close(done)
 	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		cycles, live := read()
-		n := cycles - last
-		last = cycles
-		if n == 0 {
-			quiet += s.Interval
-		} else {
-			quiet = 0
-		}
-		busy := float64(n) >= float64(s.Busy)*s.Interval.Seconds()
-		if want := s.percent(busy, quiet >= s.Calm, live, current); want != current {
-			s.set(want)
-			current = want
-		}
+	return done
+}
+
+// arm makes the next collection call collected.
+func (t *tuner) arm() {
+	runtime.SetFinalizer(&sentinel{t: t}, func(x *sentinel) { x.t.collected() })
+}
+
+// collected runs on the finalizer goroutine after each collection.
+func (t *tuner) collected() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
+	t.arm()
+	now := time.Now()
+	t.times[t.n%window] = now
+	t.n++
+	// The oldest of the last window collections is the slot written next.
+	busy := t.n >= window && now.Sub(t.times[t.n%window])*time.Duration(t.s.Busy) <= (window-1)*time.Second
+	t.setLocked(t.s.percent(busy, false, t.liveBytes(), t.current))
+	if t.current != defaultPercent {
+		t.calm.Reset(t.s.Calm)
 	}
 }
 
-// percent is the GC percent to run with after an interval that was busy
-// (Busy collections a second or more) or ended a calm (no collection for
-// Calm), with live bytes after the last collection, the percent now being
-// current. Busy: a goal of about Floor (live × (1 + percent/100)), never
-// below the default nor above Max. Calm: the default. In between, a raised percent stays, so that a busy server
-// that now collects less often keeps the goal that made it so, but comes
-// down if the live heap has grown: the goal stays near Floor and never
+// restore is the calm: no collection for Calm.
+func (t *tuner) restore() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.stopped {
+		t.setLocked(t.s.percent(false, true, t.liveBytes(), t.current))
+	}
+}
+
+func (t *tuner) setLocked(p int) {
+	if p != t.current {
+		t.s.set(p)
+		t.current = p
+	}
+}
+
+// liveBytes is the heap marked live by the last collection (0: this
+// runtime does not say).
+func (t *tuner) liveBytes() uint64 {
+	metrics.Read(t.live)
+	if t.live[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return t.live[0].Value.Uint64()
+}
+
+// percent is the GC percent to run with, the percent now being current and
+// live the bytes the last collection left. Busy (the last collections came
+// Busy a second or faster): a goal of about Floor (live × (1 +
+// percent/100)), never below the default nor above Max. Calm (none came for
+// Calm): the default. In between, a raised percent stays, so that a busy
+// server that now collects less often keeps the goal that made it so, but
+// comes down if the live heap has grown: the goal stays near Floor and never
 // becomes a multiple of a large heap (a burst of image sends).
 func (s *Settings) percent(busy, calm bool, live uint64, current int) int {
 	forFloor := func() int {

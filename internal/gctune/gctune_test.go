@@ -42,22 +42,21 @@ func TestPercent(t *testing.T) {
 
 var sink []byte
 
-// TestRun_RaisesWhileCollectingOftenAndRestoresWhenCalm drives the real
-// runtime: garbage made fast enough to collect many times an interval
-// raises the percent; once it stops, the default comes back; ending the
-// context leaves the default.
-func TestRun_RaisesWhileCollectingOftenAndRestoresWhenCalm(t *testing.T) {
+// TestStart_RaisesWhileCollectingOftenAndRestoresWhenCalm drives the real
+// runtime: garbage made fast enough to collect more than Busy times a
+// second raises the percent; once it stops, the default comes back after
+// Calm; ending the context leaves the default.
+func TestStart_RaisesWhileCollectingOftenAndRestoresWhenCalm(t *testing.T) {
 	var now atomic.Int64
 	now.Store(defaultPercent)
 	sets := make(chan int, 100)
-	s := Settings{Interval: 50 * time.Millisecond, Busy: 60, Calm: 150 * time.Millisecond, set: func(p int) int {
+	s := Settings{Busy: 60, Calm: 150 * time.Millisecond, set: func(p int) int {
 		sets <- p
 		return int(now.Swap(int64(p)))
 	}}
 	s.fill()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { run(ctx, s); close(done) }()
+	done := start(ctx, s)
 
 	churn, stop := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -104,12 +103,13 @@ func TestStart_LeavesAnAdminsGOGCAlone(t *testing.T) {
 	called := make(chan int, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	Start(ctx, Settings{Interval: time.Millisecond, Busy: 1, set: func(p int) int { called <- p; return p }})
+	Start(ctx, Settings{Busy: 1, set: func(p int) int { called <- p; return p }})
 	for range 50 {
 		sink = make([]byte, 1<<20)
 		runtime.GC()
 	}
-	time.Sleep(20 * time.Millisecond) // many intervals: a running tuner would have set a percent
+	runtime.GC()                      // runs the finalizers queued by the collections above
+	time.Sleep(20 * time.Millisecond) // a running tuner, 50 collections a second or more, would have set a percent
 	select {
 	case p := <-called:
 		t.Fatalf("with GOGC set the tuner set the percent to %d", p)
