@@ -146,6 +146,11 @@ func cmdServe(g *cli.Globals, args []string, stdout, stderr io.Writer) int {
 	if code, ok := cli.NoArgs(fs, serveHelp(), stderr); !ok {
 		return code
 	}
+	// One tuner for both ways of serving, for as long as serve runs (see
+	// the package: GC CPU under load on a small heap).
+	tune, untune := context.WithCancel(context.Background())
+	defer untune()
+	gctune.Start(tune, gctune.Settings{})
 	if *asService || !service.Interactive() { // started by the service manager (service install)
 		return serveAsService(g, stderr)
 	}
@@ -154,7 +159,6 @@ func cmdServe(g *cli.Globals, args []string, stdout, stderr io.Writer) int {
 	defer startCPUProfile(stderr)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	gctune.Start(ctx, gctune.Settings{}) // see the package: GC CPU under load on a small heap
 	a, err := openApp(ctx, g, log)
 	if err != nil {
 		return cli.Fail(stderr, err)
@@ -284,9 +288,6 @@ func configExport(ctx context.Context, g *cli.Globals, log *slog.Logger, stdout,
 // serveAsService is `botgate serve` started by the service manager: the same
 // server, with the manager's start/stop protocol and the service logs.
 func serveAsService(g *cli.Globals, stderr io.Writer) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	gctune.Start(ctx, gctune.Settings{}) // the service lives as long as this process
 	err := service.Run(g.DB, func(ctx context.Context, log *slog.Logger) (service.Server, error) {
 		return openApp(ctx, g, log)
 	})
