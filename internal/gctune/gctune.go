@@ -3,7 +3,7 @@
 //
 // A busy BotGate server keeps only 1–3 MB live, so with the default GOGC of
 // 100 the collector's goal stays at its 4 MB floor: at 32 connections it
-// ran about 90 times a second, and raising GOGC to 400 cut the server's CPU
+// ran 90–114 times a second, and raising GOGC to 400 cut the server's CPU
 // per send by about 14% (README, 性能测试). A fixed higher GOGC would also
 // let an idle server's heap drift up to the larger goal, and the idle
 // headless process is meant to stay under 20 MB; so the goal is raised only
