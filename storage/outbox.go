@@ -21,12 +21,27 @@ import (
 // be one that is cancelled mid-write (the queue passes Background): a lone
 // message commits as the statement finishes, so a cancellation at that
 // moment could report an error for a row that was saved.
+//
+// The commit also carries the relaxed writes waiting for one (carry.go): if
+// it fails, they go back to wait for the next.
 func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enqueued, error) {
+	db.sendCommit(len(msgs))
+	jobs := db.carry.take(max(carryRows, len(msgs)))
+	out, err := db.enqueueWith(ctx, msgs, jobs)
+	if err != nil {
+		db.carry.putBack(jobs)
+	}
+	return out, err
+}
+
+// enqueueWith is Enqueue, with jobs (if any) run in its transaction and
+// told their outcome once it commits.
+func (db *DB) enqueueWith(ctx context.Context, msgs []model.NewMessage, jobs []*carryJob) ([]model.Enqueued, error) {
 	now := db.now().UnixMilli()
 	out := make([]model.Enqueued, len(msgs))
 	if plainBatch(msgs) {
-		if len(msgs) > 1 {
-			return db.enqueuePlain(ctx, msgs, now, out)
+		if len(msgs) > 1 || len(jobs) > 0 {
+			return db.enqueuePlain(ctx, msgs, now, out, jobs)
 		}
 		// One message without an idempotency key or attachments, the usual
 		// case for a lone caller: a single INSERT is its own transaction
@@ -62,9 +77,11 @@ func (db *DB) Enqueue(ctx context.Context, msgs []model.NewMessage) ([]model.Enq
 	if err := db.insertMessages(ctx, tx, msgs, extras, now, out); err != nil {
 		return nil, err
 	}
+	errs := runJobs(ctx, tx, jobs)
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	finishJobs(jobs, errs)
 	db.enqueued(out)
 	return out, nil
 }
@@ -90,7 +107,7 @@ const rowsPerInsert = 64
 // INSERT's last one and those before it: the rows of one statement get
 // consecutive rowids (each is one more than the largest, and the write
 // lock is held), and no row is skipped, as none has an idempotency key.
-func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int64, out []model.Enqueued) ([]model.Enqueued, error) {
+func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int64, out []model.Enqueued, jobs []*carryJob) ([]model.Enqueued, error) {
 	// Prepared before BEGIN: the writer pool's one connection is the
 	// transaction's until it ends.
 	stmts, err := chunkStmts(ctx, len(msgs), db.multiInsert)
@@ -117,9 +134,11 @@ func (db *DB) enqueuePlain(ctx context.Context, msgs []model.NewMessage, now int
 	if err != nil {
 		return nil, err
 	}
+	errs := runJobs(ctx, tx, jobs)
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	finishJobs(jobs, errs)
 	db.enqueued(out)
 	return out, nil
 }
@@ -449,15 +468,17 @@ const outcomeSQL = `UPDATE outbox SET status = ?1, attempts = attempts + 1, last
 	delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END,
 	invalid = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE invalid END WHERE id = ?5`
 
-// RecordOutcomes stores a batch of attempt results in one transaction and
-// counts the attempts. It commits with relaxed durability: after a power loss
-// the worst case is that a delivered message is sent once more (at-least-once),
-// never that a queued one is lost, and it saves an fsync per delivery.
+// RecordOutcomes stores a batch of attempt results and counts the attempts.
+// It commits with relaxed durability: after a power loss the worst case is
+// that a delivered message is sent once more (at-least-once), never that a
+// queued one is lost, and it saves an fsync per delivery. While sends come
+// one or a few at a time, the results go in small jobs that the next sends' commits
+// carry (carry.go), as a transaction of their own would hold the one writer
+// that every acknowledged send needs; a failure may then leave some of them
+// recorded and others not. It returns once all are committed.
 //
 // Plain deliveries (every recipient took it), nearly all of a batch, are
-// marked by one UPDATE per rowsPerInsert ids rather than one per message:
-// this transaction holds the one writer that every acknowledged send
-// needs, and a send that came while it ran waited for it.
+// marked by one UPDATE per job rather than one per message.
 func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	if len(outs) == 0 {
 		return nil
@@ -471,25 +492,22 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 			rest = append(rest, o)
 		}
 	}
-	// Prepared before the transaction, which holds the writer's one connection.
-	stmts, err := chunkStmts(ctx, len(plain), db.deliveredUpdate)
+	now := db.now().UnixMilli()
+	wait := db.carrying()
+	jobs, err := chunkJobs(ctx, jobRows(wait), len(plain), 1, db.deliveredUpdate, func(args []any, i int) ([]any, error) {
+		if len(args) == 0 {
+			args = append(args, now) // ?1, delivered_at, ahead of each job's ids
+		}
+		return append(args, plain[i]), nil
+	})
 	if err != nil {
 		return err
 	}
-	now := db.now().UnixMilli()
-	return db.relaxed(ctx, func(tx *sql.Tx) error {
-		err := execChunks(ctx, tx, stmts, len(plain), 1, func(args []any, i int) ([]any, error) {
-			if len(args) == 0 {
-				args = append(args, now) // ?1, delivered_at, ahead of each chunk's ids
-			}
-			return append(args, plain[i]), nil
-		}, nil)
-		if err != nil || len(rest) == 0 {
-			return err
-		}
-		st := tx.StmtContext(ctx, db.outcome)
-		defer st.Close()
-		for _, o := range rest {
+	size := jobRows(wait)
+	for off := 0; off < len(rest); off += size {
+		part := rest[off:min(off+size, len(rest))]
+		args := make([][]any, len(part))
+		for i, o := range part {
 			var invalid any // NULL: nobody was refused
 			if len(o.Invalid) > 0 {
 				b, err := json.Marshal(o.Invalid)
@@ -498,12 +516,47 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 				}
 				invalid = string(b)
 			}
-			if _, err := st.ExecContext(ctx, o.Status, o.LastError, o.NextAttemptAt.UnixMilli(), now, o.ID, invalid); err != nil {
-				return err
+			args[i] = []any{o.Status, o.LastError, o.NextAttemptAt.UnixMilli(), now, o.ID, invalid}
+		}
+		jobs = append(jobs, &carryJob{rows: len(part), run: func(ctx context.Context, tx *sql.Tx) error {
+			st := tx.StmtContext(ctx, db.outcome)
+			defer st.Close()
+			for _, a := range args {
+				if _, err := st.ExecContext(ctx, a...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
+	}
+	return db.later(ctx, wait, jobs)
+}
+
+// chunkJobs cuts n rows of cols parameters into jobs of size rows, each
+// one statement that prepare gives for its row count; row appends row i's
+// parameters. The statements are prepared and the parameters gathered here,
+// outside any transaction, so that a send carrying a job spends only the
+// statement's run on it.
+func chunkJobs(ctx context.Context, size, n, cols int, prepare func(context.Context, int) (*sql.Stmt, error), row func(args []any, i int) ([]any, error)) ([]*carryJob, error) {
+	var jobs []*carryJob
+	for off := 0; off < n; off += size {
+		k := min(size, n-off)
+		st, err := prepare(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		args := make([]any, 0, cols*k+1)
+		for i := off; i < off+k; i++ {
+			if args, err = row(args, i); err != nil {
+				return nil, err
 			}
 		}
-		return nil
-	})
+		jobs = append(jobs, &carryJob{rows: k, run: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			return err
+		}})
+	}
+	return jobs, nil
 }
 
 // deliveredUpdate marks n messages delivered to every recipient: the
@@ -609,26 +662,23 @@ const statusCountsSQL = `SELECT
 
 // --- request log ---
 
-// InsertRequestLogs appends a batch of request log rows.
+// InsertRequestLogs appends a batch of request log rows. The request log is
+// diagnostics: it need not survive a power loss, so it does not pay an
+// fsync; while sends come one or a few at a time, its rows ride with the next sends'
+// commits (carry.go). Several rows a statement: at 15k requests/s one
+// statement a row was 6% of the CPU.
 func (db *DB) InsertRequestLogs(ctx context.Context, logs []model.RequestLog) error {
-	if len(logs) == 0 {
-		return nil
-	}
-	// Several rows a statement, as enqueuePlain: at 15k requests/s one
-	// statement a row was 6% of the CPU.
-	stmts, err := chunkStmts(ctx, len(logs), func(ctx context.Context, n int) (*sql.Stmt, error) {
+	wait := db.carrying()
+	jobs, err := chunkJobs(ctx, jobRows(wait), len(logs), 10, func(ctx context.Context, n int) (*sql.Stmt, error) {
 		return db.multiRow(ctx, `INSERT INTO request_log (at, remote, method, path, api_user, action, keyword, errcode, errmsg, duration_us) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, "", n)
+	}, func(args []any, i int) ([]any, error) {
+		l := logs[i]
+		return append(args, l.At.UnixMilli(), l.Remote, l.Method, l.Path, l.APIUser, l.Action, l.Keyword, l.Errcode, l.Errmsg, l.DurationUS), nil
 	})
 	if err != nil {
 		return err
 	}
-	// The request log is diagnostics: it need not survive a power loss, so it does not pay an fsync.
-	return db.relaxed(ctx, func(tx *sql.Tx) error {
-		return execChunks(ctx, tx, stmts, len(logs), 10, func(args []any, i int) ([]any, error) {
-			l := logs[i]
-			return append(args, l.At.UnixMilli(), l.Remote, l.Method, l.Path, l.APIUser, l.Action, l.Keyword, l.Errcode, l.Errmsg, l.DurationUS), nil
-		}, nil)
-	})
+	return db.later(ctx, wait, jobs)
 }
 
 // RequestLogs lists the newest request log rows; keyword filters by a substring of path, user or keyword.

@@ -55,6 +55,12 @@ type DB struct {
 	// newest is the highest outbox id this process has committed
 	// (NewestMessageID).
 	newest atomic.Int64
+	// carry holds the relaxed writes waiting for a send's commit, for at
+	// most carryWait (carry.go).
+	carry     carrier
+	carryWait time.Duration
+	smallAt   atomic.Int64 // sendCommit: 1 + the time since opened of the latest small send commit, 0 after a large one
+	opened    time.Time    // monotonic base for smallAt
 }
 
 // ErrNotFound is returned by lookups of a single row that does not exist.
@@ -125,7 +131,7 @@ func open(ctx context.Context, abs string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{w: w, path: abs, now: time.Now}
+	db := &DB{w: w, path: abs, now: time.Now, carryWait: carryWait, opened: time.Now()}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		if strings.Contains(err.Error(), "file is not a database") {
