@@ -17,15 +17,6 @@ func sum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-func countAttachments(t *testing.T, db *DB) int {
-	t.Helper()
-	var n int
-	if err := db.w.QueryRow(`SELECT COUNT(*) FROM outbox_attachment`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // A message's mentions and attachments come back as they were queued: the
 // row's summary (no bytes) in status views, the bytes from Attachments; a
 // URL attachment keeps no bytes; an idempotent repeat adds no second copy;
@@ -78,7 +69,7 @@ func TestEnqueue_MentionsAndAttachments_StoredWithRow(t *testing.T) {
 	if !bytes.Equal(got[0].Data, png) || !bytes.Equal(got[1].Data, pdf) || got[2].Data != nil || got[2].URL != "https://example.com/photo.jpg" || got[1].Name != "发票.pdf" {
 		t.Errorf("attachments read back: %v", got)
 	}
-	if n := countAttachments(t, db); n != 3 {
+	if n := rowCount(t, db, "outbox_attachment"); n != 3 {
 		t.Errorf("%d attachment rows, want 3 (the repeat must not add any)", n)
 	}
 
@@ -133,14 +124,14 @@ func TestPruneFinished_CascadesToAttachments(t *testing.T) {
 	if err := db.RecordOutcomes(ctx, outs); err != nil {
 		t.Fatal(err)
 	}
-	if got := countAttachments(t, db); got != 2*(n+1) {
+	if got := rowCount(t, db, "outbox_attachment"); got != 2*(n+1) {
 		t.Fatalf("%d attachment rows before pruning, want %d", got, 2*(n+1))
 	}
 	pruned, err := db.PruneFinished(ctx, time.Now().AddDate(0, 0, -30))
 	if err != nil || pruned != int64(n) {
 		t.Fatalf("pruned %d (%v), want %d", pruned, err, n)
 	}
-	if got := countAttachments(t, db); got != 2 {
+	if got := rowCount(t, db, "outbox_attachment"); got != 2 {
 		t.Fatalf("%d attachment rows after pruning, want the queued message's 2", got)
 	}
 	kept, err := db.Attachments(ctx, res[n].ID)

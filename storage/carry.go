@@ -33,8 +33,8 @@ const (
 	carryRows = 16
 	// carryWait is how long jobs wait for a send before their caller
 	// commits them, and how recent a small send commit must be for them
-	// to wait at all. Under steady sends at one connection the next commit comes within
-	// a millisecond.
+	// to wait at all. Under steady sends at one connection the next commit
+	// comes within a millisecond.
 	carryWait = 5 * time.Millisecond
 )
 

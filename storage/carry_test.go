@@ -30,15 +30,6 @@ func waitQueued(t *testing.T, db *DB, n int) {
 	}
 }
 
-func requestLogCount(t *testing.T, db *DB) int {
-	t.Helper()
-	var n int
-	if err := db.r.QueryRow(`SELECT COUNT(*) FROM request_log`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func plainSend(target string) model.NewMessage {
 	return model.NewMessage{Channel: "qq", TargetKind: "private", Target: target, Content: "hi " + target, APIUser: "erp"}
 }
@@ -93,7 +84,7 @@ func TestCarry_SendCommitsCarryWaitingWrites(t *testing.T) {
 		if err != nil || m.Status != model.StatusDelivered || m.Attempts != 1 {
 			t.Fatalf("%s: message %d after its mark: %+v (%v)", c.name, id, m, err)
 		}
-		if n := requestLogCount(t, db); n != i+1 {
+		if n := rowCount(t, db, "request_log"); n != i+1 {
 			t.Fatalf("%s: %d request-log rows, want %d", c.name, n, i+1)
 		}
 	}
@@ -169,7 +160,7 @@ func TestCarry_NoSendToCarry_WritesCommitAlone(t *testing.T) {
 					t.Fatalf("message %d: %+v (%v), want %s after one attempt", i, m, err, want)
 				}
 			}
-			if n := requestLogCount(t, db); n != len(logs) {
+			if n := rowCount(t, db, "request_log"); n != len(logs) {
 				t.Fatalf("%d request-log rows, want %d", n, len(logs))
 			}
 		})
@@ -198,7 +189,7 @@ func TestCarry_FailedSendPutsJobsBack(t *testing.T) {
 	if err := <-logged; err != nil {
 		t.Fatal(err)
 	}
-	if n := requestLogCount(t, db); n != 1 {
+	if n := rowCount(t, db, "request_log"); n != 1 {
 		t.Fatalf("%d request-log rows, want the 1 the failed send had taken", n)
 	}
 }
@@ -278,7 +269,7 @@ func TestCarry_ContextEndsWhileWaiting(t *testing.T) {
 	if _, err := db.Enqueue(context.Background(), []model.NewMessage{plainSend("1")}); err != nil {
 		t.Fatal(err)
 	}
-	if n := requestLogCount(t, db); n != 0 {
+	if n := rowCount(t, db, "request_log"); n != 0 {
 		t.Fatalf("%d request-log rows after the caller gave up, want 0", n)
 	}
 }

@@ -190,8 +190,8 @@ func chunkStmts(ctx context.Context, n int, prepare func(context.Context, int) (
 }
 
 // execChunks runs the statements of chunkStmts in tx over n rows of cols
-// parameters, a chunk at a time: row appends row i's parameters, done (if
-// set) is told each chunk's first row, length and result.
+// parameters, a chunk at a time: row appends row i's parameters, done is
+// told each chunk's first row, length and result.
 func execChunks(ctx context.Context, tx *sql.Tx, stmts map[int]*sql.Stmt, n, cols int, row func(args []any, i int) ([]any, error), done func(off, k int, res sql.Result) error) error {
 	args := make([]any, 0, cols*min(n, rowsPerInsert))
 	for off := 0; off < n; off += rowsPerInsert {
@@ -207,10 +207,8 @@ func execChunks(ctx context.Context, tx *sql.Tx, stmts map[int]*sql.Stmt, n, col
 		if err != nil {
 			return err
 		}
-		if done != nil {
-			if err := done(off, k, res); err != nil {
-				return err
-			}
+		if err := done(off, k, res); err != nil {
+			return err
 		}
 	}
 	return nil

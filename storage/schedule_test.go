@@ -23,15 +23,6 @@ func upsertSchedule(t *testing.T, db *DB, s model.Schedule) {
 	}
 }
 
-func outboxCount(t *testing.T, db *DB) int {
-	t.Helper()
-	var n int
-	if err := db.r.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestSchedules_UpsertListDelete_RecordGoesWithTheSchedule(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
 	defer db.Close()
@@ -155,7 +146,7 @@ func TestCommitScheduleRun_MessagesAndRecordTogether_OnceEachSlot(t *testing.T) 
 			t.Errorf("%s: err %v, want ErrSlotDone", tt.name, err)
 		}
 	}
-	if n := outboxCount(t, db); n != 2 {
+	if n := rowCount(t, db, "outbox"); n != 2 {
 		t.Fatalf("%d outbox rows after the repeats, want 2", n)
 	}
 	next := run
@@ -193,7 +184,7 @@ func TestCommitScheduleRun_CommitFails_NeitherMessagesNorRecord(t *testing.T) {
 
 	db = openTest(t, path) // the restart
 	defer db.Close()
-	if n := outboxCount(t, db); n != 0 {
+	if n := rowCount(t, db, "outbox"); n != 0 {
 		t.Fatalf("%d outbox rows after the failed commit, want 0", n)
 	}
 	if runs, _ := db.ScheduleRuns(context.Background()); len(runs) != 0 {
@@ -205,7 +196,7 @@ func TestCommitScheduleRun_CommitFails_NeitherMessagesNorRecord(t *testing.T) {
 	if _, err := db.CommitScheduleRun(context.Background(), run, msgs); !errors.Is(err, ErrSlotDone) {
 		t.Fatalf("second try: %v", err)
 	}
-	if n := outboxCount(t, db); n != 1 {
+	if n := rowCount(t, db, "outbox"); n != 1 {
 		t.Fatalf("%d outbox rows, want the slot once", n)
 	}
 }

@@ -23,6 +23,16 @@ func openTest(tb testing.TB, path string) *DB {
 	return db
 }
 
+// rowCount counts the rows of table (a constant of the test).
+func rowCount(t *testing.T, db *DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.r.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestOpen_MigratesOnceAndReopens(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "state.db")
 	db := openTest(t, path)
