@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +70,7 @@ func TestPrune_FindsRowsThroughTheTimeIndex(t *testing.T) {
 	defer db.Close()
 	for _, p := range prunes {
 		t.Run(p.table, func(t *testing.T) {
-			plan := queryPlan(t, db, p.find(), 0)
+			plan := queryPlan(t, db, p.find(), 0, pruneBatch)
 			// The first step is the walk over p.table; a scalar subquery
 			// (the outbox's max(id)) may follow.
 			if len(plan) == 0 || !strings.Contains(plan[0], "INDEX "+p.index+" (") || !strings.Contains(plan[0], "<?)") {
@@ -102,4 +103,71 @@ func queryPlan(t *testing.T, db *DB, q string, args ...any) []string {
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// While lone sends keep coming (carrying), a prune is cut into jobs of
+// carryRows that the sends' commits carry, one a send, instead of 250-row
+// batches that hold the writer on their own: it deletes what it must, and
+// no more than a job per send.
+func TestPrune_CarriedBySends(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "state.db"))
+	defer db.Close()
+	db.carryWait = time.Hour
+	ctx := context.Background()
+	now := time.Now()
+	const old = 2*carryRows + carryRows/2
+	var logs []model.RequestLog
+	for i := 0; i < old; i++ {
+		logs = append(logs, model.RequestLog{At: now.AddDate(0, 0, -40), Path: "/old"})
+	}
+	for i := 0; i < 3; i++ {
+		logs = append(logs, model.RequestLog{At: now, Path: "/new"})
+	}
+	if err := db.InsertRequestLogs(ctx, logs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Enqueue(ctx, []model.NewMessage{plainSend("lone")}); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := db.PruneRequestLog(ctx, now.AddDate(0, 0, -30))
+		done <- result{n, err}
+	}()
+	for sends := 1; sends <= 3; sends++ {
+		waitQueued(t, db, 1)
+		db.carry.mu.Lock()
+		rows := db.carry.jobs[0].rows
+		db.carry.mu.Unlock()
+		if rows != carryRows {
+			t.Fatalf("send %d: the waiting job holds %d rows, want %d", sends, rows, carryRows)
+		}
+		if got, want := rowCount(t, db, "request_log"), old+3-(sends-1)*carryRows; got != want {
+			t.Fatalf("before send %d: %d request-log rows, want %d", sends, got, want)
+		}
+		if _, err := db.Enqueue(ctx, []model.NewMessage{plainSend(fmt.Sprint(sends))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case r := <-done:
+		if r.err != nil || r.n != old {
+			t.Fatalf("pruned %d (%v), want %d", r.n, r.err, old)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the prune did not end after its last job was carried")
+	}
+	left, _ := db.RequestLogs(ctx, "", 100)
+	if len(left) != 3 {
+		t.Fatalf("%d rows left, want the 3 new ones", len(left))
+	}
+	for _, l := range left {
+		if l.Path != "/new" {
+			t.Fatalf("kept %+v", l)
+		}
+	}
 }
