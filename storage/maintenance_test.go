@@ -70,7 +70,7 @@ func TestPrune_FindsRowsThroughTheTimeIndex(t *testing.T) {
 	defer db.Close()
 	for _, p := range prunes {
 		t.Run(p.table, func(t *testing.T) {
-			plan := queryPlan(t, db, p.find(), 0, pruneBatch)
+			plan := queryPlan(t, db, p.find(pruneBatch), 0)
 			// The first step is the walk over p.table; a scalar subquery
 			// (the outbox's max(id)) may follow.
 			if len(plan) == 0 || !strings.Contains(plan[0], "INDEX "+p.index+" (") || !strings.Contains(plan[0], "<?)") {

@@ -37,7 +37,7 @@ func BenchmarkSendCarryingPrune(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			st, err := db.w.PrepareContext(ctx, `DELETE FROM `+c.spec.table+` WHERE rowid IN (`+c.spec.find()+`)`)
+			st, err := db.w.PrepareContext(ctx, c.spec.delete(max(c.rows, 1)))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -50,7 +50,7 @@ func BenchmarkSendCarryingPrune(b *testing.B) {
 				if c.rows > 0 {
 					done := make(chan error, 1)
 					jobs = []*carryJob{{rows: c.rows, done: done, run: func(ctx context.Context, tx *sql.Tx) error {
-						res, err := tx.StmtContext(ctx, st).ExecContext(ctx, cut, c.rows)
+						res, err := tx.StmtContext(ctx, st).ExecContext(ctx, cut)
 						if err != nil {
 							return err
 						}
